@@ -1,0 +1,64 @@
+// createApp(deps): the Hono app. It never listens; tests call app.request, main.ts serves it.
+import { randomUUID } from "node:crypto";
+import { Hono } from "hono";
+import type { Deps } from "./deps.ts";
+import { AppError } from "./errors.ts";
+import { createGraphQLServer } from "./graphql/yoga.ts";
+import { requestStore } from "./request-context.ts";
+import { clientIp } from "./rest/client-ip.ts";
+
+export type AppEnv = { Variables: { requestId: string } };
+
+export function createApp(deps: Deps) {
+  const yoga = createGraphQLServer(deps);
+  const app = new Hono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    c.set("requestId", requestId);
+    const started = performance.now();
+    const facts = { requestId };
+    await requestStore.run(facts, next);
+    c.header("x-request-id", requestId);
+    deps.logger.info(
+      {
+        requestId,
+        method: c.req.method,
+        route: c.req.routePath,
+        path: c.req.path,
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        tenantId: (facts as { tenantId?: string }).tenantId,
+        keyId: (facts as { keyId?: string }).keyId,
+      },
+      "request",
+    );
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    try {
+      await deps.db.ping();
+      return c.json({ status: "ready", database: deps.db.kind });
+    } catch {
+      return c.json({ status: "unavailable", database: deps.db.kind }, 503);
+    }
+  });
+
+  app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) =>
+    yoga.fetch(c.req.raw, { requestId: c.get("requestId"), ip: clientIp(c) }),
+  );
+
+  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "no such route" } }, 404));
+  app.onError((error, c) => {
+    if (error instanceof AppError) {
+      if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
+      return c.json({ error: { code: error.code, message: error.message, fields: error.fields } }, error.status as 400);
+    }
+    deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
+    return c.json({ error: { code: "INTERNAL", message: "internal error", requestId: c.get("requestId") } }, 500);
+  });
+
+  return { app, yoga };
+}

@@ -1,0 +1,141 @@
+// keygate CLI: migrate | tenant create | user add | schema print. Each command has --help.
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { system } from "./auth/actor.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { projectRoot } from "./db/migrate.ts";
+import type { Deps } from "./deps.ts";
+import { AppError } from "./errors.ts";
+import { createLogger } from "./logger.ts";
+import { openDeps } from "./server.ts";
+
+interface Command {
+  usage: string;
+  options: Record<string, { type: "string" | "boolean"; description: string }>;
+  run(values: Record<string, string | boolean | undefined>): Promise<void>;
+}
+
+async function withDeps<T>(fn: (deps: Deps) => Promise<T>): Promise<T> {
+  const config = await loadConfig(process.env, (m) => console.error(m));
+  const deps = await openDeps(config, createLogger({ level: "warn", destination: process.stderr as never }));
+  try {
+    return await fn(deps);
+  } finally {
+    await deps.db.close();
+  }
+}
+
+function required(values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== "string" || !value) throw new AppError("VALIDATION_FAILED", `--${name} is required`);
+  return value;
+}
+
+const commands: Record<string, Command> = {
+  migrate: {
+    usage: "keygate migrate",
+    options: {},
+    async run() {
+      // openDeps applies pending migrations; report what the database holds now.
+      await withDeps(async (deps) => {
+        const rows = await deps.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
+          'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY migration_name',
+        );
+        console.log(`database is current (${deps.db.kind}): ${rows.map((r) => r.migration_name).join(", ")}`);
+      });
+    },
+  },
+  "tenant create": {
+    usage: "keygate tenant create --name <name> --owner-email <email> [--key-prefix kg] [--platform-admin]",
+    options: {
+      name: { type: "string", description: "tenant name" },
+      "owner-email": { type: "string", description: "email of the tenant's OWNER" },
+      "key-prefix": { type: "string", description: "prefix of the tenant's keys (default kg)" },
+      "platform-admin": { type: "boolean", description: "make the owner a platform administrator" },
+    },
+    async run(values) {
+      await withDeps(async (deps) => {
+        const { createTenant } = await import("./modules/tenants/service.ts");
+        const { tenant, owner } = await createTenant(deps, system, {
+          name: required(values, "name"),
+          ownerEmail: required(values, "owner-email"),
+          keyPrefix: values["key-prefix"] as string | undefined,
+          platformAdmin: Boolean(values["platform-admin"]),
+        });
+        console.log(JSON.stringify({ tenantId: tenant.id, tenantNumber: Number(tenant.number), ownerId: owner.id, ownerEmail: owner.email }));
+      });
+    },
+  },
+  "user add": {
+    usage: "keygate user add --tenant <tenant id> --email <email> [--role OWNER|ADMIN|MEMBER] [--permissions a:b,c:d]",
+    options: {
+      tenant: { type: "string", description: "tenant id (uuid)" },
+      email: { type: "string", description: "the user's email" },
+      role: { type: "string", description: "OWNER, ADMIN or MEMBER (default MEMBER)" },
+      permissions: { type: "string", description: "comma-separated permissions of a MEMBER" },
+    },
+    async run(values) {
+      await withDeps(async (deps) => {
+        const { addUser } = await import("./modules/tenants/service.ts");
+        const user = await addUser(
+          deps,
+          system,
+          {
+            email: required(values, "email"),
+            role: ((values.role as string | undefined)?.toUpperCase() ?? "MEMBER") as "MEMBER",
+            permissions: typeof values.permissions === "string" ? values.permissions.split(",").filter(Boolean) : [],
+          },
+          required(values, "tenant"),
+        );
+        console.log(JSON.stringify({ userId: user.id, email: user.email, role: user.role }));
+      });
+    },
+  },
+  "schema print": {
+    usage: "keygate schema print [--write]",
+    options: { write: { type: "boolean", description: "write schema.graphql instead of printing it" } },
+    async run(values) {
+      const { printSchemaSDL } = await import("./graphql/schema.ts");
+      const sdl = printSchemaSDL();
+      if (values.write) {
+        await writeFile(path.join(projectRoot, "schema.graphql"), sdl);
+        console.log("wrote schema.graphql");
+      } else {
+        process.stdout.write(sdl);
+      }
+    },
+  },
+};
+
+function help(): string {
+  return ["usage:", ...Object.values(commands).map((c) => `  ${c.usage}`), "", "Each command takes --help."].join("\n");
+}
+
+async function main(argv: string[]) {
+  const name = [argv.slice(0, 2).join(" "), argv[0]].find((n) => n && commands[n]);
+  if (!name) {
+    console.log(help());
+    process.exit(argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" ? 0 : 2);
+  }
+  const command = commands[name];
+  const rest = argv.slice(name.split(" ").length);
+  const { values } = parseArgs({
+    args: rest,
+    options: { ...Object.fromEntries(Object.entries(command.options).map(([k, o]) => [k, { type: o.type }])), help: { type: "boolean", short: "h" } },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(`usage: ${command.usage}`);
+    for (const [k, o] of Object.entries(command.options)) console.log(`  --${k.padEnd(16)} ${o.description}`);
+    return;
+  }
+  await command.run(values as Record<string, string | boolean | undefined>);
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  if (error instanceof ConfigError || error instanceof AppError) console.error(error.message);
+  else if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) console.error(`${(error as Error).message}\n${help()}`);
+  else console.error(error);
+  process.exit(1);
+});

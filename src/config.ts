@@ -1,0 +1,163 @@
+// Environment → typed config, validated once at start with one message per bad value.
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const seconds = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: port.default(4000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+    .optional(),
+  PUBLIC_URL: z.url().optional(),
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  ENCRYPTION_KEY: z.string().optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  MAIL_FROM: z.string().min(3).default("Keygate <no-reply@keygate.local>"),
+  ADMIN_EMAIL: z.email().default("admin@example.com"),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MAGIC_LINK_TTL_SECONDS: seconds.default(900),
+  ACCESS_TOKEN_TTL_SECONDS: seconds.default(3600),
+  SESSION_ABSOLUTE_TTL_SECONDS: seconds.default(30 * 24 * 3600),
+  SESSION_IDLE_TTL_SECONDS: seconds.default(7 * 24 * 3600),
+  GRAPHIQL: z.enum(["true", "false"]).optional(),
+  INTROSPECTION: z.enum(["true", "false"]).optional(),
+});
+
+export interface EncryptionKey {
+  version: number;
+  key: Buffer;
+}
+
+export interface Config {
+  env: "development" | "production" | "test";
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  publicUrl: string;
+  jwtSecret: Uint8Array;
+  /** First entry is the current key; the others still decrypt older rows. */
+  encryptionKeys: EncryptionKey[];
+  smtpUrl?: string;
+  mailFrom: string;
+  adminEmail: string;
+  redisUrl?: string;
+  logLevel: string;
+  magicLinkTtlSeconds: number;
+  accessTokenTtlSeconds: number;
+  sessionAbsoluteTtlSeconds: number;
+  sessionIdleTtlSeconds: number;
+  graphiql: boolean;
+  introspection: boolean;
+  /** Where JWTs say they come from and whom they are for. */
+  jwtIssuer: string;
+  jwtAudience: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** `ENCRYPTION_KEY`: one 32-byte key (base64 or hex), or `v2:<key>,v1:<key>` with the current version first. */
+export function parseEncryptionKeys(value: string): EncryptionKey[] {
+  const parts = value.split(",").map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0) throw new Error("ENCRYPTION_KEY: is empty");
+  const seen = new Set<number>();
+  return parts.map((part) => {
+    const match = /^v(\d+):(.+)$/.exec(part);
+    const version = match ? Number(match[1]) : 1;
+    const material = match ? match[2] : part;
+    if (parts.length > 1 && !match) throw new Error("ENCRYPTION_KEY: with several keys each must be written v<N>:<key>");
+    const key = /^[0-9a-f]{64}$/i.test(material) ? Buffer.from(material, "hex") : Buffer.from(material, "base64");
+    if (key.length !== 32) throw new Error(`ENCRYPTION_KEY: key v${version} must be 32 bytes (base64 or 64 hex characters)`);
+    if (seen.has(version)) throw new Error(`ENCRYPTION_KEY: version v${version} appears twice`);
+    seen.add(version);
+    return { version, key };
+  });
+}
+
+interface DevSecrets {
+  JWT_SECRET: string;
+  ENCRYPTION_KEY: string;
+}
+
+/** Development only: secrets generated once and kept in DATA_DIR so restarts keep sessions and ciphertexts readable. */
+async function devSecrets(dataDir: string, warn: (message: string) => void): Promise<DevSecrets> {
+  const file = path.join(dataDir, "dev-secrets.json");
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as DevSecrets;
+  } catch {
+    const secrets: DevSecrets = {
+      JWT_SECRET: randomBytes(48).toString("base64url"),
+      ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    };
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    await chmod(file, 0o600);
+    warn(`JWT_SECRET/ENCRYPTION_KEY not set: generated development secrets into ${file} (mode 0600). Set them in production.`);
+    return secrets;
+  }
+}
+
+export async function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  warn: (message: string) => void = (m) => console.warn(m),
+): Promise<Config> {
+  // Empty strings count as unset: `FOO= npm start` must not fail validation.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === "production";
+  if (production && !e.JWT_SECRET) problems.push("JWT_SECRET: required when NODE_ENV=production");
+  if (production && !e.ENCRYPTION_KEY) problems.push("ENCRYPTION_KEY: required when NODE_ENV=production");
+  if (problems.length) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(e.DATA_DIR);
+  const generated = !e.JWT_SECRET || !e.ENCRYPTION_KEY ? await devSecrets(dataDir, warn) : undefined;
+  let encryptionKeys: EncryptionKey[] = [];
+  try {
+    encryptionKeys = parseEncryptionKeys(e.ENCRYPTION_KEY ?? generated!.ENCRYPTION_KEY);
+  } catch (error) {
+    throw new ConfigError([(error as Error).message]);
+  }
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    publicUrl,
+    jwtSecret: new TextEncoder().encode(e.JWT_SECRET ?? generated!.JWT_SECRET),
+    encryptionKeys,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    adminEmail: e.ADMIN_EMAIL.toLowerCase(),
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    magicLinkTtlSeconds: e.MAGIC_LINK_TTL_SECONDS,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    sessionAbsoluteTtlSeconds: e.SESSION_ABSOLUTE_TTL_SECONDS,
+    sessionIdleTtlSeconds: e.SESSION_IDLE_TTL_SECONDS,
+    graphiql: e.GRAPHIQL ? e.GRAPHIQL === "true" : !production,
+    introspection: e.INTROSPECTION ? e.INTROSPECTION === "true" : !production,
+    jwtIssuer: publicUrl,
+    jwtAudience: "keygate",
+  };
+}

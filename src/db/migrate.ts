@@ -1,0 +1,119 @@
+// Migrations through Prisma's WASM schema engine: the native engine cannot be
+// downloaded on our machines, and the WASM one records `_prisma_migrations`
+// exactly as `prisma migrate deploy` does.
+import { readFile, readdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
+import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const schemaPath = path.join(projectRoot, "prisma", "schema.prisma");
+export const migrationsDir = path.join(projectRoot, "prisma", "migrations");
+
+const noFilters = { externalTables: [], externalEnums: [] };
+
+type Bg = typeof import("@prisma/schema-engine-wasm/schema_engine_bg");
+let enginePromise: Promise<Bg> | undefined;
+
+/** Instantiates the wasm-bindgen module by hand: it is built for bundlers, not Node. */
+function loadEngine(): Promise<Bg> {
+  enginePromise ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const dir = path.dirname(require.resolve("@prisma/schema-engine-wasm"));
+    const bg = (await import("@prisma/schema-engine-wasm/schema_engine_bg")) as Bg;
+    const bytes = await readFile(path.join(dir, "schema_engine_bg.wasm"));
+    const { instance } = await WebAssembly.instantiate(bytes, { "./schema_engine_bg.js": bg as never });
+    bg.__wbg_set_wasm(instance.exports);
+    (instance.exports as { __wbindgen_start?: () => void }).__wbindgen_start?.();
+    return bg;
+  })();
+  return enginePromise;
+}
+
+export async function readMigrationsList() {
+  let dirs: string[] = [];
+  try {
+    dirs = (await readdir(migrationsDir, { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    dirs = [];
+  }
+  const lockPath = path.join(migrationsDir, "migration_lock.toml");
+  const lockContent = await readFile(lockPath, "utf8").catch(() => 'provider = "postgresql"\n');
+  const migrationDirectories = await Promise.all(
+    dirs.map(async (name) => ({
+      path: name,
+      migrationFile: {
+        path: "migration.sql",
+        content: { tag: "ok" as const, value: await readFile(path.join(migrationsDir, name, "migration.sql"), "utf8") },
+      },
+    })),
+  );
+  return {
+    baseDir: migrationsDir,
+    lockfile: { path: "migration_lock.toml", content: lockContent },
+    shadowDbInitScript: "",
+    migrationDirectories,
+  };
+}
+
+async function openEngine(adapter: SqlMigrationAwareDriverAdapterFactory, log: (line: string) => void) {
+  const bg = await loadEngine();
+  const datamodel = await readFile(schemaPath, "utf8");
+  return bg.SchemaEngine.new(
+    { datamodels: [["schema.prisma", datamodel]] } as never,
+    (message: string) => log(message),
+    bindMigrationAwareSqlAdapterFactory(adapter),
+  );
+}
+
+/** Applies every pending migration; a no-op when the database is current. */
+export async function applyMigrations(
+  adapter: SqlMigrationAwareDriverAdapterFactory,
+  log: (line: string) => void = () => {},
+): Promise<string[]> {
+  const engine = await openEngine(adapter, log);
+  try {
+    const result = await engine.applyMigrations({
+      migrationsList: await readMigrationsList(),
+      filters: noFilters,
+    } as never);
+    return result.appliedMigrationNames;
+  } finally {
+    engine.free();
+  }
+}
+
+/**
+ * The SQL that takes the database built by `prisma/migrations` to `schema.prisma`.
+ * Empty when they agree. Runs on a throwaway in-memory PGlite as shadow database.
+ */
+export async function diffMigrationsToSchema(): Promise<string> {
+  const scratch = new PGlite();
+  try {
+    const engine = await openEngine(new PrismaPGlite(scratch), () => {});
+    try {
+      const datamodel = await readFile(schemaPath, "utf8");
+      const list = await readMigrationsList();
+      const result = await engine.diff({
+        from: list.migrationDirectories.length ? { tag: "migrations", ...list } : { tag: "empty" },
+        to: { tag: "schemaDatamodel", files: [{ path: schemaPath, content: datamodel }] },
+        script: true,
+        exitCode: true,
+        filters: noFilters,
+      } as never);
+      const script = (result as { stdout?: string | null }).stdout ?? "";
+      return result.exitCode === 0 ? "" : script;
+    } finally {
+      engine.free();
+    }
+  } finally {
+    await scratch.close();
+  }
+}

@@ -1,0 +1,11 @@
+// Imports every domain's GraphQL file (for its side effects on the builder) and builds the schema once.
+import { lexicographicSortSchema, printSchema } from "graphql";
+import { builder } from "./builder.ts";
+import "../modules/tenants/graphql.ts";
+import "../modules/projects/graphql.ts";
+
+export const schema = builder.toSchema();
+
+export function printSchemaSDL(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

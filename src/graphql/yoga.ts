@@ -1,0 +1,85 @@
+// The yoga server over the Pothos schema. Errors: AppError keeps its code, everything
+// unexpected is masked and logged with the request id.
+import { randomUUID } from "node:crypto";
+import { GraphQLError } from "graphql";
+import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import type { Actor } from "../auth/actor.ts";
+import { authenticate } from "../auth/authenticate.ts";
+import type { Deps } from "../deps.ts";
+import { AppError } from "../errors.ts";
+import { currentRequestId } from "../request-context.ts";
+import type { GraphQLContext } from "./context.ts";
+import { schema } from "./schema.ts";
+
+/** What the HTTP layer already knows about the request; absent when yoga is called directly. */
+export interface ServerContext {
+  actor?: Actor;
+  requestId?: string;
+  ip?: string | null;
+}
+
+function isGraphQLErrorLike(value: unknown): value is { originalError?: unknown } {
+  return value instanceof Error && value.name === "GraphQLError";
+}
+
+function toGraphQLError(error: AppError, source?: GraphQLError): GraphQLError {
+  const extensions: Record<string, unknown> = { code: error.code };
+  if (error.fields.length) extensions.fields = error.fields;
+  if (error.retryAfter !== undefined) extensions.retryAfter = error.retryAfter;
+  return new GraphQLError(error.message, {
+    nodes: source?.nodes,
+    source: source?.source,
+    positions: source?.positions,
+    path: source?.path,
+    extensions,
+  });
+}
+
+export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContext, GraphQLContext> {
+  return createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: deps.config.graphiql ? { title: "Keygate" } : false,
+    landingPage: false,
+    logging: false,
+    maskedErrors: {
+      maskError(error) {
+        const graphQLError = isGraphQLErrorLike(error) ? (error as GraphQLError) : undefined;
+        // graphql-js and yoga may each wrap the thrown error once: find what was thrown.
+        // (Checked by shape: graphql's CJS and ESM builds can both be loaded, each with its own class.)
+        let original: unknown = error;
+        while (isGraphQLErrorLike(original) && original.originalError) original = original.originalError;
+        if (original instanceof AppError) return toGraphQLError(original, graphQLError);
+        // A GraphQL error all the way down (validation, variable coercion): its outer message names the field.
+        if (isGraphQLErrorLike(original)) return graphQLError ?? (original as GraphQLError);
+        const requestId = currentRequestId();
+        deps.logger.error({ err: original, requestId }, "unexpected GraphQL error");
+        return new GraphQLError("Unexpected error.", {
+          nodes: graphQLError?.nodes,
+          path: graphQLError?.path,
+          extensions: { code: "INTERNAL", requestId },
+        });
+      },
+    },
+    context: async ({ request, actor, requestId, ip }): Promise<GraphQLContext> => {
+      let who = actor;
+      if (!who) {
+        try {
+          who = await authenticate(deps, request.headers.get("authorization"));
+        } catch (error) {
+          if (error instanceof AppError) {
+            throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status } } });
+          }
+          throw error;
+        }
+      }
+      return {
+        deps,
+        actor: who,
+        requestId: requestId ?? currentRequestId() ?? randomUUID(),
+        ip: ip ?? null,
+        userAgent: request.headers.get("user-agent"),
+      };
+    },
+  });
+}

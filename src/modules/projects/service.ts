@@ -1,0 +1,104 @@
+// Projects group keys and key pairs inside a tenant.
+import { z } from "zod";
+import { requireTenantActor, type Actor } from "../../auth/actor.ts";
+import { requirePermission } from "../../auth/permissions.ts";
+import type { Deps } from "../../deps.ts";
+import { AppError } from "../../errors.ts";
+import type { Prisma as P } from "../../generated/prisma/client.ts";
+import { recordAudit } from "../audit/service.ts";
+import { parseInput } from "../validation.ts";
+
+const name = z.string().trim().min(1, "must not be empty").max(200);
+const description = z.string().trim().max(2000);
+
+const createInput = z.object({ name, description: description.optional().nullable() });
+const updateInput = z.object({
+  id: z.uuid(),
+  name: name.optional().nullable(),
+  description: description.optional().nullable(),
+});
+
+/** The tenant filter every project query carries. A foreign id is an unknown id. */
+function scope(tenantId: string): P.ProjectWhereInput {
+  return { tenantId, deletedAt: null };
+}
+
+export async function findProjects<Q extends Omit<P.ProjectFindManyArgs, "where">>(
+  deps: Deps,
+  actor: Actor,
+  query: Q,
+) {
+  const a = requireTenantActor(actor);
+  requirePermission(a, "projects:read");
+  return deps.prisma.project.findMany({ ...query, where: scope(a.tenantId), orderBy: { createdAt: "asc" } });
+}
+
+/** Null for an unknown or foreign id. */
+export async function findProject<Q extends Omit<P.ProjectFindFirstArgs, "where">>(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  query?: Q,
+) {
+  const a = requireTenantActor(actor);
+  requirePermission(a, "projects:read");
+  if (!z.uuid().safeParse(id).success) return null;
+  return deps.prisma.project.findFirst({ ...(query ?? {}), where: { ...scope(a.tenantId), id } });
+}
+
+export async function getProject(deps: Deps, actor: Actor, id: string) {
+  const project = await findProject(deps, actor, id);
+  if (!project) throw new AppError("PROJECT_NOT_FOUND", "project not found");
+  return project;
+}
+
+export async function createProject(deps: Deps, actor: Actor, raw: z.input<typeof createInput>) {
+  const a = requireTenantActor(actor);
+  requirePermission(a, "projects:write");
+  const input = parseInput(createInput, raw);
+  return deps.prisma.$transaction(async (tx) => {
+    const project = await tx.project.create({
+      data: { tenantId: a.tenantId, name: input.name, description: input.description ?? null },
+    });
+    await recordAudit(tx, a, { tenantId: a.tenantId, action: "project.create", targetType: "Project", targetId: project.id });
+    return project;
+  });
+}
+
+export async function updateProject(deps: Deps, actor: Actor, raw: z.input<typeof updateInput>) {
+  const a = requireTenantActor(actor);
+  requirePermission(a, "projects:write");
+  const input = parseInput(updateInput, raw);
+  return deps.prisma.$transaction(async (tx) => {
+    const data: P.ProjectUpdateManyMutationInput = {};
+    if (input.name != null) data.name = input.name;
+    if (input.description !== undefined) data.description = input.description;
+    const { count } = await tx.project.updateMany({ where: { ...scope(a.tenantId), id: input.id }, data });
+    if (count === 0) throw new AppError("PROJECT_NOT_FOUND", "project not found");
+    await recordAudit(tx, a, { tenantId: a.tenantId, action: "project.update", targetType: "Project", targetId: input.id });
+    return tx.project.findUniqueOrThrow({ where: { id: input.id } });
+  });
+}
+
+/** Soft delete: the project disappears and every credential in it is revoked, in one transaction. */
+export async function deleteProject(deps: Deps, actor: Actor, id: string) {
+  const a = requireTenantActor(actor);
+  requirePermission(a, "projects:write");
+  if (!z.uuid().safeParse(id).success) throw new AppError("PROJECT_NOT_FOUND", "project not found");
+  return deps.prisma.$transaction(async (tx) => {
+    const now = new Date();
+    const { count } = await tx.project.updateMany({ where: { ...scope(a.tenantId), id }, data: { deletedAt: now } });
+    if (count === 0) throw new AppError("PROJECT_NOT_FOUND", "project not found");
+    const revoked = { status: "REVOKED" as const, revokedAt: now, revokeReason: "project deleted" };
+    const keys = await tx.apiKey.updateMany({ where: { tenantId: a.tenantId, projectId: id, status: { not: "REVOKED" } }, data: revoked });
+    const pairs = await tx.keyPair.updateMany({ where: { tenantId: a.tenantId, projectId: id, status: { not: "REVOKED" } }, data: revoked });
+    await recordAudit(tx, a, {
+      tenantId: a.tenantId,
+      action: "project.delete",
+      targetType: "Project",
+      targetId: id,
+      metadata: { revokedKeys: keys.count, revokedKeyPairs: pairs.count },
+    });
+    return tx.project.findUniqueOrThrow({ where: { id } });
+  });
+}

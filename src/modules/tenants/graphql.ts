@@ -1,0 +1,118 @@
+// GraphQL adapters for tenants and users: thin calls into ./service.ts.
+import { z } from "zod";
+import { builder } from "../../graphql/builder.ts";
+import { requireTenantActor } from "../../auth/actor.ts";
+import { addUser, assertPlatformAdmin, createTenant, getTenant, keyPrefixSchema } from "./service.ts";
+
+export const RoleEnum = builder.enumType("Role", { values: ["OWNER", "ADMIN", "MEMBER"] as const });
+
+export const TenantType = builder.prismaObject("Tenant", {
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    number: t.expose("number", { type: "Int64", description: "Numeric id used by vendor contracts with int64 tenant ids." }),
+    name: t.exposeString("name"),
+    keyPrefix: t.exposeString("keyPrefix"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    users: t.relation("users", {
+      authScopes: { tenantAdmin: true, platformAdmin: true },
+      query: { orderBy: { createdAt: "asc" } },
+    }),
+  }),
+});
+
+export const UserType = builder.prismaObject("User", {
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    email: t.exposeString("email"),
+    name: t.exposeString("name", { nullable: true }),
+    role: t.expose("role", { type: RoleEnum }),
+    isPlatformAdmin: t.exposeBoolean("isPlatformAdmin"),
+    permissions: t.exposeStringList("permissions"),
+    lastLoginAt: t.expose("lastLoginAt", { type: "DateTime", nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    tenant: t.relation("tenant"),
+  }),
+});
+
+builder.queryFields((t) => ({
+  viewer: t.prismaField({
+    type: "User",
+    nullable: true,
+    description: "The signed-in user; null for anonymous callers and API keys.",
+    resolve: (query, _root, _args, ctx) =>
+      ctx.actor.kind === "user" ? ctx.deps.prisma.user.findUnique({ ...query, where: { id: ctx.actor.userId } }) : null,
+  }),
+  tenant: t.prismaField({
+    type: "Tenant",
+    authScopes: { authenticated: true },
+    description: "The caller's tenant.",
+    resolve: async (query, _root, _args, ctx) => {
+      const tenant = await getTenant(ctx.deps, ctx.actor);
+      return ctx.deps.prisma.tenant.findUniqueOrThrow({ ...query, where: { id: tenant.id } });
+    },
+  }),
+  tenants: t.prismaConnection({
+    type: "Tenant",
+    cursor: "id",
+    authScopes: { platformAdmin: true },
+    description: "Every tenant (platform administrators only).",
+    resolve: (query, _root, _args, ctx) => {
+      assertPlatformAdmin(ctx.actor);
+      return ctx.deps.prisma.tenant.findMany({ ...query, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+    },
+  }, { name: "TenantConnection" }, { name: "TenantEdge" }),
+}));
+
+const CreateTenantInput = builder.inputType("CreateTenantInput", {
+  fields: (t) => ({
+    name: t.string({ required: true, validate: z.string().trim().min(1).max(200) }),
+    ownerEmail: t.field({ type: "EmailAddress", required: true }),
+    keyPrefix: t.string({ validate: keyPrefixSchema }),
+  }),
+});
+
+type CreateTenantResult = Awaited<ReturnType<typeof createTenant>>;
+const CreateTenantPayload = builder.objectRef<CreateTenantResult>("CreateTenantPayload").implement({
+  fields: (t) => ({
+    tenant: t.field({ type: TenantType, resolve: (p) => p.tenant }),
+    owner: t.field({ type: UserType, resolve: (p) => p.owner }),
+  }),
+});
+
+const AddUserInput = builder.inputType("AddUserInput", {
+  fields: (t) => ({
+    email: t.field({ type: "EmailAddress", required: true }),
+    name: t.string(),
+    role: t.field({ type: RoleEnum, defaultValue: "MEMBER" }),
+    permissions: t.stringList({ description: "For MEMBERs: what they may do and delegate to their keys." }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createTenant: t.field({
+    type: CreateTenantPayload,
+    authScopes: { platformAdmin: true },
+    args: { input: t.arg({ type: CreateTenantInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      createTenant(ctx.deps, ctx.actor, {
+        name: input.name,
+        ownerEmail: input.ownerEmail,
+        keyPrefix: input.keyPrefix ?? undefined,
+      }),
+  }),
+  addUser: t.field({
+    type: UserType,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: AddUserInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      requireTenantActor(ctx.actor);
+      return addUser(ctx.deps, ctx.actor, {
+        email: input.email,
+        name: input.name ?? undefined,
+        role: input.role ?? "MEMBER",
+        permissions: input.permissions ?? [],
+      });
+    },
+  }),
+}));

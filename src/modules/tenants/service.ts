@@ -1,0 +1,119 @@
+// Tenants and their users.
+import { z } from "zod";
+import { isPlatformAdmin, isTenantAdmin, requireTenantActor, type Actor } from "../../auth/actor.ts";
+import { isValidPermission, requirePermission } from "../../auth/permissions.ts";
+import type { Deps } from "../../deps.ts";
+import { AppError } from "../../errors.ts";
+import type { Role } from "../../generated/prisma/enums.ts";
+import { recordAudit } from "../audit/service.ts";
+import { parseInput } from "../validation.ts";
+
+export const keyPrefixSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9]{1,11}$/, "2-12 lower-case letters or digits, starting with a letter");
+
+const createTenantInput = z.object({
+  name: z.string().trim().min(1, "must not be empty").max(200),
+  ownerEmail: z.email().transform((e) => e.toLowerCase()),
+  keyPrefix: keyPrefixSchema.optional(),
+  platformAdmin: z.boolean().optional(),
+});
+
+const addUserInput = z.object({
+  email: z.email().transform((e) => e.toLowerCase()),
+  name: z.string().trim().max(200).optional(),
+  role: z.enum(["OWNER", "ADMIN", "MEMBER"]).default("MEMBER"),
+  permissions: z.array(z.string().refine(isValidPermission, "must be resource:action, resource:* or *")).default([]),
+});
+
+export async function getTenant(deps: Deps, actor: Actor) {
+  const a = requireTenantActor(actor);
+  const tenant = await deps.prisma.tenant.findUnique({ where: { id: a.tenantId } });
+  if (!tenant) throw new AppError("TENANT_NOT_FOUND", "tenant not found");
+  return tenant;
+}
+
+export function assertPlatformAdmin(actor: Actor): void {
+  if (actor.kind === "anonymous") throw new AppError("UNAUTHENTICATED", "authentication required");
+  if (!isPlatformAdmin(actor)) throw new AppError("FORBIDDEN", "platform administrators only");
+}
+
+export async function createTenant(deps: Deps, actor: Actor, raw: z.input<typeof createTenantInput>) {
+  assertPlatformAdmin(actor);
+  const input = parseInput(createTenantInput, raw);
+  return deps.prisma.$transaction(async (tx) => {
+    if (await tx.user.findUnique({ where: { email: input.ownerEmail } })) {
+      throw AppError.validation("ownerEmail", "this address already belongs to an account");
+    }
+    const tenant = await tx.tenant.create({
+      data: { name: input.name, keyPrefix: input.keyPrefix ?? "kg" },
+    });
+    const owner = await tx.user.create({
+      data: {
+        tenantId: tenant.id,
+        email: input.ownerEmail,
+        role: "OWNER",
+        isPlatformAdmin: input.platformAdmin ?? false,
+      },
+    });
+    await recordAudit(tx, actor, {
+      tenantId: tenant.id,
+      action: "tenant.create",
+      targetType: "Tenant",
+      targetId: tenant.id,
+      metadata: { ownerId: owner.id },
+    });
+    return { tenant, owner };
+  });
+}
+
+export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addUserInput>, tenantId?: string) {
+  const input = parseInput(addUserInput, raw);
+  let targetTenant: string;
+  if (actor.kind === "system") {
+    if (!tenantId) throw AppError.validation("tenantId", "required");
+    targetTenant = tenantId;
+    if (!(await deps.prisma.tenant.findUnique({ where: { id: tenantId } }))) {
+      throw new AppError("TENANT_NOT_FOUND", "tenant not found");
+    }
+  } else {
+    const a = requireTenantActor(actor);
+    requirePermission(a, "users:write");
+    // Only people administer people: an API key cannot add users, an ADMIN cannot mint OWNERs.
+    if (!isTenantAdmin(a)) throw new AppError("FORBIDDEN", "only owners and admins add users");
+    if (input.role === "OWNER" && !(a.kind === "user" && a.role === "OWNER")) {
+      throw new AppError("FORBIDDEN", "only owners add owners");
+    }
+    targetTenant = a.tenantId;
+  }
+  return deps.prisma.$transaction(async (tx) => {
+    if (await tx.user.findUnique({ where: { email: input.email } })) {
+      throw AppError.validation("email", "this address already belongs to an account");
+    }
+    const user = await tx.user.create({
+      data: {
+        tenantId: targetTenant,
+        email: input.email,
+        name: input.name,
+        role: input.role as Role,
+        permissions: input.role === "MEMBER" ? input.permissions : [],
+      },
+    });
+    await recordAudit(tx, actor, {
+      tenantId: targetTenant,
+      action: "user.add",
+      targetType: "User",
+      targetId: user.id,
+      metadata: { role: user.role },
+    });
+    return user;
+  });
+}
+
+/** First start on an empty database: tenant "Default" owned by ADMIN_EMAIL, a platform admin. */
+export async function ensureDefaultTenant(deps: Deps): Promise<{ created: boolean; email: string }> {
+  const email = deps.config.adminEmail;
+  if ((await deps.prisma.tenant.count()) > 0) return { created: false, email };
+  await createTenant(deps, { kind: "system" }, { name: "Default", ownerEmail: email, platformAdmin: true });
+  return { created: true, email };
+}

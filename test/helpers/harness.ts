@@ -1,0 +1,119 @@
+// An app on a fresh database, with helpers to seed tenants and call GraphQL and REST.
+import { readFile, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { inject } from "vitest";
+import { createApp } from "../../src/app.ts";
+import { signAccessToken } from "../../src/auth/access-token.ts";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { openDatabase, type Database } from "../../src/db/client.ts";
+import type { Deps } from "../../src/deps.ts";
+import { createLogger } from "../../src/logger.ts";
+import { createTenant, addUser } from "../../src/modules/tenants/service.ts";
+import { system } from "../../src/auth/actor.ts";
+import { adminQuery, serverUrl, uniqueDatabaseName } from "./databases.ts";
+
+export const testSecrets = {
+  JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
+  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+};
+
+export async function testConfig(overrides: Record<string, string> = {}): Promise<Config> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-data-"));
+  return loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir, LOG_LEVEL: "info", ...testSecrets, ...overrides });
+}
+
+async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void> }> {
+  const databaseUrl = process.env.DATABASE_URL;
+  const template = inject("postgresTemplate");
+  if (databaseUrl && template) {
+    const name = uniqueDatabaseName("keygate_t");
+    await adminQuery(databaseUrl, `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+    const db = await openDatabase({ kind: "postgres", url: serverUrl(databaseUrl, name) });
+    return { db, drop: () => adminQuery(databaseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+  }
+  const image = await readFile(inject("pgliteImage"));
+  const db = await openDatabase({ kind: "pglite", loadDataDir: new Blob([image]) });
+  return { db, drop: async () => {} };
+}
+
+export interface Harness {
+  deps: Deps;
+  app: ReturnType<typeof createApp>["app"];
+  yoga: ReturnType<typeof createApp>["yoga"];
+  /** Every log line written during the test file, raw. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function createHarness(configOverrides: Record<string, string> = {}): Promise<Harness> {
+  const config = await testConfig(configOverrides);
+  const { db, drop } = await freshDatabase();
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel, destination });
+  const deps: Deps = { config, db, prisma: db.prisma, logger };
+  const { app, yoga } = createApp(deps);
+  return {
+    deps,
+    app,
+    yoga,
+    logs,
+    async close() {
+      await db.close();
+      await drop();
+      await rm(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A session row and its access token, as a sign-in would produce. */
+export async function signIn(deps: Deps, userId: string): Promise<string> {
+  const user = await deps.prisma.user.findUniqueOrThrow({ where: { id: userId } });
+  const session = await deps.prisma.session.create({
+    data: { tenantId: user.tenantId, userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
+  });
+  const { token } = await signAccessToken(deps.config, { sub: user.id, tid: user.tenantId, sid: session.id, kind: "session" });
+  return token;
+}
+
+let counter = 0;
+export async function seedTenant(deps: Deps, name = "Acme", options: { platformAdmin?: boolean } = {}) {
+  counter += 1;
+  const email = `owner${counter}-${Date.now()}@${name.toLowerCase().replace(/\W/g, "")}.test`;
+  const { tenant, owner } = await createTenant(deps, system, { name, ownerEmail: email, platformAdmin: options.platformAdmin });
+  return { tenant, owner, token: await signIn(deps, owner.id) };
+}
+
+export async function seedUser(deps: Deps, tenantId: string, role: "OWNER" | "ADMIN" | "MEMBER", permissions: string[] = []) {
+  counter += 1;
+  const user = await addUser(deps, system, { email: `user${counter}-${Date.now()}@example.test`, role, permissions }, tenantId);
+  return { user, token: await signIn(deps, user.id) };
+}
+
+export interface GraphQLResult<T = Record<string, any>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
+}
+
+export async function gql<T = Record<string, any>>(
+  h: Pick<Harness, "yoga">,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<GraphQLResult<T>> {
+  const response = await h.yoga.fetch("http://keygate.test/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as GraphQLResult<T>;
+  return { ...body, status: response.status };
+}
