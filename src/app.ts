@@ -6,6 +6,7 @@ import { AppError } from "./errors.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
 import { requestStore } from "./request-context.ts";
 import { clientIp } from "./rest/client-ip.ts";
+import { kotaniRoutes } from "./rest/kotani.ts";
 
 export type AppEnv = { Variables: { requestId: string } };
 
@@ -49,6 +50,8 @@ export function createApp(deps: Deps) {
   app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) =>
     yoga.fetch(c.req.raw, { requestId: c.get("requestId"), ip: clientIp(c) }),
   );
+
+  app.route("/", kotaniRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "no such route" } }, 404));
   app.onError((error, c) => {

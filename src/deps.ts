@@ -1,11 +1,25 @@
-// What every service receives: configuration, database and logger. No HTTP, no GraphQL.
+// What every service receives: configuration, database, logger, mail and rate limits.
+// No HTTP, no GraphQL.
 import type { Config } from "./config.ts";
 import type { Database, Prisma } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
+import type { Mailer } from "./mail/mailer.ts";
+import type { Limiters } from "./rate-limit/limiters.ts";
+import type { Background } from "./background.ts";
 
 export interface Deps {
   config: Config;
   db: Database;
   prisma: Prisma;
   logger: Logger;
+  mailer: Mailer;
+  limiters: Limiters;
+  background: Background;
+}
+
+/** Facts about the request a service may record (audit) or limit on; never needed for its logic. */
+export interface RequestMeta {
+  ip?: string | null;
+  userAgent?: string | null;
+  requestId?: string | null;
 }

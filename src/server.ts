@@ -7,6 +7,9 @@ import { databaseOptionsFromConfig, openDatabase } from "./db/client.ts";
 import type { Deps } from "./deps.ts";
 import type { Logger } from "./logger.ts";
 import { ensureDefaultTenant } from "./modules/tenants/service.ts";
+import { createMailer } from "./mail/mailer.ts";
+import { Limiters } from "./rate-limit/limiters.ts";
+import { Background } from "./background.ts";
 
 export interface RunningServer {
   deps: Deps;
@@ -23,7 +26,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<Deps> {
     await db.close();
     throw error;
   }
-  return { config, db, prisma: db.prisma, logger };
+  return { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: new Limiters(), background: new Background(logger) };
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -56,6 +59,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
           setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 1000).unref();
         });
+        await deps.background.idle();
+        await deps.mailer.idle();
         await deps.db.close();
       })();
       return closing;

@@ -4,6 +4,7 @@ import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { anonymous, effectivePermissions, type Actor } from "./actor.ts";
 import { looksLikeJwt, verifyAccessToken } from "./access-token.ts";
+import { sessionIsLive } from "../modules/auth/sessions.ts";
 
 export type Authenticator = (deps: Deps, token: string) => Promise<Actor | null>;
 
@@ -21,8 +22,7 @@ export const sessionTokenAuthenticator: Authenticator = async (deps, token) => {
     !session ||
     session.userId !== claims.sub ||
     session.tenantId !== claims.tid ||
-    session.revokedAt ||
-    session.expiresAt <= now ||
+    !sessionIsLive(deps, session, now) ||
     session.user.disabledAt
   ) {
     return null;

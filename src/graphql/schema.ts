@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.ts";
 import "../modules/tenants/graphql.ts";
 import "../modules/projects/graphql.ts";
+import "../modules/auth/graphql.ts";
 
 export const schema = builder.toSchema();
 

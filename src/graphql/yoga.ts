@@ -24,6 +24,8 @@ function isGraphQLErrorLike(value: unknown): value is { originalError?: unknown 
 
 function toGraphQLError(error: AppError, source?: GraphQLError): GraphQLError {
   const extensions: Record<string, unknown> = { code: error.code };
+  // A rejected token answers 401 over HTTP too, so clients and proxies see it without parsing.
+  if (error.code === "INVALID_TOKEN") extensions.http = { status: 401 };
   if (error.fields.length) extensions.fields = error.fields;
   if (error.retryAfter !== undefined) extensions.retryAfter = error.retryAfter;
   return new GraphQLError(error.message, {

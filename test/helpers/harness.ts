@@ -10,6 +10,9 @@ import { loadConfig, type Config } from "../../src/config.ts";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import type { Deps } from "../../src/deps.ts";
 import { createLogger } from "../../src/logger.ts";
+import { createMailer } from "../../src/mail/mailer.ts";
+import { Limiters } from "../../src/rate-limit/limiters.ts";
+import { Background } from "../../src/background.ts";
 import { createTenant, addUser } from "../../src/modules/tenants/service.ts";
 import { system } from "../../src/auth/actor.ts";
 import { adminQuery, serverUrl, uniqueDatabaseName } from "./databases.ts";
@@ -58,7 +61,7 @@ export async function createHarness(configOverrides: Record<string, string> = {}
     },
   });
   const logger = createLogger({ level: config.logLevel, destination });
-  const deps: Deps = { config, db, prisma: db.prisma, logger };
+  const deps: Deps = { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: new Limiters(), background: new Background(logger) };
   const { app, yoga } = createApp(deps);
   return {
     deps,
@@ -66,6 +69,8 @@ export async function createHarness(configOverrides: Record<string, string> = {}
     yoga,
     logs,
     async close() {
+      await deps.background.idle();
+      await deps.mailer.idle();
       await db.close();
       await drop();
       await rm(config.dataDir, { recursive: true, force: true });
@@ -116,4 +121,24 @@ export async function gql<T = Record<string, any>>(
   });
   const body = (await response.json()) as GraphQLResult<T>;
   return { ...body, status: response.status };
+}
+
+/** Waits for background mail, then returns the sign-in links found in the outbox, oldest first. */
+export async function outboxLinks(deps: Deps): Promise<string[]> {
+  await deps.background.idle();
+  await deps.mailer.idle();
+  const { readdir } = await import("node:fs/promises");
+  const dir = deps.mailer.outboxDir!;
+  const files = (await readdir(dir).catch(() => [] as string[])).sort();
+  const links: string[] = [];
+  for (const file of files) {
+    const text = (await readFile(path.join(dir, file), "utf8")).replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+    const match = /https?:\/\/\S+?\/api\/v3\/auth\/verify\?hash=([A-Za-z0-9_%-]+)/.exec(text);
+    if (match) links.push(match[0]);
+  }
+  return links;
+}
+
+export function hashOf(link: string): string {
+  return decodeURIComponent(new URL(link).searchParams.get("hash")!);
 }

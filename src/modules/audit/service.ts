@@ -15,7 +15,13 @@ export interface AuditInput {
   requestId?: string | null;
 }
 
-export function actorRef(actor: Actor): { actorType: "USER" | "API_KEY" | "SYSTEM"; actorId: string | null } {
+export interface ActorRef {
+  actorType: "USER" | "API_KEY" | "SYSTEM";
+  actorId: string | null;
+}
+
+export function actorRef(actor: Actor | ActorRef): ActorRef {
+  if ("actorType" in actor) return actor;
   switch (actor.kind) {
     case "user":
       return { actorType: "USER", actorId: actor.userId };
@@ -26,7 +32,7 @@ export function actorRef(actor: Actor): { actorType: "USER" | "API_KEY" | "SYSTE
   }
 }
 
-export async function recordAudit(tx: Tx, actor: Actor, event: AuditInput): Promise<void> {
+export async function recordAudit(tx: Tx, actor: Actor | ActorRef, event: AuditInput): Promise<void> {
   await tx.auditEvent.create({
     data: {
       tenantId: event.tenantId,

@@ -1,0 +1,97 @@
+// Password-less sign-in. Link tokens: 256 random bits, stored only as SHA-256,
+// 15-minute life, one use, consumed in one atomic statement; a new request
+// retires the older unused links of the address. Requests answer the same
+// whether or not the address has an account: the work happens after the answer.
+import { randomToken, sha256Hex } from "../../crypto/tokens.ts";
+import type { Deps, RequestMeta } from "../../deps.ts";
+import { AppError } from "../../errors.ts";
+import { recordAudit } from "../audit/service.ts";
+import { magicLinkMail } from "./magic-link-mail.ts";
+import { openSession, type SessionTokens } from "./sessions.ts";
+
+export const MAGIC_LINK_PATH = "/api/v3/auth/verify";
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+const emailPattern = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
+
+/**
+ * Validates and rate-limits, then returns at once; the lookup, the link and the mail
+ * follow in the background so that timing says nothing about the address.
+ */
+export async function requestMagicLink(deps: Deps, rawEmail: string, meta: RequestMeta = {}): Promise<void> {
+  if (typeof rawEmail !== "string" || !emailPattern.test(rawEmail.trim())) {
+    throw AppError.validation("email", "must be an email address");
+  }
+  const email = normalizeEmail(rawEmail);
+  if (meta.ip) await deps.limiters.consume("magicLinkIp", meta.ip);
+  await deps.limiters.consume("magicLinkEmail", email);
+  deps.background.run("magic-link", () => issueMagicLink(deps, email, meta));
+}
+
+async function issueMagicLink(deps: Deps, email: string, meta: RequestMeta): Promise<void> {
+  const user = await deps.prisma.user.findUnique({ where: { email } });
+  if (!user || user.disabledAt) return;
+  const token = randomToken(32);
+  const now = new Date();
+  await deps.prisma.$transaction(async (tx) => {
+    await tx.magicLink.deleteMany({ where: { email, consumedAt: null } });
+    await tx.magicLink.create({
+      data: {
+        tokenHash: sha256Hex(token),
+        email,
+        userId: user.id,
+        expiresAt: new Date(now.getTime() + deps.config.magicLinkTtlSeconds * 1000),
+        requestIp: meta.ip ?? null,
+      },
+    });
+    await recordAudit(tx, { actorType: "USER", actorId: user.id }, {
+      tenantId: user.tenantId,
+      action: "auth.magic_link_requested",
+      targetType: "User",
+      targetId: user.id,
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
+  });
+  const link = `${deps.config.publicUrl}${MAGIC_LINK_PATH}?hash=${encodeURIComponent(token)}`;
+  deps.mailer.send(magicLinkMail(email, link, deps.config.magicLinkTtlSeconds), { userId: user.id, purpose: "magic-link" });
+  if (deps.mailer.outboxDir && deps.config.env === "development") {
+    // Local development without SMTP: the link is only useful if someone can see it.
+    deps.logger.info({ email, link }, "magic link (development outbox)");
+  }
+}
+
+const invalidLink = () => new AppError("INVALID_TOKEN", "invalid or expired link");
+
+/** Consumes a link and opens a session. Of concurrent calls with one token exactly one succeeds. */
+export async function verifyMagicLink(deps: Deps, token: string, meta: RequestMeta = {}): Promise<SessionTokens> {
+  if (meta.ip) await deps.limiters.consume("verifyIp", meta.ip);
+  if (typeof token !== "string" || token.length < 20 || token.length > 200) throw invalidLink();
+  const tokenHash = sha256Hex(token);
+  return deps.prisma.$transaction(async (tx) => {
+    const now = new Date();
+    const consumed = await tx.magicLink.updateMany({
+      where: { tokenHash, consumedAt: null, expiresAt: { gt: now } },
+      data: { consumedAt: now },
+    });
+    if (consumed.count !== 1) throw invalidLink();
+    const link = await tx.magicLink.findUniqueOrThrow({ where: { tokenHash }, include: { user: true } });
+    const user = link.user;
+    if (!user || user.disabledAt) throw invalidLink();
+    await tx.user.update({ where: { id: user.id }, data: { lastLoginAt: now } });
+    const tokens = await openSession(deps, tx, user, meta);
+    await recordAudit(tx, { actorType: "USER", actorId: user.id }, {
+      tenantId: user.tenantId,
+      action: "auth.sign_in",
+      targetType: "Session",
+      targetId: tokens.sessionId,
+      metadata: { method: "magic_link" },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
+    return tokens;
+  });
+}

@@ -1,0 +1,184 @@
+// Sessions are refresh-token families. Refresh tokens are opaque, stored hashed and
+// replaced on every use; replaying a used one outside the grace window revokes the family.
+import { signAccessToken } from "../../auth/access-token.ts";
+import { requireTenantActor, type Actor } from "../../auth/actor.ts";
+import type { Prisma } from "../../db/client.ts";
+import type { Deps, RequestMeta } from "../../deps.ts";
+import { AppError } from "../../errors.ts";
+import { randomToken, sha256Hex } from "../../crypto/tokens.ts";
+import { recordAudit } from "../audit/service.ts";
+
+/** A client that lost the answer to a refresh may retry with the same token this long. */
+export const REFRESH_REUSE_GRACE_MS = 10_000;
+const REFRESH_TOKEN_PREFIX = "kgr_";
+
+type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
+
+export interface SessionTokens {
+  userId: string;
+  sessionId: string;
+  tokenId: string;
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+}
+
+function newRefreshToken() {
+  const token = `${REFRESH_TOKEN_PREFIX}${randomToken(32)}`;
+  return { token, tokenHash: sha256Hex(token) };
+}
+
+async function accessTokenFor(deps: Deps, user: { id: string; tenantId: string }, sessionId: string) {
+  return signAccessToken(deps.config, { sub: user.id, tid: user.tenantId, sid: sessionId, kind: "session" });
+}
+
+/** Opens a session inside the caller's transaction (the magic-link consumption). */
+export async function openSession(
+  deps: Deps,
+  tx: Tx,
+  user: { id: string; tenantId: string },
+  meta: RequestMeta,
+): Promise<SessionTokens> {
+  const session = await tx.session.create({
+    data: {
+      tenantId: user.tenantId,
+      userId: user.id,
+      ip: meta.ip ?? null,
+      userAgent: meta.userAgent?.slice(0, 500) ?? null,
+      expiresAt: new Date(Date.now() + deps.config.sessionAbsoluteTtlSeconds * 1000),
+    },
+  });
+  const refresh = newRefreshToken();
+  await tx.refreshToken.create({ data: { sessionId: session.id, tokenHash: refresh.tokenHash } });
+  const access = await accessTokenFor(deps, user, session.id);
+  return {
+    userId: user.id,
+    sessionId: session.id,
+    tokenId: access.jti,
+    accessToken: access.token,
+    accessTokenExpiresAt: access.expiresAt,
+    refreshToken: refresh.token,
+  };
+}
+
+export function sessionIsLive(deps: Deps, session: { revokedAt: Date | null; expiresAt: Date; lastUsedAt: Date }, now = new Date()) {
+  return (
+    !session.revokedAt &&
+    session.expiresAt > now &&
+    session.lastUsedAt.getTime() + deps.config.sessionIdleTtlSeconds * 1000 > now.getTime()
+  );
+}
+
+const invalidRefresh = () => new AppError("INVALID_TOKEN", "invalid or expired refresh token");
+
+export async function refreshSession(deps: Deps, refreshToken: string, meta: RequestMeta = {}): Promise<SessionTokens> {
+  if (typeof refreshToken !== "string" || !refreshToken.startsWith(REFRESH_TOKEN_PREFIX) || refreshToken.length > 200) {
+    throw invalidRefresh();
+  }
+  if (meta.ip) await deps.limiters.consume("refreshIp", meta.ip);
+  const tokenHash = sha256Hex(refreshToken);
+  const outcome = await deps.prisma.$transaction(async (tx) => {
+    const current = await tx.refreshToken.findUnique({ where: { tokenHash }, include: { session: { include: { user: true } } } });
+    if (!current) return { error: invalidRefresh() };
+    const { session } = current;
+    const now = new Date();
+    if (!sessionIsLive(deps, session, now) || session.user.disabledAt) return { error: invalidRefresh() };
+
+    // Claim the token atomically: of two concurrent refreshes only one sees usedAt null.
+    const claimed = await tx.refreshToken.updateMany({ where: { id: current.id, usedAt: null }, data: { usedAt: now } });
+    if (claimed.count === 0) {
+      const used = await tx.refreshToken.findUniqueOrThrow({ where: { id: current.id } });
+      const successor = used.replacedBy ? await tx.refreshToken.findUnique({ where: { id: used.replacedBy } }) : null;
+      const withinGrace = used.usedAt && now.getTime() - used.usedAt.getTime() <= REFRESH_REUSE_GRACE_MS;
+      // A retry of the newest rotation is tolerated; anything older is a stolen token replayed.
+      if (!withinGrace || !successor || successor.usedAt) {
+        await tx.session.update({ where: { id: session.id }, data: { revokedAt: now, revokeReason: "refresh token reuse" } });
+        await recordAudit(tx, { kind: "system" }, {
+          tenantId: session.tenantId,
+          action: "session.reuse_detected",
+          targetType: "Session",
+          targetId: session.id,
+          metadata: { userId: session.userId },
+          ip: meta.ip,
+          requestId: meta.requestId,
+        });
+        return { error: invalidRefresh() };
+      }
+    }
+    const next = newRefreshToken();
+    const created = await tx.refreshToken.create({ data: { sessionId: session.id, tokenHash: next.tokenHash } });
+    if (claimed.count === 1) {
+      await tx.refreshToken.update({ where: { id: current.id }, data: { replacedBy: created.id } });
+    }
+    await tx.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
+    await recordAudit(tx, { actorType: "USER", actorId: session.userId }, {
+      tenantId: session.tenantId,
+      action: "session.refresh",
+      targetType: "Session",
+      targetId: session.id,
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
+    const access = await accessTokenFor(deps, session.user, session.id);
+    return {
+      tokens: {
+        userId: session.userId,
+        sessionId: session.id,
+        tokenId: access.jti,
+        accessToken: access.token,
+        accessTokenExpiresAt: access.expiresAt,
+        refreshToken: next.token,
+      },
+    };
+  });
+  // The reuse revocation must commit even though the caller gets an error.
+  if ("error" in outcome) throw outcome.error;
+  return outcome.tokens;
+}
+
+async function revoke(deps: Deps, actor: Actor, sessionId: string, reason: string, meta: RequestMeta) {
+  const a = requireTenantActor(actor);
+  if (a.kind !== "user") throw new AppError("FORBIDDEN", "sessions belong to users");
+  return deps.prisma.$transaction(async (tx) => {
+    const now = new Date();
+    // Users end their own sessions; owners and admins may end any session of their tenant.
+    const where =
+      a.role === "MEMBER"
+        ? { id: sessionId, userId: a.userId, tenantId: a.tenantId }
+        : { id: sessionId, tenantId: a.tenantId };
+    const session = await tx.session.findFirst({ where });
+    if (!session) throw new AppError("SESSION_NOT_FOUND", "session not found");
+    if (!session.revokedAt) {
+      await tx.session.update({ where: { id: session.id }, data: { revokedAt: now, revokeReason: reason } });
+      await recordAudit(tx, a, {
+        tenantId: a.tenantId,
+        action: reason === "logout" ? "session.logout" : "session.revoke",
+        targetType: "Session",
+        targetId: session.id,
+        ip: meta.ip,
+        requestId: meta.requestId,
+      });
+    }
+    return tx.session.findUniqueOrThrow({ where: { id: session.id } });
+  });
+}
+
+export async function logout(deps: Deps, actor: Actor, meta: RequestMeta = {}) {
+  if (actor.kind !== "user" || !actor.sessionId) throw new AppError("UNAUTHENTICATED", "sign in first");
+  return revoke(deps, actor, actor.sessionId, "logout", meta);
+}
+
+export async function revokeSession(deps: Deps, actor: Actor, sessionId: string, meta: RequestMeta = {}) {
+  if (!/^[0-9a-f-]{36}$/i.test(sessionId)) throw new AppError("SESSION_NOT_FOUND", "session not found");
+  return revoke(deps, actor, sessionId, "revoked", meta);
+}
+
+export async function listSessions(deps: Deps, actor: Actor) {
+  const a = requireTenantActor(actor);
+  if (a.kind !== "user") return [];
+  return deps.prisma.session.findMany({
+    where: { userId: a.userId, tenantId: a.tenantId },
+    orderBy: { createdAt: "desc" },
+    take: 100,
+  });
+}

@@ -1,0 +1,39 @@
+// Shared pieces of the REST adapters: request facts and strict JSON bodies.
+import type { Context } from "hono";
+import type { RequestMeta } from "../deps.ts";
+import { AppError } from "../errors.ts";
+import { clientIp } from "./client-ip.ts";
+
+export function requestMeta(c: Context): RequestMeta {
+  return {
+    ip: clientIp(c),
+    userAgent: c.req.header("user-agent") ?? null,
+    requestId: (c.get as (key: string) => string | undefined)("requestId") ?? null,
+  };
+}
+
+/** The body as a JSON object; anything else is a 400 naming the problem. */
+export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (!text.trim()) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AppError("BAD_REQUEST", "body: invalid JSON", { fields: [{ field: "body", message: "invalid JSON" }] });
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    throw new AppError("BAD_REQUEST", "body: must be a JSON object", { fields: [{ field: "body", message: "must be a JSON object" }] });
+  }
+  return value as Record<string, unknown>;
+}
+
+export function wantsHtml(c: Context): boolean {
+  const accept = c.req.header("accept") ?? "";
+  return /text\/html/i.test(accept);
+}
+
+export function wantsJson(c: Context): boolean {
+  const accept = c.req.header("accept") ?? "";
+  return /application\/json/i.test(accept) && !/text\/html/i.test(accept);
+}

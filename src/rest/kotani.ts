@@ -1,0 +1,92 @@
+// Kotani Pay compatibility (seeds 000, 001): `/api/v3/auth/*` with the `{ success, message, data }`
+// envelope. Thin adapters: parse, call the services, reshape.
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../app.ts";
+import type { Deps } from "../deps.ts";
+import { AppError } from "../errors.ts";
+import { MAGIC_LINK_PATH, requestMagicLink, verifyMagicLink } from "../modules/auth/magic-link.ts";
+import { refreshSession, type SessionTokens } from "../modules/auth/sessions.ts";
+import { kotaniError, kotaniOk } from "./envelope.ts";
+import { readJsonObject, requestMeta, wantsHtml, wantsJson } from "./http.ts";
+import { confirmPage, failedPage, noStoreHeaders, signedInPage } from "./verify-page.ts";
+
+export function sessionData(tokens: SessionTokens) {
+  return {
+    user_id: tokens.userId,
+    session_id: tokens.sessionId,
+    token_id: tokens.tokenId,
+    token: tokens.accessToken,
+    refresh_token: tokens.refreshToken,
+  };
+}
+
+async function hashFromPost(c: Context): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (/application\/x-www-form-urlencoded|multipart\/form-data/i.test(type)) {
+    const form = await c.req.parseBody();
+    return form.hash;
+  }
+  if (/application\/json/i.test(type)) return (await readJsonObject(c)).hash;
+  return c.req.query("hash");
+}
+
+export function kotaniRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  app.onError((error, c) => {
+    if (!(error instanceof AppError)) deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
+    return kotaniError(c, error);
+  });
+
+  app.post("/api/v3/auth/login", async (c) => {
+    const body = await readJsonObject(c);
+    if (typeof body.email !== "string") throw AppError.validation("email", "is required");
+    await requestMagicLink(deps, body.email, requestMeta(c));
+    return kotaniOk(c, "login magic link sent to your email");
+  });
+
+  // GET from a JSON client consumes the link (the documented contract); a browser, a
+  // scanner or anything that does not ask for JSON gets a page that consumes nothing.
+  app.on(["GET", "HEAD"], MAGIC_LINK_PATH, async (c) => {
+    c.header("Cache-Control", "no-store");
+    const hash = c.req.query("hash");
+    if (typeof hash !== "string" || !hash) {
+      if (wantsJson(c)) throw AppError.validation("hash", "is required");
+      return c.html(failedPage("This link is incomplete."), 400, noStoreHeaders);
+    }
+    if (c.req.method === "HEAD" || !wantsJson(c)) {
+      return c.html(confirmPage(MAGIC_LINK_PATH, hash), 200, noStoreHeaders);
+    }
+    const tokens = await verifyMagicLink(deps, hash, requestMeta(c));
+    c.header("Cache-Control", "no-store");
+    return kotaniOk(c, "ok", sessionData(tokens));
+  });
+
+  app.post(MAGIC_LINK_PATH, async (c) => {
+    const html = wantsHtml(c);
+    const hash = await hashFromPost(c);
+    try {
+      if (typeof hash !== "string" || !hash) throw AppError.validation("hash", "is required");
+      const data = sessionData(await verifyMagicLink(deps, hash, requestMeta(c)));
+      if (html) return c.html(signedInPage(data), 200, noStoreHeaders);
+      c.header("Cache-Control", "no-store");
+      return kotaniOk(c, "ok", data);
+    } catch (error) {
+      if (html && error instanceof AppError) {
+        return c.html(failedPage("This link is invalid, expired or already used."), error.status as 401, noStoreHeaders);
+      }
+      throw error;
+    }
+  });
+
+  // The refresh token may come as a bearer token, a `refresh_token` query parameter or header.
+  app.get("/api/v3/auth/refresh-token", async (c) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const token = bearer ?? c.req.query("refresh_token") ?? c.req.header("refresh_token") ?? c.req.header("x-refresh-token");
+    if (!token) throw AppError.validation("refresh_token", "is required");
+    const tokens = await refreshSession(deps, token, requestMeta(c));
+    c.header("Cache-Control", "no-store");
+    return kotaniOk(c, "ok", sessionData(tokens));
+  });
+
+  return app;
+}
