@@ -7,8 +7,12 @@ import { createGraphQLServer } from "./graphql/yoga.ts";
 import { requestStore } from "./request-context.ts";
 import { clientIp } from "./rest/client-ip.ts";
 import { kotaniRoutes } from "./rest/kotani.ts";
+import { nativeRoutes } from "./rest/native.ts";
+import { actorOf } from "./rest/actor.ts";
+import type { Actor } from "./auth/actor.ts";
+import { SIGNATURE_HEADER } from "./auth/signature.ts";
 
-export type AppEnv = { Variables: { requestId: string } };
+export type AppEnv = { Variables: { requestId: string; actor?: Actor } };
 
 export function createApp(deps: Deps) {
   const yoga = createGraphQLServer(deps);
@@ -47,10 +51,23 @@ export function createApp(deps: Deps) {
     }
   });
 
-  app.on(["GET", "POST", "OPTIONS"], "/graphql", (c) =>
-    yoga.fetch(c.req.raw, { requestId: c.get("requestId"), ip: clientIp(c) }),
-  );
+  app.on(["GET", "POST", "OPTIONS"], "/graphql", async (c) => {
+    let actor: Actor;
+    try {
+      actor = await actorOf(deps, c);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
+      return c.json({ errors: [{ message: error.message, extensions: { code: error.code } }] }, error.status as 401);
+    }
+    // A signed request's body was read to check the signature: hand yoga a fresh copy.
+    const request = c.req.header(SIGNATURE_HEADER)
+      ? new Request(c.req.raw.url, { method: c.req.method, headers: c.req.raw.headers, body: c.req.method === "GET" ? undefined : await c.req.arrayBuffer() })
+      : c.req.raw;
+    return yoga.fetch(request, { actor, requestId: c.get("requestId"), ip: clientIp(c) });
+  });
 
+  app.route("/", nativeRoutes(deps));
   app.route("/", kotaniRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "no such route" } }, 404));

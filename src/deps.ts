@@ -6,6 +6,7 @@ import type { Logger } from "./logger.ts";
 import type { Mailer } from "./mail/mailer.ts";
 import type { Limiters } from "./rate-limit/limiters.ts";
 import type { Background } from "./background.ts";
+import type { KeyRuntime } from "./modules/keys/runtime.ts";
 
 export interface Deps {
   config: Config;
@@ -15,6 +16,7 @@ export interface Deps {
   mailer: Mailer;
   limiters: Limiters;
   background: Background;
+  keys: KeyRuntime;
 }
 
 /** Facts about the request a service may record (audit) or limit on; never needed for its logic. */

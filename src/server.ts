@@ -9,6 +9,7 @@ import type { Logger } from "./logger.ts";
 import { ensureDefaultTenant } from "./modules/tenants/service.ts";
 import { createMailer } from "./mail/mailer.ts";
 import { Limiters } from "./rate-limit/limiters.ts";
+import { KeyRuntime } from "./modules/keys/runtime.ts";
 import { Background } from "./background.ts";
 
 export interface RunningServer {
@@ -26,7 +27,7 @@ export async function openDeps(config: Config, logger: Logger): Promise<Deps> {
     await db.close();
     throw error;
   }
-  return { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: new Limiters(), background: new Background(logger) };
+  return { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: new Limiters(), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger) };
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -38,6 +39,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       `created tenant "Default" owned by ${first.email} (platform admin). Sign in: POST ${config.publicUrl}/api/v3/auth/login {"email":"${first.email}"} and open the link from the mail (${config.smtpUrl ? "SMTP" : `${config.dataDir}/outbox`}).`,
     );
   }
+  deps.keys.start();
   const { app } = createApp(deps);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -61,6 +63,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         });
         await deps.background.idle();
         await deps.mailer.idle();
+        await deps.keys.stop();
         await deps.db.close();
       })();
       return closing;

@@ -1,28 +1,53 @@
-// `Authorization: Bearer ...` → Actor. Each credential kind is one authenticator;
-// later kinds (API keys, exchange tokens) are added to the list, not to the transports.
+// `Authorization: Bearer ...` → Actor. Each credential kind is one authenticator:
+// session JWTs, exchange tokens and API keys (opaque or JWT, signed when secure).
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { anonymous, effectivePermissions, type Actor } from "./actor.ts";
 import { looksLikeJwt, verifyAccessToken } from "./access-token.ts";
 import { sessionIsLive } from "../modules/auth/sessions.ts";
+import { checkKeyState, keyShapeOk, verifyKey, type VerifyResult } from "../modules/keys/verify.ts";
+import { cachedKeySelect, type CachedKey } from "../modules/keys/runtime.ts";
+import { keySecret } from "../modules/keys/exchange.ts";
+import { SIGNATURE_HEADER, verifySignature } from "./signature.ts";
+import { requestStore } from "../request-context.ts";
 
-export type Authenticator = (deps: Deps, token: string) => Promise<Actor | null>;
+/** What authentication may read of a request: headers always, the body only to check a signature. */
+export interface AuthRequest {
+  authorization: string | null;
+  signature: string | null;
+  method: string;
+  pathAndQuery: string;
+  body(): Promise<Uint8Array>;
+}
+
+export function authRequestFrom(request: Request): AuthRequest {
+  const url = new URL(request.url);
+  return {
+    authorization: request.headers.get("authorization"),
+    signature: request.headers.get(SIGNATURE_HEADER),
+    method: request.method,
+    pathAndQuery: `${url.pathname}${url.search}`,
+    body: async () => {
+      // Called directly (tests through yoga.fetch) after the body was read: nothing to check against.
+      if (request.bodyUsed) throw new AppError("INVALID_SIGNATURE", "request body unavailable for signature check");
+      return new Uint8Array(await request.clone().arrayBuffer());
+    },
+  };
+}
+
+type Authenticator = (deps: Deps, token: string, request: AuthRequest) => Promise<Actor | null>;
 
 /** Session access tokens: the JWT must verify and its session must still be live. */
-export const sessionTokenAuthenticator: Authenticator = async (deps, token) => {
+const sessionToken: Authenticator = async (deps, token) => {
   if (!looksLikeJwt(token)) return null;
   const claims = await verifyAccessToken(deps.config, token).catch(() => null);
   if (!claims || claims.kind !== "session") return null;
-  const session = await deps.prisma.session.findUnique({
-    where: { id: claims.sid },
-    include: { user: true },
-  });
-  const now = new Date();
+  const session = await deps.prisma.session.findUnique({ where: { id: claims.sid }, include: { user: true } });
   if (
     !session ||
     session.userId !== claims.sub ||
     session.tenantId !== claims.tid ||
-    !sessionIsLive(deps, session, now) ||
+    !sessionIsLive(deps, session) ||
     session.user.disabledAt
   ) {
     return null;
@@ -41,7 +66,48 @@ export const sessionTokenAuthenticator: Authenticator = async (deps, token) => {
   };
 };
 
-export const authenticators: Authenticator[] = [sessionTokenAuthenticator];
+function rejectUnlessValid(result: VerifyResult): CachedKey | null {
+  if (result.code === "RATE_LIMITED") {
+    throw new AppError("RATE_LIMITED", "rate limit exceeded for this key", { retryAfter: result.ratelimit?.reset ?? 1 });
+  }
+  return result.valid && result.key ? result.key : null;
+}
+
+function keyActor(key: CachedKey, permissions = key.permissions): Actor {
+  requestStore.getStore() && Object.assign(requestStore.getStore()!, { tenantId: key.tenantId, keyId: key.id });
+  return { kind: "apiKey", keyId: key.id, tenantId: key.tenantId, ownerId: key.ownerId, permissions };
+}
+
+/** Bearer tokens from `exchangeApiKey`: live only while their key is. */
+const exchangeToken: Authenticator = async (deps, token) => {
+  if (!looksLikeJwt(token)) return null;
+  const claims = await verifyAccessToken(deps.config, token).catch(() => null);
+  if (!claims || claims.kind !== "exchange") return null;
+  const row = (await deps.prisma.apiKey.findUnique({ where: { id: claims.sub }, select: cachedKeySelect })) as CachedKey | null;
+  if (!row || row.tenantId !== claims.tid) return null;
+  const key = rejectUnlessValid(await checkKeyState(deps, row));
+  if (!key) return null;
+  // The token carries the permissions of its minting; later narrowing of the key applies too.
+  return keyActor(key, (claims.perms ?? []).filter((p) => key.permissions.includes(p) || key.permissions.includes("*")));
+};
+
+/** API keys as bearer credentials ("both formats are valid"); secure keys must sign the request. */
+const apiKey: Authenticator = async (deps, token, request) => {
+  if (!keyShapeOk(token)) return null;
+  const key = rejectUnlessValid(await verifyKey(deps, token));
+  if (!key) return null;
+  if (key.kind === "SECURE_API_KEY") {
+    await verifySignature(deps, key.id, keySecret(deps, key), {
+      method: request.method,
+      pathAndQuery: request.pathAndQuery,
+      body: await request.body(),
+      header: request.signature,
+    });
+  }
+  return keyActor(key);
+};
+
+const authenticators: Authenticator[] = [sessionToken, exchangeToken, apiKey];
 
 export function bearerToken(header: string | null | undefined): string | null {
   if (!header) return null;
@@ -50,16 +116,22 @@ export function bearerToken(header: string | null | undefined): string | null {
 }
 
 /**
- * No header: anonymous. A header whose credential nothing accepts: UNAUTHENTICATED,
- * the same answer for forged, expired, revoked and unknown credentials.
+ * No header: anonymous. A header whose credential nothing accepts: UNAUTHENTICATED, the
+ * same answer for forged, expired, revoked, disabled and unknown credentials.
  */
-export async function authenticate(deps: Deps, authorization: string | null | undefined): Promise<Actor> {
-  if (!authorization) return anonymous;
-  const token = bearerToken(authorization);
+export async function authenticate(deps: Deps, request: AuthRequest): Promise<Actor> {
+  if (!request.authorization) return anonymous;
+  const token = bearerToken(request.authorization);
   if (!token) throw new AppError("UNAUTHENTICATED", "invalid or expired credentials");
   for (const authenticator of authenticators) {
-    const actor = await authenticator(deps, token);
-    if (actor) return actor;
+    try {
+      const actor = await authenticator(deps, token, request);
+      if (actor) return actor;
+    } catch (error) {
+      if (error instanceof AppError && error.code === "RATE_LIMITED") throw error;
+      if (error instanceof AppError && error.status === 401) break;
+      throw error;
+    }
   }
   throw new AppError("UNAUTHENTICATED", "invalid or expired credentials");
 }

@@ -4,6 +4,7 @@ import { builder } from "./builder.ts";
 import "../modules/tenants/graphql.ts";
 import "../modules/projects/graphql.ts";
 import "../modules/auth/graphql.ts";
+import "../modules/keys/graphql.ts";
 
 export const schema = builder.toSchema();
 

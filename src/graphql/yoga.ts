@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import type { Actor } from "../auth/actor.ts";
-import { authenticate } from "../auth/authenticate.ts";
+import { authenticate, authRequestFrom } from "../auth/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { currentRequestId } from "../request-context.ts";
@@ -67,7 +67,7 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
       let who = actor;
       if (!who) {
         try {
-          who = await authenticate(deps, request.headers.get("authorization"));
+          who = await authenticate(deps, authRequestFrom(request));
         } catch (error) {
           if (error instanceof AppError) {
             throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status } } });

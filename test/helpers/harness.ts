@@ -12,6 +12,7 @@ import type { Deps } from "../../src/deps.ts";
 import { createLogger } from "../../src/logger.ts";
 import { createMailer } from "../../src/mail/mailer.ts";
 import { Limiters } from "../../src/rate-limit/limiters.ts";
+import { KeyRuntime } from "../../src/modules/keys/runtime.ts";
 import { Background } from "../../src/background.ts";
 import { createTenant, addUser } from "../../src/modules/tenants/service.ts";
 import { system } from "../../src/auth/actor.ts";
@@ -61,7 +62,7 @@ export async function createHarness(configOverrides: Record<string, string> = {}
     },
   });
   const logger = createLogger({ level: config.logLevel, destination });
-  const deps: Deps = { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: new Limiters(), background: new Background(logger) };
+  const deps: Deps = { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: new Limiters(), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger) };
   const { app, yoga } = createApp(deps);
   return {
     deps,
@@ -71,6 +72,7 @@ export async function createHarness(configOverrides: Record<string, string> = {}
     async close() {
       await deps.background.idle();
       await deps.mailer.idle();
+      await deps.keys.stop();
       await db.close();
       await drop();
       await rm(config.dataDir, { recursive: true, force: true });

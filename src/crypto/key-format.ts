@@ -1,0 +1,70 @@
+// Keygate's key format: `<prefix>_<base62 random>_<6 base62 chars of CRC32>`.
+// The checksum lets verification reject a mistyped or forged key before any database work.
+import { randomBytes } from "node:crypto";
+import { crc32 } from "node:zlib";
+
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/** 24 base62 characters: 142 bits of randomness (the floor is 128). */
+export const RANDOM_LENGTH = 24;
+const CHECKSUM_LENGTH = 6;
+
+/** Uniform base62: rejection sampling avoids the bias of `byte % 62`. */
+export function randomBase62(length: number): string {
+  let out = "";
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) out += ALPHABET[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+function base62(value: number, width: number): string {
+  let out = "";
+  let n = value;
+  while (n > 0) {
+    out = ALPHABET[n % 62] + out;
+    n = Math.floor(n / 62);
+  }
+  return out.padStart(width, "0");
+}
+
+export function checksum(body: string): string {
+  return base62(crc32(body) >>> 0, CHECKSUM_LENGTH);
+}
+
+export function keyPrefix(tenantPrefix: string, test: boolean): string {
+  return test ? `${tenantPrefix}_test` : tenantPrefix;
+}
+
+export function generateKey(prefix: string): string {
+  const body = `${prefix}_${randomBase62(RANDOM_LENGTH)}`;
+  return `${body}_${checksum(body)}`;
+}
+
+const shape = /^([a-z][a-z0-9]{1,11}(?:_test)?)_([0-9A-Za-z]{24})_([0-9A-Za-z]{6})$/;
+
+export type ParsedKey = { ok: true; prefix: string; test: boolean } | { ok: false };
+
+/** Shape and checksum only: no secret comparison happens here, so timing does not matter. */
+export function parseKey(key: string): ParsedKey {
+  if (typeof key !== "string" || key.length > 64) return { ok: false };
+  const match = shape.exec(key);
+  if (!match) return { ok: false };
+  const body = `${match[1]}_${match[2]}`;
+  if (checksum(body) !== match[3]) return { ok: false };
+  return { ok: true, prefix: match[1], test: match[1].endsWith("_test") };
+}
+
+/** The parts kept for listings: `kg_4a3b…9f0e`. */
+export function maskParts(key: string): { start: string; end: string } {
+  const lastUnderscore = key.lastIndexOf("_");
+  const secondLast = key.lastIndexOf("_", lastUnderscore - 1);
+  const cut = secondLast > 0 && secondLast < 20 ? secondLast + 1 : Math.min(8, key.length);
+  return { start: key.slice(0, cut + 4), end: key.slice(-4) };
+}
+
+export function masked(start: string, end: string): string {
+  return `${start}…${end}`;
+}

@@ -1,0 +1,43 @@
+// Key + secret → a 60-minute bearer token carrying the key's permissions (seed 002).
+import { signAccessToken } from "../../auth/access-token.ts";
+import { open, secretAad } from "../../crypto/envelope.ts";
+import { constantTimeEqual } from "../../crypto/tokens.ts";
+import type { Deps, RequestMeta } from "../../deps.ts";
+import { AppError } from "../../errors.ts";
+import { recordAudit } from "../audit/service.ts";
+import type { CachedKey } from "./runtime.ts";
+import { verifyKey } from "./verify.ts";
+
+export const EXCHANGE_TOKEN_TTL_SECONDS = 3600;
+
+export function keySecret(deps: Deps, key: Pick<CachedKey, "id" | "tenantId" | "secretCiphertext" | "secretKeyVersion">): string {
+  if (!key.secretCiphertext || key.secretKeyVersion == null) throw new AppError("INTERNAL", "key has no secret");
+  return open(deps.config.encryptionKeys, { ciphertext: key.secretCiphertext, keyVersion: key.secretKeyVersion }, secretAad(key.tenantId, key.id)).toString();
+}
+
+export async function exchangeApiKey(deps: Deps, apiKey: string, apiSecret: string, meta: RequestMeta = {}) {
+  const invalid = () => new AppError("UNAUTHENTICATED", "invalid api key or secret");
+  if (typeof apiKey !== "string" || typeof apiSecret !== "string" || apiSecret.length > 256) throw invalid();
+  const result = await verifyKey(deps, apiKey, { consumeRateLimit: false });
+  if (!result.valid || !result.key || result.key.kind !== "SECURE_API_KEY") throw invalid();
+  const key = result.key;
+  await deps.limiters.consume("exchangeKey", key.id);
+  if (!constantTimeEqual(keySecret(deps, key), apiSecret)) throw invalid();
+  const token = await signAccessToken(deps.config, {
+    sub: key.id,
+    tid: key.tenantId,
+    kind: "exchange",
+    perms: key.permissions,
+    ttlSeconds: EXCHANGE_TOKEN_TTL_SECONDS,
+  });
+  await recordAudit(deps.prisma, { actorType: "API_KEY", actorId: key.id }, {
+    tenantId: key.tenantId,
+    action: "key.exchange",
+    targetType: "ApiKey",
+    targetId: key.id,
+    metadata: { tokenId: token.jti },
+    ip: meta.ip,
+    requestId: meta.requestId,
+  });
+  return { accessToken: token.token, tokenType: "Bearer" as const, expiresIn: EXCHANGE_TOKEN_TTL_SECONDS, expiresAt: token.expiresAt, keyId: key.id };
+}

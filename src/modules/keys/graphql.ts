@@ -1,0 +1,246 @@
+// GraphQL adapters for API keys. Keys and secrets appear only in generate/rotate payloads;
+// the ApiKey type has no field that could return a key, hash, secret or ciphertext.
+import { z } from "zod";
+import { builder } from "../../graphql/builder.ts";
+import type { GraphQLContext } from "../../graphql/context.ts";
+import { masked } from "../../crypto/key-format.ts";
+import type { ApiKey } from "../../generated/prisma/client.ts";
+import { verifyAnswer } from "../../rest/native.ts";
+import { exchangeApiKey } from "./exchange.ts";
+import {
+  disableKey,
+  enableKey,
+  findKey,
+  findKeys,
+  generateApiKey,
+  generateSecureApiKey,
+  revokeKey,
+  rotateKey,
+  type GenerateKeyInput,
+} from "./service.ts";
+import { verifyCodes, verifyKey } from "./verify.ts";
+
+const meta = (ctx: GraphQLContext) => ({ ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId });
+
+export const KeyStatusEnum = builder.enumType("KeyStatus", { values: ["ACTIVE", "DISABLED", "REVOKED", "DELETED"] as const });
+export const KeyKindEnum = builder.enumType("KeyKind", { values: ["API_KEY", "SECURE_API_KEY", "PROJECT_KEY"] as const });
+export const KeyFormatEnum = builder.enumType("KeyFormat", { values: ["OPAQUE", "JWT"] as const });
+const NewKeyStatusEnum = builder.enumType("NewKeyStatus", { values: ["ACTIVE", "DISABLED"] as const });
+const VerifyCodeEnum = builder.enumType("VerifyCode", { values: verifyCodes });
+
+const RateLimitType = builder.objectRef<ApiKey>("RateLimit").implement({
+  description: "Requests allowed per window; null: no limit in that window.",
+  fields: (t) => ({
+    perMinute: t.int({ nullable: true, resolve: (k) => k.rateLimitPerMinute }),
+    perHour: t.int({ nullable: true, resolve: (k) => k.rateLimitPerHour }),
+    perDay: t.int({ nullable: true, resolve: (k) => k.rateLimitPerDay }),
+  }),
+});
+
+export const ApiKeyType = builder.prismaObject("ApiKey", {
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    number: t.expose("number", { type: "Int64", description: "Numeric id for vendor contracts with int64 ids." }),
+    name: t.exposeString("name"),
+    description: t.exposeString("description", { nullable: true }),
+    kind: t.expose("kind", { type: KeyKindEnum }),
+    format: t.expose("format", { type: KeyFormatEnum }),
+    status: t.expose("status", { type: KeyStatusEnum }),
+    expired: t.boolean({ resolve: (k) => !!k.expiresAt && k.expiresAt.getTime() <= Date.now() }),
+    masked: t.string({ description: "e.g. kg_4a3b…9f0e", resolve: (k) => masked(k.start, k.end) }),
+    permissions: t.exposeStringList("permissions"),
+    integratorLevel: t.boolean({ description: "Bound to no user.", resolve: (k) => k.ownerId === null }),
+    hasSecret: t.boolean({ description: "A secure key with a signing secret.", resolve: (k) => k.secretCiphertext !== null }),
+    test: t.exposeBoolean("isTest"),
+    jti: t.exposeString("jti"),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
+    lifetime: t.exposeInt("lifetime", { nullable: true }),
+    rateLimit: t.field({ type: RateLimitType, resolve: (k) => k }),
+    lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
+    revokeReason: t.exposeString("revokeReason", { nullable: true }),
+    rotatedFromId: t.exposeID("rotatedFromId", { nullable: true }),
+    owner: t.relation("owner", { nullable: true }),
+    project: t.relation("project", { nullable: true }),
+  }),
+});
+
+const RateLimitInput = builder.inputType("RateLimitInput", {
+  fields: (t) => ({
+    perMinute: t.int({ validate: z.number().int().min(1) }),
+    perHour: t.int({ validate: z.number().int().min(1) }),
+    perDay: t.int({ validate: z.number().int().min(1) }),
+  }),
+});
+
+const GenerateApiKeyInput = builder.inputType("GenerateApiKeyInput", {
+  fields: (t) => ({
+    name: t.string({ required: true, description: "A label for the key.", validate: z.string().trim().min(1).max(200) }),
+    description: t.string({ validate: z.string().max(2000) }),
+    projectId: t.id(),
+    ownerId: t.id({ description: "Bind the key to this user; omit for an integrator-level key (owners and admins)." }),
+    permissions: t.stringList({ description: "Scopes; integrator-level keys default to [\"*\"], user-bound keys to none." }),
+    expiresAt: t.field({ type: "DateTime" }),
+    lifetime: t.int({ description: "Seconds until the key expires (instead of expiresAt).", validate: z.number().int().min(1) }),
+    rateLimit: t.field({ type: RateLimitInput }),
+    status: t.field({ type: NewKeyStatusEnum }),
+    format: t.field({ type: KeyFormatEnum, description: "OPAQUE (default) or JWT." }),
+    test: t.boolean({ description: "Issue a `<prefix>_test_...` key." }),
+  }),
+});
+
+type GenerateArgs = typeof GenerateApiKeyInput.$inferInput;
+const toServiceInput = (input: GenerateArgs): GenerateKeyInput => ({
+  ...input,
+  projectId: input.projectId == null ? input.projectId : String(input.projectId),
+  ownerId: input.ownerId == null ? input.ownerId : String(input.ownerId),
+});
+
+const GenerateApiKeyPayload = builder.objectRef<{ key: string; apiKey: ApiKey }>("GenerateApiKeyPayload").implement({
+  fields: (t) => ({
+    key: t.exposeString("key", { description: "The key. Shown in this response only." }),
+    apiKey: t.field({ type: ApiKeyType, resolve: (p) => p.apiKey }),
+  }),
+});
+
+const GenerateSecureApiKeyPayload = builder
+  .objectRef<{ key: string; secret: string; apiKey: ApiKey }>("GenerateSecureApiKeyPayload")
+  .implement({
+    fields: (t) => ({
+      key: t.exposeString("key", { description: "The key. Shown in this response only." }),
+      secret: t.exposeString("secret", { description: "The signing secret. Shown in this response only." }),
+      apiKey: t.field({ type: ApiKeyType, resolve: (p) => p.apiKey }),
+    }),
+  });
+
+const RotateKeyPayload = builder
+  .objectRef<{ key: string; secret?: string; apiKey: ApiKey; previous: ApiKey }>("RotateKeyPayload")
+  .implement({
+    fields: (t) => ({
+      key: t.exposeString("key", { description: "The successor key. Shown in this response only." }),
+      secret: t.string({ nullable: true, description: "The successor's signing secret (secure keys).", resolve: (p) => p.secret ?? null }),
+      apiKey: t.field({ type: ApiKeyType, resolve: (p) => p.apiKey }),
+      previous: t.field({ type: ApiKeyType, resolve: (p) => p.previous }),
+    }),
+  });
+
+const ExchangePayload = builder
+  .objectRef<Awaited<ReturnType<typeof exchangeApiKey>>>("ExchangeApiKeyPayload")
+  .implement({
+    fields: (t) => ({
+      accessToken: t.exposeString("accessToken"),
+      tokenType: t.exposeString("tokenType"),
+      expiresIn: t.exposeInt("expiresIn"),
+      expiresAt: t.expose("expiresAt", { type: "DateTime" }),
+    }),
+  });
+
+type Answer = ReturnType<typeof verifyAnswer>;
+const VerifyRateLimit = builder.objectRef<NonNullable<Answer["ratelimit"]>>("VerifyRateLimit").implement({
+  fields: (t) => ({ limit: t.exposeInt("limit"), remaining: t.exposeInt("remaining"), reset: t.exposeInt("reset") }),
+});
+const VerifyKeyResult = builder.objectRef<Answer>("VerifyKeyResult").implement({
+  fields: (t) => ({
+    valid: t.exposeBoolean("valid"),
+    code: t.field({ type: VerifyCodeEnum, resolve: (r) => r.code }),
+    keyId: t.exposeID("keyId", { nullable: true }),
+    tenantId: t.exposeID("tenantId", { nullable: true }),
+    ownerId: t.exposeID("ownerId", { nullable: true }),
+    projectId: t.exposeID("projectId", { nullable: true }),
+    name: t.exposeString("name", { nullable: true }),
+    permissions: t.exposeStringList("permissions"),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
+    ratelimit: t.field({ type: VerifyRateLimit, nullable: true, resolve: (r) => r.ratelimit }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  apiKeys: t.prismaConnection(
+    {
+      type: "ApiKey",
+      cursor: "id",
+      authScopes: { authenticated: true },
+      args: {
+        status: t.arg({ type: KeyStatusEnum }),
+        projectId: t.arg.id(),
+        ownerId: t.arg.id(),
+        kind: t.arg({ type: KeyKindEnum }),
+      },
+      resolve: (query, _root, args, ctx) =>
+        findKeys(
+          ctx.deps,
+          ctx.actor,
+          { status: args.status, kind: args.kind, projectId: args.projectId?.toString(), ownerId: args.ownerId?.toString() },
+          query,
+        ),
+    },
+    { name: "ApiKeyConnection" },
+    { name: "ApiKeyEdge" },
+  ),
+  apiKey: t.prismaField({
+    type: "ApiKey",
+    nullable: true,
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, { id }, ctx) => findKey(ctx.deps, ctx.actor, String(id), query),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  generateApiKey: t.field({
+    type: GenerateApiKeyPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: GenerateApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => generateApiKey(ctx.deps, ctx.actor, toServiceInput(input), { meta: meta(ctx) }),
+  }),
+  generateSecureApiKey: t.field({
+    type: GenerateSecureApiKeyPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: GenerateApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => generateSecureApiKey(ctx.deps, ctx.actor, toServiceInput(input), meta(ctx)),
+  }),
+  exchangeApiKey: t.field({
+    type: ExchangePayload,
+    description: "Trades a secure key and its secret for a bearer token valid 60 minutes.",
+    args: { apiKey: t.arg.string({ required: true }), apiSecret: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => exchangeApiKey(ctx.deps, args.apiKey, args.apiSecret, meta(ctx)),
+  }),
+  verifyKey: t.field({
+    type: VerifyKeyResult,
+    description: "Verifies a key, optionally against required permissions. Signed-in callers only see their tenant's keys.",
+    args: { key: t.arg.string({ required: true }), permissions: t.arg.stringList() },
+    resolve: async (_root, args, ctx) => {
+      const tenantId = ctx.actor.kind === "user" || ctx.actor.kind === "apiKey" ? ctx.actor.tenantId : undefined;
+      return verifyAnswer(await verifyKey(ctx.deps, args.key, { permissions: args.permissions ?? undefined, tenantId }));
+    },
+  }),
+  revokeKey: t.field({
+    type: ApiKeyType,
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string({ validate: z.string().max(500) }) },
+    resolve: (_root, { id, reason }, ctx) => revokeKey(ctx.deps, ctx.actor, String(id), reason, meta(ctx)),
+  }),
+  enableKey: t.field({
+    type: ApiKeyType,
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => enableKey(ctx.deps, ctx.actor, String(id), meta(ctx)),
+  }),
+  disableKey: t.field({
+    type: ApiKeyType,
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => disableKey(ctx.deps, ctx.actor, String(id), meta(ctx)),
+  }),
+  rotateKey: t.field({
+    type: RotateKeyPayload,
+    authScopes: { authenticated: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      gracePeriodSeconds: t.arg.int({ defaultValue: 0, description: "How long the old key keeps working (0: stops at once)." }),
+    },
+    resolve: (_root, { id, gracePeriodSeconds }, ctx) => rotateKey(ctx.deps, ctx.actor, String(id), gracePeriodSeconds ?? 0, meta(ctx)),
+  }),
+}));

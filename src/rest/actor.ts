@@ -1,0 +1,22 @@
+// The caller of a Hono request, authenticated once and remembered for the request.
+import type { Context } from "hono";
+import type { Actor } from "../auth/actor.ts";
+import { authenticate } from "../auth/authenticate.ts";
+import { SIGNATURE_HEADER } from "../auth/signature.ts";
+import type { Deps } from "../deps.ts";
+
+export async function actorOf(deps: Deps, c: Context): Promise<Actor> {
+  const known = (c.get as (k: string) => Actor | undefined)("actor");
+  if (known) return known;
+  const url = new URL(c.req.url);
+  const actor = await authenticate(deps, {
+    authorization: c.req.header("authorization") ?? null,
+    signature: c.req.header(SIGNATURE_HEADER) ?? null,
+    method: c.req.method,
+    pathAndQuery: `${url.pathname}${url.search}`,
+    // Hono caches the body, so the route can still read it afterwards.
+    body: async () => new Uint8Array(await c.req.arrayBuffer()),
+  });
+  (c.set as (k: string, v: Actor) => void)("actor", actor);
+  return actor;
+}
