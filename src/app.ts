@@ -24,8 +24,10 @@ export function createApp(deps: Deps) {
     c.set("requestId", requestId);
     const started = performance.now();
     const facts = { requestId };
-    await requestStore.run(facts, next);
+    // Set before the handler runs: a header added to a finished response makes
+    // @hono/node-server rebuild it, which costs more than the whole handler.
     c.header("x-request-id", requestId);
+    await requestStore.run(facts, next);
     deps.logger.info(
       {
         requestId,
@@ -64,7 +66,9 @@ export function createApp(deps: Deps) {
     const request = c.req.header(SIGNATURE_HEADER)
       ? new Request(c.req.raw.url, { method: c.req.method, headers: c.req.raw.headers, body: c.req.method === "GET" ? undefined : await c.req.arrayBuffer() })
       : c.req.raw;
-    return yoga.fetch(request, { actor, requestId: c.get("requestId"), ip: clientIp(c) });
+    const response = await yoga.fetch(request, { actor, requestId: c.get("requestId"), ip: clientIp(c) });
+    response.headers.set("x-request-id", c.get("requestId"));
+    return response;
   });
 
   app.route("/", nativeRoutes(deps));

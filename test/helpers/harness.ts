@@ -144,3 +144,35 @@ export async function outboxLinks(deps: Deps): Promise<string[]> {
 export function hashOf(link: string): string {
   return decodeURIComponent(new URL(link).searchParams.get("hash")!);
 }
+
+/** Every row of every table as JSON text: what a database dump would reveal. */
+export async function databaseDump(deps: Deps): Promise<string> {
+  const tables = ["Tenant", "User", "Project", "ApiKey", "KeyPair", "MagicLink", "Session", "RefreshToken", "AuditEvent", "_prisma_migrations"];
+  const parts: string[] = [];
+  for (const table of tables) {
+    const rows = await deps.prisma.$queryRawUnsafe<{ dump: unknown }[]>(`SELECT coalesce(json_agg(t), '[]'::json)::text AS dump FROM "${table}" t`);
+    parts.push(String(rows[0].dump));
+  }
+  if (deps.db.pglite) {
+    // The embedded database's files too: a plaintext secret would sit in its heap pages.
+    const image = await deps.db.pglite.dumpDataDir("none");
+    parts.push(Buffer.from(await image.arrayBuffer()).toString("latin1"));
+  }
+  return parts.join("\n");
+}
+
+export const generateMutation = `mutation($input: GenerateApiKeyInput!) {
+  generateApiKey(input: $input) { key apiKey { id name kind format status permissions masked integratorLevel test expiresAt lifetime hasSecret owner { id } rateLimit { perMinute perHour perDay } } }
+}`;
+export const generateSecureMutation = `mutation($input: GenerateApiKeyInput!) {
+  generateSecureApiKey(input: $input) { key secret apiKey { id kind hasSecret permissions } }
+}`;
+export const verifyMutation = `mutation($key: String!, $permissions: [String!]) {
+  verifyKey(key: $key, permissions: $permissions) { valid code keyId tenantId ownerId permissions expiresAt ratelimit { limit remaining reset } }
+}`;
+
+export async function generateKeyFor(h: Pick<Harness, "yoga">, token: string, input: Record<string, unknown> = {}) {
+  const result = await gql(h, generateMutation, { input: { name: "test key", ...input } }, token);
+  if (result.errors) throw new Error(JSON.stringify(result.errors));
+  return result.data!.generateApiKey as { key: string; apiKey: Record<string, any> };
+}

@@ -1,0 +1,97 @@
+// npm run bench: loopback load, one run, three targets measured back to back:
+//   1. a bare node:http server answering constant JSON (the baseline),
+//   2. POST /v1/keys/verify with a valid key,
+//   3. GraphQL verifyKey with the same key.
+// GET /healthz of the gateway is measured too: the floor set by HTTP, routing and logging.
+// 50 connections, BENCH_SECONDS (default 10) each. Prints req/s, p50, p99 and the ratio to the baseline.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { loadConfig } from "../src/config.ts";
+import { databaseOptionsFromConfig, openDatabase } from "../src/db/client.ts";
+import { projectRoot } from "../src/db/migrate.ts";
+import { createLogger } from "../src/logger.ts";
+import { openDeps } from "../src/server.ts";
+import { createTenant } from "../src/modules/tenants/service.ts";
+import { generateApiKey } from "../src/modules/keys/service.ts";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = 50;
+const secrets = { JWT_SECRET: "bench-jwt-secret-0123456789abcdef0123456789", ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64") };
+
+function waitFor(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = pattern.exec(out);
+      if (m) {
+        // Keep draining the pipe (a full pipe would stall the child) without keeping the text.
+        child.stdout!.off("data", onData);
+        child.stdout!.resume();
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", (d) => (out += d));
+    child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+}
+
+async function load(title: string, opts: autocannon.Options) {
+  const result = await autocannon({ connections, duration: seconds, ...opts });
+  const errors = result.errors + result.non2xx;
+  return { title, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors };
+}
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-bench-"));
+const env = { ...process.env, ...secrets, DATA_DIR: dataDir, LOG_LEVEL: "warn", HOST: "127.0.0.1", PORT: "0", NODE_ENV: "production", PUBLIC_URL: "http://localhost:4000" };
+
+// Seed a tenant and a key while no server owns the database.
+const config = await loadConfig(env);
+const deps = await openDeps(config, createLogger({ level: "warn" }));
+const { tenant, owner } = await createTenant(deps, { kind: "system" }, { name: "Bench", ownerEmail: `bench-${Date.now()}@bench.test` });
+const actor = { kind: "user" as const, userId: owner.id, tenantId: tenant.id, email: owner.email, role: "OWNER" as const, isPlatformAdmin: false, permissions: ["*"] };
+const { key } = await generateApiKey(deps, actor, { name: "bench", permissions: ["transactions:read"] });
+await deps.db.close();
+void openDatabase;
+void databaseOptionsFromConfig;
+
+const baseline = spawn(process.execPath, ["-e", `
+  const http = require("node:http");
+  const body = JSON.stringify({ valid: true, code: "VALID" });
+  const s = http.createServer((req, res) => { req.resume(); req.on("end", () => { res.writeHead(200, { "content-type": "application/json" }); res.end(body); }); });
+  s.listen(0, "127.0.0.1", () => console.log("listening " + s.address().port));
+`], { stdio: ["ignore", "pipe", "pipe"] });
+const baselinePort = await waitFor(baseline, /listening (\d+)/);
+
+const tsx = createRequire(import.meta.url).resolve("tsx/cli");
+const gateway = spawn(process.execPath, [tsx, path.join(projectRoot, "src", "main.ts")], { env: { ...env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info" }, stdio: ["ignore", "pipe", "pipe"] });
+const gatewayUrl = await waitFor(gateway, /"url":"(http:\/\/[^"]+)"/);
+const verifyBody = JSON.stringify({ key, permissions: ["transactions:read"] });
+const graphqlBody = JSON.stringify({ query: "mutation($k: String!) { verifyKey(key: $k, permissions: [\"transactions:read\"]) { valid code } }", variables: { k: key } });
+const json = { "content-type": "application/json" };
+
+// Warm-up: JIT, connection pools, the key cache.
+await autocannon({ url: `${gatewayUrl}/v1/keys/verify`, method: "POST", headers: json, body: verifyBody, connections: 10, duration: 2 });
+
+const rows = [
+  await load("node:http constant JSON (baseline)", { url: `http://127.0.0.1:${baselinePort}/`, method: "POST", headers: json, body: verifyBody }),
+  await load("GET /healthz (gateway floor)", { url: `${gatewayUrl}/healthz` }),
+  await load("POST /v1/keys/verify", { url: `${gatewayUrl}/v1/keys/verify`, method: "POST", headers: json, body: verifyBody }),
+  await load("GraphQL verifyKey", { url: `${gatewayUrl}/graphql`, method: "POST", headers: json, body: graphqlBody }),
+];
+baseline.kill();
+gateway.kill("SIGTERM");
+
+console.log(`\n${connections} connections, ${seconds} s each, loopback, ${os.cpus().length} cores, database: ${deps.db.kind}\n`);
+console.log("| target | req/s | p50 ms | p99 ms | non-2xx + errors | ratio to baseline |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+for (const r of rows) {
+  console.log(`| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.rps / rows[0].rps).toFixed(3)} |`);
+}
+await new Promise((r) => gateway.once("exit", r));
+await rm(dataDir, { recursive: true, force: true });
