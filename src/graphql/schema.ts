@@ -5,6 +5,7 @@ import "../modules/tenants/graphql.ts";
 import "../modules/projects/graphql.ts";
 import "../modules/auth/graphql.ts";
 import "../modules/keys/graphql.ts";
+import "../modules/project-keys/graphql.ts";
 
 export const schema = builder.toSchema();
 

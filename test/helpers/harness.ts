@@ -33,7 +33,16 @@ async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void
   const template = inject("postgresTemplate");
   if (databaseUrl && template) {
     const name = uniqueDatabaseName("keygate_t");
-    await adminQuery(databaseUrl, `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+    // Two files copying the template at the same instant collide (55006): retry briefly.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await adminQuery(databaseUrl, `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code !== "55006" || attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
+      }
+    }
     const db = await openDatabase({ kind: "postgres", url: serverUrl(databaseUrl, name) });
     return { db, drop: () => adminQuery(databaseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
   }

@@ -14,7 +14,6 @@ import {
   findKeys,
   generateApiKey,
   generateSecureApiKey,
-  revokeKey,
   rotateKey,
   type GenerateKeyInput,
 } from "./service.ts";
@@ -37,15 +36,39 @@ const RateLimitType = builder.objectRef<ApiKey>("RateLimit").implement({
   }),
 });
 
-export const ApiKeyType = builder.prismaObject("ApiKey", {
+/** What every credential shares, so that `revokeKey` can answer for API keys and key pairs alike. */
+export interface CredentialShape {
+  id: string;
+  name: string;
+  description: string | null;
+  status: "ACTIVE" | "DISABLED" | "REVOKED" | "DELETED";
+  expiresAt: Date | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+  revokeReason: string | null;
+}
+
+export const CredentialInterface = builder.interfaceRef<CredentialShape>("Credential").implement({
+  description: "An API key or a key pair.",
+  resolveType: (value) => ("fingerprint" in value ? "KeyPair" : "ApiKey"),
   fields: (t) => ({
     id: t.exposeID("id"),
-    number: t.expose("number", { type: "Int64", description: "Numeric id for vendor contracts with int64 ids." }),
     name: t.exposeString("name"),
     description: t.exposeString("description", { nullable: true }),
+    status: t.expose("status", { type: KeyStatusEnum }),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
+    revokeReason: t.exposeString("revokeReason", { nullable: true }),
+  }),
+});
+
+export const ApiKeyType = builder.prismaObject("ApiKey", {
+  interfaces: [CredentialInterface],
+  fields: (t) => ({
+    number: t.expose("number", { type: "Int64", description: "Numeric id for vendor contracts with int64 ids." }),
     kind: t.expose("kind", { type: KeyKindEnum }),
     format: t.expose("format", { type: KeyFormatEnum }),
-    status: t.expose("status", { type: KeyStatusEnum }),
     expired: t.boolean({ resolve: (k) => !!k.expiresAt && k.expiresAt.getTime() <= Date.now() }),
     masked: t.string({ description: "e.g. kg_4a3b…9f0e", resolve: (k) => masked(k.start, k.end) }),
     permissions: t.exposeStringList("permissions"),
@@ -53,14 +76,10 @@ export const ApiKeyType = builder.prismaObject("ApiKey", {
     hasSecret: t.boolean({ description: "A secure key with a signing secret.", resolve: (k) => k.secretCiphertext !== null }),
     test: t.exposeBoolean("isTest"),
     jti: t.exposeString("jti"),
-    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
     lifetime: t.exposeInt("lifetime", { nullable: true }),
     rateLimit: t.field({ type: RateLimitType, resolve: (k) => k }),
     lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
-    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
-    revokeReason: t.exposeString("revokeReason", { nullable: true }),
     rotatedFromId: t.exposeID("rotatedFromId", { nullable: true }),
     owner: t.relation("owner", { nullable: true }),
     project: t.relation("project", { nullable: true }),
@@ -215,12 +234,6 @@ builder.mutationFields((t) => ({
       const tenantId = ctx.actor.kind === "user" || ctx.actor.kind === "apiKey" ? ctx.actor.tenantId : undefined;
       return verifyAnswer(await verifyKey(ctx.deps, args.key, { permissions: args.permissions ?? undefined, tenantId }));
     },
-  }),
-  revokeKey: t.field({
-    type: ApiKeyType,
-    authScopes: { authenticated: true },
-    args: { id: t.arg.id({ required: true }), reason: t.arg.string({ validate: z.string().max(500) }) },
-    resolve: (_root, { id, reason }, ctx) => revokeKey(ctx.deps, ctx.actor, String(id), reason, meta(ctx)),
   }),
   enableKey: t.field({
     type: ApiKeyType,

@@ -1,0 +1,131 @@
+// GraphQL adapters for project keys and key pairs, and `revokeKey` for every credential.
+import { resolveOffsetConnection } from "@pothos/plugin-relay";
+import { z } from "zod";
+import { builder } from "../../graphql/builder.ts";
+import type { GraphQLContext } from "../../graphql/context.ts";
+import { masked } from "../../crypto/key-format.ts";
+import { ApiKeyType, CredentialInterface, KeyStatusEnum } from "../keys/graphql.ts";
+import { ProjectType } from "../projects/graphql.ts";
+import {
+  findKeyPair,
+  generateProjectKey,
+  listProjectKeys,
+  revokeCredential,
+  type GeneratedProjectKey,
+  type ProjectKeyRow,
+} from "./service.ts";
+
+const meta = (ctx: GraphQLContext) => ({ ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId });
+
+const KeyPairTypeEnum = builder.enumType("KeyPairType", { values: ["RSA", "PGP"] as const });
+const ProjectKeyTypeEnum = builder.enumType("ProjectKeyType", {
+  values: ["API_KEY", "TRANSACTION_RSA", "FILE_CONTENT_PGP"] as const,
+});
+const PgpAlgorithmEnum = builder.enumType("PgpAlgorithm", { values: ["CURVE25519", "RSA_4096"] as const });
+
+export const KeyPairType = builder.prismaObject("KeyPair", {
+  interfaces: [CredentialInterface],
+  description: "An RSA or PGP key pair. The private key is never returned after generation.",
+  fields: (t) => ({
+    type: t.expose("type", { type: KeyPairTypeEnum }),
+    algorithm: t.exposeString("algorithm"),
+    publicKey: t.exposeString("publicKey"),
+    fingerprint: t.exposeString("fingerprint"),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    project: t.relation("project"),
+  }),
+});
+
+const typeOf = (k: ProjectKeyRow) =>
+  k.kind === "apiKey" ? ("API_KEY" as const) : k.row.type === "RSA" ? ("TRANSACTION_RSA" as const) : ("FILE_CONTENT_PGP" as const);
+
+const ProjectKeyType = builder.objectRef<ProjectKeyRow>("ProjectKey").implement({
+  description: "One key of a project: a project API key (masked) or a key pair (public half).",
+  fields: (t) => ({
+    id: t.id({ resolve: (k) => k.row.id }),
+    type: t.field({ type: ProjectKeyTypeEnum, resolve: typeOf }),
+    name: t.string({ resolve: (k) => k.row.name }),
+    description: t.string({ nullable: true, resolve: (k) => k.row.description }),
+    status: t.field({ type: KeyStatusEnum, resolve: (k) => k.row.status }),
+    masked: t.string({ nullable: true, resolve: (k) => (k.kind === "apiKey" ? masked(k.row.start, k.row.end) : null) }),
+    fingerprint: t.string({ nullable: true, resolve: (k) => (k.kind === "keyPair" ? k.row.fingerprint : null) }),
+    algorithm: t.string({ nullable: true, resolve: (k) => (k.kind === "keyPair" ? k.row.algorithm : null) }),
+    publicKey: t.string({ nullable: true, resolve: (k) => (k.kind === "keyPair" ? k.row.publicKey : null) }),
+    createdAt: t.field({ type: "DateTime", resolve: (k) => k.row.createdAt }),
+    expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (k) => k.row.expiresAt }),
+    lastUsedAt: t.field({ type: "DateTime", nullable: true, resolve: (k) => (k.kind === "apiKey" ? k.row.lastUsedAt : null) }),
+  }),
+});
+
+builder.prismaObjectField(ProjectType, "keys", (t) =>
+  t.connection(
+    {
+      type: ProjectKeyType,
+      authScopes: { authenticated: true },
+      description: "The project's API keys and key pairs, newest first.",
+      resolve: (project, args, ctx) =>
+        resolveOffsetConnection({ args, defaultSize: 20, maxSize: 100 }, ({ offset, limit }) =>
+          listProjectKeys(ctx.deps, ctx.actor, project.id, { offset, limit }),
+        ),
+    },
+    { name: "ProjectKeyConnection" },
+    { name: "ProjectKeyEdge" },
+  ),
+);
+
+const GenerateProjectKeyInput = builder.inputType("GenerateProjectKeyInput", {
+  fields: (t) => ({
+    projectId: t.id({ required: true }),
+    name: t.string({ validate: z.string().trim().min(1).max(200) }),
+    description: t.string({ validate: z.string().max(2000) }),
+    isActive: t.boolean({ description: "Default true." }),
+    type: t.field({ type: ProjectKeyTypeEnum, description: "Default API_KEY." }),
+    expiresAt: t.field({ type: "DateTime", description: "Key pairs default to one year." }),
+    passphrase: t.string({ description: "Encrypts the private key; generated and returned once when omitted." }),
+    rsaBits: t.int({ description: "TRANSACTION_RSA: 4096 (default) or 3072." }),
+    pgpAlgorithm: t.field({ type: PgpAlgorithmEnum, description: "FILE_CONTENT_PGP: CURVE25519 (default) or RSA_4096." }),
+  }),
+});
+
+const GenerateProjectKeyPayload = builder.objectRef<GeneratedProjectKey>("GenerateProjectKeyPayload").implement({
+  description: "keyValue, encryptedPrivateKey and a generated passphrase appear in this response only.",
+  fields: (t) => ({
+    id: t.id({ resolve: (g) => (g.type === "API_KEY" ? g.apiKey.id : g.keyPair.id) }),
+    type: t.field({ type: ProjectKeyTypeEnum, resolve: (g) => g.type }),
+    keyValue: t.string({ nullable: true, resolve: (g) => (g.type === "API_KEY" ? g.keyValue : null) }),
+    apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (g) => (g.type === "API_KEY" ? g.apiKey : null) }),
+    keyPair: t.field({ type: KeyPairType, nullable: true, resolve: (g) => (g.type === "API_KEY" ? null : g.keyPair) }),
+    publicKey: t.string({ nullable: true, resolve: (g) => (g.type === "API_KEY" ? null : g.keyPair.publicKey) }),
+    encryptedPrivateKey: t.string({ nullable: true, resolve: (g) => (g.type === "API_KEY" ? null : g.encryptedPrivateKey) }),
+    passphrase: t.string({ nullable: true, description: "Only when Keygate generated it.", resolve: (g) => (g.type === "API_KEY" ? null : g.passphrase ?? null) }),
+    expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (g) => (g.type === "API_KEY" ? g.apiKey.expiresAt : g.keyPair.expiresAt) }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  keyPair: t.prismaField({
+    type: "KeyPair",
+    nullable: true,
+    authScopes: { authenticated: true },
+    description: "A key pair's public half; null for an unknown id and for another tenant's.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_query, _root, { id }, ctx) => findKeyPair(ctx.deps, ctx.actor, String(id)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  generateProjectKey: t.field({
+    type: GenerateProjectKeyPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: GenerateProjectKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      generateProjectKey(ctx.deps, ctx.actor, { ...input, projectId: String(input.projectId), rsaBits: input.rsaBits as 3072 | 4096 | null | undefined }, meta(ctx)),
+  }),
+  revokeKey: t.field({
+    type: CredentialInterface,
+    authScopes: { authenticated: true },
+    description: "Revokes an API key (project keys included) or a key pair; the very next request with it fails.",
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string({ validate: z.string().max(500) }) },
+    resolve: async (_root, { id, reason }, ctx) => (await revokeCredential(ctx.deps, ctx.actor, String(id), reason, meta(ctx))).row,
+  }),
+}));
