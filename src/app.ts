@@ -8,6 +8,10 @@ import { requestStore } from "./request-context.ts";
 import { clientIp } from "./rest/client-ip.ts";
 import { kotaniRoutes } from "./rest/kotani.ts";
 import { nativeRoutes } from "./rest/native.ts";
+import { yativoRoutes } from "./rest/yativo.ts";
+import { extractorRoutes } from "./rest/extractor.ts";
+import { companyRoutes } from "./rest/company.ts";
+import { docsRoutes } from "./rest/openapi.ts";
 import { actorOf } from "./rest/actor.ts";
 import type { Actor } from "./auth/actor.ts";
 import { SIGNATURE_HEADER } from "./auth/signature.ts";
@@ -73,6 +77,10 @@ export function createApp(deps: Deps) {
 
   app.route("/", nativeRoutes(deps));
   app.route("/", kotaniRoutes(deps));
+  app.route("/", yativoRoutes(deps));
+  app.route("/", extractorRoutes(deps));
+  app.route("/", companyRoutes(deps));
+  app.route("/", docsRoutes());
 
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "no such route" } }, 404));
   app.onError((error, c) => {

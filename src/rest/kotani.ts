@@ -1,13 +1,17 @@
 // Kotani Pay compatibility (seeds 000, 001): `/api/v3/auth/*` with the `{ success, message, data }`
 // envelope. Thin adapters: parse, call the services, reshape.
-import { Hono, type Context } from "hono";
-import type { AppEnv } from "../app.ts";
+import type { Context } from "hono";
+import type { TenantActor } from "../auth/actor.ts";
+import { looksLikeJwt } from "../auth/access-token.ts";
+import { bearerToken } from "../auth/authenticate.ts";
 import type { Deps } from "../deps.ts";
+import { generateApiKey, generateSecureApiKey } from "../modules/keys/service.ts";
 import { AppError } from "../errors.ts";
 import { MAGIC_LINK_PATH, requestMagicLink, verifyMagicLink } from "../modules/auth/magic-link.ts";
 import { refreshSession, type SessionTokens } from "../modules/auth/sessions.ts";
 import { kotaniError, kotaniOk } from "./envelope.ts";
 import { readJsonObject, requestMeta, wantsHtml, wantsJson } from "./http.ts";
+import { tenantActorOf, vendorApp } from "./vendor-app.ts";
 import { confirmPage, failedPage, noStoreHeaders, signedInPage } from "./verify-page.ts";
 
 export function sessionData(tokens: SessionTokens) {
@@ -30,12 +34,21 @@ async function hashFromPost(c: Context): Promise<unknown> {
   return c.req.query("hash");
 }
 
+/** Kotani answers a bad API key with 404 "Invalid Api Key" and any other bad credential with 403. */
+async function kotaniActor(deps: Deps, c: Context): Promise<TenantActor> {
+  try {
+    return await tenantActorOf(deps, c);
+  } catch (error) {
+    const token = bearerToken(c.req.header("authorization"));
+    if (error instanceof AppError && error.code === "UNAUTHENTICATED" && token && !looksLikeJwt(token)) {
+      throw new AppError("KEY_NOT_FOUND", "invalid api key");
+    }
+    throw error;
+  }
+}
+
 export function kotaniRoutes(deps: Deps) {
-  const app = new Hono<AppEnv>();
-  app.onError((error, c) => {
-    if (!(error instanceof AppError)) deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
-    return kotaniError(c, error);
-  });
+  const app = vendorApp(deps, kotaniError);
 
   app.post("/api/v3/auth/login", async (c) => {
     const body = await readJsonObject(c);
@@ -86,6 +99,34 @@ export function kotaniRoutes(deps: Deps) {
     const tokens = await refreshSession(deps, token, requestMeta(c));
     c.header("Cache-Control", "no-store");
     return kotaniOk(c, "ok", sessionData(tokens));
+  });
+
+  // Seed 001, "API Key Types": integrator-level (`*`) for owners and admins, user-bound
+  // with no permissions otherwise (the service applies exactly that rule).
+  app.get("/api/v3/auth/api-key", async (c) => {
+    const actor = await kotaniActor(deps, c);
+    const { key } = await generateApiKey(deps, actor, { name: "Kotani API key" }, { meta: requestMeta(c) });
+    c.header("Cache-Control", "no-store");
+    return kotaniOk(c, "Api-key generated successfully", { key });
+  });
+
+  app.get("/api/v3/auth/api-key/secure", async (c) => {
+    const actor = await kotaniActor(deps, c);
+    const { key, secret } = await generateSecureApiKey(deps, actor, { name: "Kotani secure API key" }, requestMeta(c));
+    c.header("Cache-Control", "no-store");
+    return kotaniOk(c, "Api-key generated successfully", { key, secret });
+  });
+
+  // "The API also accepts a JWT token in the same header — both formats are valid."
+  app.get("/api/v3/health", async (c) => {
+    const actor = await kotaniActor(deps, c);
+    await deps.db.ping();
+    return kotaniOk(c, "ok", {
+      status: "up",
+      time: new Date().toISOString(),
+      tenant_id: actor.tenantId,
+      auth: actor.kind === "user" ? "jwt" : "api_key",
+    });
   });
 
   return app;

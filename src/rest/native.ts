@@ -9,7 +9,7 @@ import { parseInput } from "../modules/validation.ts";
 import { actorOf } from "./actor.ts";
 import { readJsonObject } from "./http.ts";
 
-const verifyBody = z.object({
+export const verifyBody = z.object({
   key: z.string().min(1, "is required").max(4096),
   permissions: z.array(z.string().max(200)).max(100).optional(),
 });

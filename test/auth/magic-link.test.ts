@@ -174,7 +174,8 @@ describe("the link in a browser", () => {
     expect(body).toMatchObject({ success: true, message: "ok" });
     expect(Object.keys(body.data).sort()).toEqual(["refresh_token", "session_id", "token", "token_id", "user_id"]);
     const replay = await h.app.request(link.slice(h.deps.config.publicUrl.length), { headers: { accept: "application/json" } });
-    expect(replay.status).toBe(401);
+    // Kotani documents 403 "Unauthorized" for a credential it refuses.
+    expect(replay.status).toBe(403);
     expect(await replay.json()).toEqual({ success: false, message: "Unauthorized", data: {} });
   });
 });

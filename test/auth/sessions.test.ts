@@ -72,7 +72,8 @@ describe("refresh-token rotation", () => {
     const missing = await h.app.request("/api/v3/auth/refresh-token");
     expect(missing.status).toBe(400);
     const bogus = await h.app.request("/api/v3/auth/refresh-token", { headers: { authorization: "Bearer kgr_bogus" } });
-    expect(bogus.status).toBe(401);
+    expect(bogus.status).toBe(403);
+    expect(await bogus.json()).toEqual({ success: false, message: "Unauthorized", data: {} });
   });
 
   it("refuses to refresh a session past its absolute or idle lifetime", async () => {

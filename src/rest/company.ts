@@ -1,0 +1,74 @@
+// Company project keys (seed 004): POST /api/adm/companyProjectKeys/generate, and the
+// /api/admin/... spelling the same document uses in its example.
+import type { Context } from "hono";
+import { z } from "zod";
+import type { Deps } from "../deps.ts";
+import { AppError } from "../errors.ts";
+import { generateProjectKey } from "../modules/project-keys/service.ts";
+import { parseInput } from "../modules/validation.ts";
+import { companyError } from "./envelope.ts";
+import { readJsonObject, requestMeta } from "./http.ts";
+import { tenantActorOf, vendorApp } from "./vendor-app.ts";
+
+const guid = z.uuid("must be a GUID");
+
+export const companyGenerateBody = z.object({
+  projectId: z.uuid({ error: (issue) => (issue.input === undefined ? "is required" : "must be a GUID") }),
+  name: z.string().trim().min(1).max(200).nullable().optional(),
+  description: z.string().max(2000).nullable().optional(),
+  isActive: z.boolean({ error: "must be a boolean" }).nullable().optional(),
+  companyId: guid.nullable().optional(),
+  companyProjectId: guid.nullable().optional(),
+  type: z.enum(["TransactionRSAKey", "FileContentPGPKey"], { error: "must be TransactionRSAKey or FileContentPGPKey" }).nullable().optional(),
+  /** An extension of the contract: the passphrase that encrypts a key pair's private key. */
+  passphrase: z.string().min(12, "must be at least 12 characters").max(1024).nullable().optional(),
+});
+
+const typeMap = { TransactionRSAKey: "TRANSACTION_RSA", FileContentPGPKey: "FILE_CONTENT_PGP" } as const;
+
+export function companyRoutes(deps: Deps) {
+  const app = vendorApp(deps, companyError);
+
+  const generate = async (c: Context) => {
+    const actor = await tenantActorOf(deps, c);
+    const body = parseInput(companyGenerateBody, await readJsonObject(c));
+    // The company is the caller's tenant; another company's id is not the caller's to use.
+    if (body.companyId && body.companyId !== actor.tenantId) throw new AppError("FORBIDDEN", "companyId: not your company");
+    if (body.companyProjectId && body.companyProjectId !== body.projectId) {
+      throw AppError.validation("companyProjectId", "must match projectId");
+    }
+    const result = await generateProjectKey(
+      deps,
+      actor,
+      {
+        projectId: body.projectId,
+        name: body.name,
+        description: body.description,
+        isActive: body.isActive,
+        type: body.type ? typeMap[body.type] : "API_KEY",
+        passphrase: body.passphrase,
+      },
+      requestMeta(c),
+    );
+    c.header("Cache-Control", "no-store");
+    if (result.type === "API_KEY") {
+      return c.json({ success: true, code: 200, errorMessage: null, id: result.apiKey.id, keyValue: result.keyValue });
+    }
+    const answer: Record<string, unknown> = {
+      success: true,
+      code: 200,
+      errorMessage: null,
+      id: result.keyPair.id,
+      publicKey: result.keyPair.publicKey,
+      encryptedPrivateKey: result.encryptedPrivateKey,
+      expirationDate: result.keyPair.expiresAt?.toISOString() ?? null,
+      type: body.type,
+    };
+    if (result.passphrase) answer.passphrase = result.passphrase;
+    return c.json(answer);
+  };
+
+  app.post("/api/adm/companyProjectKeys/generate", generate);
+  app.post("/api/admin/companyProjectKeys/generate", generate);
+  return app;
+}

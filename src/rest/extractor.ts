@@ -1,0 +1,69 @@
+// Extractor compatibility (seed 003): POST /api/v1/apikey issues a JWT-format key and
+// answers an ApiKeyDto with int64 ids and epoch-millisecond times.
+import { z } from "zod";
+import { isPlatformAdmin, type TenantActor } from "../auth/actor.ts";
+import type { Deps } from "../deps.ts";
+import { AppError } from "../errors.ts";
+import type { ApiKey } from "../generated/prisma/client.ts";
+import { deleteKey, generateApiKey } from "../modules/keys/service.ts";
+import { parseInput } from "../modules/validation.ts";
+import { extractorError } from "./envelope.ts";
+import { readJsonObject, requestMeta } from "./http.ts";
+import { tenantActorOf, vendorApp } from "./vendor-app.ts";
+
+export const extractorCreateBody = z.object({
+  label: z.string({ error: "is required" }).max(200).regex(/\S/, "must contain a non-space character"),
+  status: z.enum(["ACTIVE", "DISABLED", "DELETED"]).optional(),
+  tenantId: z.number({ error: "must be an integer" }).int("must be an integer").positive().optional(),
+  lifetime: z.number({ error: "must be an integer" }).int("must be an integer").min(1).max(20 * 365 * 24 * 3600).optional(),
+});
+
+/** `tenantId` only from a platform admin, or when it is the caller's own tenant. */
+async function actingFor(deps: Deps, actor: TenantActor, tenantNumber?: number): Promise<{ actor: TenantActor; tenantNumber: bigint }> {
+  const own = await deps.prisma.tenant.findUniqueOrThrow({ where: { id: actor.tenantId } });
+  if (tenantNumber === undefined || BigInt(tenantNumber) === own.number) return { actor, tenantNumber: own.number };
+  if (!isPlatformAdmin(actor)) throw new AppError("FORBIDDEN", "tenantId: only a platform admin may act for another tenant");
+  const target = await deps.prisma.tenant.findUnique({ where: { number: BigInt(tenantNumber) } });
+  if (!target) throw new AppError("TENANT_NOT_FOUND", "tenantId: no such tenant");
+  // The platform admin acts as an administrator of the target tenant for this one key.
+  return { actor: { ...(actor as Extract<TenantActor, { kind: "user" }>), tenantId: target.id, role: "ADMIN", permissions: ["*"] }, tenantNumber: target.number };
+}
+
+export function apiKeyDto(apiKey: ApiKey, key: string, tenantNumber: bigint) {
+  const dto: Record<string, unknown> = {
+    id: Number(apiKey.number),
+    createdAt: apiKey.createdAt.getTime(),
+    updatedAt: apiKey.updatedAt.getTime(),
+    status: apiKey.status === "REVOKED" ? "DELETED" : apiKey.status,
+    tenantId: Number(tenantNumber),
+    apiKey: key,
+    label: apiKey.name,
+    jti: apiKey.jti,
+  };
+  // int64 fields are not nullable in the contract: absent rather than null.
+  if (apiKey.lifetime !== null) dto.lifetime = apiKey.lifetime;
+  if (apiKey.expiresAt) dto.expiresAt = apiKey.expiresAt.getTime();
+  return dto;
+}
+
+export function extractorRoutes(deps: Deps) {
+  const app = vendorApp(deps, extractorError);
+
+  app.post("/api/v1/apikey", async (c) => {
+    const caller = await tenantActorOf(deps, c);
+    const body = parseInput(extractorCreateBody, await readJsonObject(c));
+    const { actor, tenantNumber } = await actingFor(deps, caller, body.tenantId);
+    const meta = requestMeta(c);
+    let { apiKey, key } = await generateApiKey(
+      deps,
+      actor,
+      { name: body.label, lifetime: body.lifetime ?? null, status: body.status === "DISABLED" ? "DISABLED" : "ACTIVE", format: "JWT" },
+      { meta },
+    );
+    if (body.status === "DELETED") apiKey = await deleteKey(deps, actor, apiKey.id, meta);
+    c.header("Cache-Control", "no-store");
+    return c.json(apiKeyDto(apiKey, key, tenantNumber));
+  });
+
+  return app;
+}

@@ -1,0 +1,95 @@
+// Yativo compatibility (seed 002): API keys with a secret, traded for 60-minute bearer tokens.
+import { z } from "zod";
+import type { Deps } from "../deps.ts";
+import { exchangeApiKey, EXCHANGE_TOKEN_TTL_SECONDS } from "../modules/keys/exchange.ts";
+import { generateSecureApiKey } from "../modules/keys/service.ts";
+import { parseInput } from "../modules/validation.ts";
+import { yativoError } from "./envelope.ts";
+import { readJsonObject, requestMeta } from "./http.ts";
+import { tenantActorOf, vendorApp } from "./vendor-app.ts";
+
+/** The scopes Yativo documents; omitting `permissions` grants them all. */
+export const yativoScopes = [
+  "transactions:read",
+  "transactions:write",
+  "accounts:read",
+  "accounts:write",
+  "webhooks:manage",
+  "analytics:read",
+] as const;
+
+/** Yativo's documented defaults for a new key. */
+export const yativoRateLimit = { requests_per_minute: 60, requests_per_hour: 3000, requests_per_day: 50000 };
+
+export const yativoGenerateBody = z.object({
+  name: z.string({ error: "is required" }).trim().min(1, "must not be empty").max(200),
+  permissions: z.array(z.enum(yativoScopes, { error: `must be one of ${yativoScopes.join(", ")}` })).max(yativoScopes.length).optional(),
+  expires_at: z.iso.datetime({ offset: true, error: "must be an ISO 8601 timestamp" }).nullable().optional(),
+});
+
+export const yativoTokenBody = z.object({
+  api_key: z.string({ error: "is required" }).min(1, "is required").max(4096),
+  api_secret: z.string({ error: "is required" }).min(1, "is required").max(256),
+});
+
+export function yativoRoutes(deps: Deps) {
+  const app = vendorApp(deps, yativoError);
+
+  app.post("/api/v1/apikey/generate", async (c) => {
+    const actor = await tenantActorOf(deps, c);
+    const body = parseInput(yativoGenerateBody, await readJsonObject(c));
+    const scopes = body.permissions ? [...new Set(body.permissions)] : [...yativoScopes];
+    const { key, secret, apiKey } = await generateSecureApiKey(
+      deps,
+      actor,
+      {
+        name: body.name,
+        permissions: scopes,
+        expiresAt: body.expires_at ? new Date(body.expires_at) : null,
+        rateLimit: {
+          perMinute: yativoRateLimit.requests_per_minute,
+          perHour: yativoRateLimit.requests_per_hour,
+          perDay: yativoRateLimit.requests_per_day,
+        },
+      },
+      requestMeta(c),
+    );
+    c.header("Cache-Control", "no-store");
+    return c.json({
+      success: true,
+      message: "API key generated successfully",
+      warning: "Save the API Secret securely. It will not be shown again!",
+      data: {
+        key_id: apiKey.id,
+        api_key: key,
+        api_secret: secret,
+        key_name: apiKey.name,
+        name: apiKey.name,
+        scopes: apiKey.permissions,
+        permissions: apiKey.permissions,
+        expires_at: apiKey.expiresAt?.toISOString() ?? null,
+        created_at: apiKey.createdAt.toISOString(),
+        rate_limit: yativoRateLimit,
+        token_expiry_minutes: EXCHANGE_TOKEN_TTL_SECONDS / 60,
+      },
+    });
+  });
+
+  app.post("/auth/token", async (c) => {
+    const body = parseInput(yativoTokenBody, await readJsonObject(c));
+    const token = await exchangeApiKey(deps, body.api_key, body.api_secret, requestMeta(c));
+    c.header("Cache-Control", "no-store");
+    return c.json({
+      success: true,
+      message: "Token generated successfully",
+      data: {
+        access_token: token.accessToken,
+        token_type: token.tokenType,
+        expires_in: token.expiresIn,
+        expires_at: token.expiresAt.toISOString(),
+      },
+    });
+  });
+
+  return app;
+}
