@@ -11,10 +11,9 @@ import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { loadConfig } from "../src/config.ts";
-import { databaseOptionsFromConfig, openDatabase } from "../src/db/client.ts";
 import { projectRoot } from "../src/db/migrate.ts";
 import { createLogger } from "../src/logger.ts";
-import { openDeps } from "../src/server.ts";
+import { closeDeps, openDeps } from "../src/server.ts";
 import { createTenant } from "../src/modules/tenants/service.ts";
 import { generateApiKey } from "../src/modules/keys/service.ts";
 
@@ -56,9 +55,7 @@ const deps = await openDeps(config, createLogger({ level: "warn" }));
 const { tenant, owner } = await createTenant(deps, { kind: "system" }, { name: "Bench", ownerEmail: `bench-${Date.now()}@bench.test` });
 const actor = { kind: "user" as const, userId: owner.id, tenantId: tenant.id, email: owner.email, role: "OWNER" as const, isPlatformAdmin: false, permissions: ["*"] };
 const { key } = await generateApiKey(deps, actor, { name: "bench", permissions: ["transactions:read"] });
-await deps.db.close();
-void openDatabase;
-void databaseOptionsFromConfig;
+await closeDeps(deps);
 
 const baseline = spawn(process.execPath, ["-e", `
   const http = require("node:http");

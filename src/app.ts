@@ -1,10 +1,11 @@
 // createApp(deps): the Hono app. It never listens; tests call app.request, main.ts serves it.
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
-import { requestStore } from "./request-context.ts";
+import { requestStore, type RequestFacts } from "./request-context.ts";
 import { clientIp } from "./rest/client-ip.ts";
 import { kotaniRoutes } from "./rest/kotani.ts";
 import { nativeRoutes } from "./rest/native.ts";
@@ -15,6 +16,7 @@ import { docsRoutes } from "./rest/openapi.ts";
 import { actorOf } from "./rest/actor.ts";
 import type { Actor } from "./auth/actor.ts";
 import { SIGNATURE_HEADER } from "./auth/signature.ts";
+import { MAX_BODY_BYTES } from "./rest/http.ts";
 
 export type AppEnv = { Variables: { requestId: string; actor?: Actor } };
 
@@ -27,7 +29,7 @@ export function createApp(deps: Deps) {
     const requestId = incoming && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     c.set("requestId", requestId);
     const started = performance.now();
-    const facts = { requestId };
+    const facts: RequestFacts = { requestId };
     // Set before the handler runs: a header added to a finished response makes
     // @hono/node-server rebuild it, which costs more than the whole handler.
     c.header("x-request-id", requestId);
@@ -40,12 +42,20 @@ export function createApp(deps: Deps) {
         path: c.req.path,
         status: c.res.status,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
-        tenantId: (facts as { tenantId?: string }).tenantId,
-        keyId: (facts as { keyId?: string }).keyId,
+        tenantId: facts.tenantId,
+        keyId: facts.keyId,
       },
       "request",
     );
   });
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: { code: "PAYLOAD_TOO_LARGE", message: `body larger than ${MAX_BODY_BYTES} bytes` } }, 413),
+    }),
+  );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
@@ -84,7 +94,7 @@ export function createApp(deps: Deps) {
 
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "no such route" } }, 404));
   app.onError((error, c) => {
-    if (error instanceof AppError) {
+    if (error instanceof AppError && error.status < 500) {
       if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
       return c.json({ error: { code: error.code, message: error.message, fields: error.fields } }, error.status as 400);
     }

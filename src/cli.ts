@@ -1,4 +1,4 @@
-// keygate CLI: migrate | tenant create | user add | schema print. Each command has --help.
+// keygate CLI: migrate | tenant create | user add | secrets reencrypt | schema print. Each command has --help.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -8,7 +8,7 @@ import { projectRoot } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
-import { openDeps } from "./server.ts";
+import { closeDeps, openDeps } from "./server.ts";
 
 interface Command {
   usage: string;
@@ -22,7 +22,7 @@ async function withDeps<T>(fn: (deps: Deps) => Promise<T>): Promise<T> {
   try {
     return await fn(deps);
   } finally {
-    await deps.db.close();
+    await closeDeps(deps);
   }
 }
 
@@ -89,6 +89,20 @@ const commands: Record<string, Command> = {
           required(values, "tenant"),
         );
         console.log(JSON.stringify({ userId: user.id, email: user.email, role: user.role }));
+      });
+    },
+  },
+  "secrets reencrypt": {
+    usage: "keygate secrets reencrypt",
+    options: {},
+    async run() {
+      // ENCRYPTION_KEY must list the new version first and the old ones after it: v2:<new>,v1:<old>.
+      await withDeps(async (deps) => {
+        const { reencryptSecrets } = await import("./modules/keys/reencrypt.ts");
+        const report = await reencryptSecrets(deps);
+        console.log(JSON.stringify(report));
+        const stale = Object.keys(report.remainingByVersion).filter((v) => v !== `v${report.currentVersion}`);
+        console.log(stale.length ? `rows still under ${stale.join(", ")}` : `every secret is under v${report.currentVersion}: older ENCRYPTION_KEY versions can be retired`);
       });
     },
   },

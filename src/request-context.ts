@@ -13,3 +13,11 @@ export const requestStore = new AsyncLocalStorage<RequestFacts>();
 export function currentRequestId(): string | undefined {
   return requestStore.getStore()?.requestId;
 }
+
+/** Puts the caller's tenant and key on the request's log line. */
+export function noteActor(actor: { kind: string; tenantId?: string; keyId?: string }): void {
+  const facts = requestStore.getStore();
+  if (!facts) return;
+  if (actor.tenantId) facts.tenantId = actor.tenantId;
+  if (actor.keyId) facts.keyId = actor.keyId;
+}

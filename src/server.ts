@@ -27,7 +27,16 @@ export async function openDeps(config: Config, logger: Logger): Promise<Deps> {
     await db.close();
     throw error;
   }
-  return { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: new Limiters(), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger) };
+  return { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: Limiters.create(config.redisUrl), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger) };
+}
+
+/** Finishes background work (mail, last-used times), then closes Redis and the database. */
+export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.background.idle();
+  await deps.mailer.idle();
+  await deps.keys.stop();
+  await deps.limiters.close();
+  await deps.db.close();
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -61,10 +70,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
           setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 1000).unref();
         });
-        await deps.background.idle();
-        await deps.mailer.idle();
-        await deps.keys.stop();
-        await deps.db.close();
+        await closeDeps(deps);
       })();
       return closing;
     },

@@ -9,7 +9,6 @@ import { checkKeyState, keyShapeOk, verifyKey, type VerifyResult } from "../modu
 import { cachedKeySelect, type CachedKey } from "../modules/keys/runtime.ts";
 import { keySecret } from "../modules/keys/exchange.ts";
 import { SIGNATURE_HEADER, verifySignature } from "./signature.ts";
-import { requestStore } from "../request-context.ts";
 
 /** What authentication may read of a request: headers always, the body only to check a signature. */
 export interface AuthRequest {
@@ -74,7 +73,6 @@ function rejectUnlessValid(result: VerifyResult): CachedKey | null {
 }
 
 function keyActor(key: CachedKey, permissions = key.permissions): Actor {
-  requestStore.getStore() && Object.assign(requestStore.getStore()!, { tenantId: key.tenantId, keyId: key.id });
   return { kind: "apiKey", keyId: key.id, tenantId: key.tenantId, ownerId: key.ownerId, permissions };
 }
 
@@ -94,7 +92,7 @@ const exchangeToken: Authenticator = async (deps, token) => {
 /** API keys as bearer credentials ("both formats are valid"); secure keys must sign the request. */
 const apiKey: Authenticator = async (deps, token, request) => {
   if (!keyShapeOk(token)) return null;
-  const key = rejectUnlessValid(await verifyKey(deps, token));
+  const key = rejectUnlessValid(await verifyKey(deps, token, { touch: false }));
   if (!key) return null;
   if (key.kind === "SECURE_API_KEY") {
     await verifySignature(deps, key.id, keySecret(deps, key), {
@@ -104,6 +102,7 @@ const apiKey: Authenticator = async (deps, token, request) => {
       header: request.signature,
     });
   }
+  deps.keys.touch(key.id);
   return keyActor(key);
 };
 

@@ -6,6 +6,7 @@ import "../modules/projects/graphql.ts";
 import "../modules/auth/graphql.ts";
 import "../modules/keys/graphql.ts";
 import "../modules/project-keys/graphql.ts";
+import "../modules/audit/graphql.ts";
 
 export const schema = builder.toSchema();
 

@@ -3,11 +3,14 @@
 import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import type { Actor } from "../auth/actor.ts";
 import { authenticate, authRequestFrom } from "../auth/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
-import { currentRequestId } from "../request-context.ts";
+import { currentRequestId, noteActor } from "../request-context.ts";
 import type { GraphQLContext } from "./context.ts";
 import { schema } from "./schema.ts";
 
@@ -44,6 +47,22 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
     graphiql: deps.config.graphiql ? { title: "Keygate" } : false,
     landingPage: false,
     logging: false,
+    // One operation per request: batching would multiply every limit below.
+    batching: false,
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 12, ignoreIntrospection: true },
+        costLimit: { maxCost: 5000, ignoreIntrospection: true },
+        maxAliases: { n: 15 },
+        maxDirectives: { n: 20 },
+        maxTokens: { n: 2000 },
+        // Suggestions ("did you mean ...") map the schema for an attacker; keep them for local work only.
+        blockFieldSuggestion: { enabled: deps.config.env !== "development" },
+      }),
+      ...(deps.config.introspection ? [] : [useDisableIntrospection()]),
+      // Browsers cannot send a JSON body or this header cross-site without a preflight.
+      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
+    ],
     maskedErrors: {
       maskError(error) {
         const graphQLError = isGraphQLErrorLike(error) ? (error as GraphQLError) : undefined;
@@ -51,7 +70,7 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
         // (Checked by shape: graphql's CJS and ESM builds can both be loaded, each with its own class.)
         let original: unknown = error;
         while (isGraphQLErrorLike(original) && original.originalError) original = original.originalError;
-        if (original instanceof AppError) return toGraphQLError(original, graphQLError);
+        if (original instanceof AppError && original.status < 500) return toGraphQLError(original, graphQLError);
         // A GraphQL error all the way down (validation, variable coercion): its outer message names the field.
         if (isGraphQLErrorLike(original)) return graphQLError ?? (original as GraphQLError);
         const requestId = currentRequestId();
@@ -75,6 +94,7 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
           throw error;
         }
       }
+      noteActor(who as { kind: string; tenantId?: string; keyId?: string });
       return {
         deps,
         actor: who,

@@ -1,6 +1,7 @@
 // Named rate-limit policies over rate-limiter-flexible. In memory by default;
 // the store is chosen in one place so shared stores plug in without touching callers.
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError } from "../errors.ts";
 
 export interface Policy {
@@ -29,13 +30,44 @@ export type LimiterFactory = (name: string, policy: Policy) => RateLimiterAbstra
 export const memoryLimiterFactory: LimiterFactory = (name, policy) =>
   new RateLimiterMemory({ keyPrefix: name, points: policy.points, duration: policy.durationSeconds });
 
+/** Counters shared by every instance through Redis (REDIS_URL). */
+export function redisLimiterFactory(redis: Redis): LimiterFactory {
+  return (name, policy) =>
+    new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: name,
+      points: policy.points,
+      duration: policy.durationSeconds,
+      // Redis down: fall back to this process's own counters rather than failing open or closed.
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: policy.points, duration: policy.durationSeconds }),
+    });
+}
+
 export class Limiters {
   private readonly cache = new Map<string, RateLimiterAbstract>();
 
   constructor(
     private readonly factory: LimiterFactory = memoryLimiterFactory,
     private readonly overrides: Partial<Record<PolicyName, Policy>> = {},
+    private readonly onClose: () => Promise<void> = async () => {},
   ) {}
+
+  /** In memory by default; shared through Redis when `redisUrl` is set. */
+  static create(redisUrl?: string, overrides: Partial<Record<PolicyName, Policy>> = {}): Limiters {
+    if (!redisUrl) return new Limiters(memoryLimiterFactory, overrides);
+    // Commands wait for the connection briefly at start; past one retry the insurance limiter answers.
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    redis.on("error", () => {
+      // Reported through the insurance limiter taking over; ioredis reconnects by itself.
+    });
+    return new Limiters(redisLimiterFactory(redis), overrides, async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    });
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
 
   private limiter(name: string, policy: Policy): RateLimiterAbstract {
     const id = `${name}:${policy.points}:${policy.durationSeconds}`;

@@ -4,6 +4,7 @@ import type { Actor } from "../auth/actor.ts";
 import { authenticate } from "../auth/authenticate.ts";
 import { SIGNATURE_HEADER } from "../auth/signature.ts";
 import type { Deps } from "../deps.ts";
+import { noteActor } from "../request-context.ts";
 
 export async function actorOf(deps: Deps, c: Context): Promise<Actor> {
   const known = (c.get as (k: string) => Actor | undefined)("actor");
@@ -18,5 +19,6 @@ export async function actorOf(deps: Deps, c: Context): Promise<Actor> {
     body: async () => new Uint8Array(await c.req.arrayBuffer()),
   });
   (c.set as (k: string, v: Actor) => void)("actor", actor);
+  noteActor(actor);
   return actor;
 }

@@ -35,7 +35,7 @@ export function verifyAnswer(result: VerifyResult) {
 export function nativeRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.onError((error, c) => {
-    if (error instanceof AppError) {
+    if (error instanceof AppError && error.status < 500) {
       if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
       return c.json({ error: { code: error.code, message: error.message, fields: error.fields } }, error.status as 400);
     }

@@ -10,7 +10,7 @@ import { actorOf } from "./actor.ts";
 export function vendorApp(deps: Deps, envelope: (c: Context, error: unknown) => Response) {
   const app = new Hono<AppEnv>();
   app.onError((error, c) => {
-    if (!(error instanceof AppError)) deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
+    if (!(error instanceof AppError) || error.status >= 500) deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
     return envelope(c, error);
   });
   return app;

@@ -56,6 +56,12 @@ describe("refresh-token rotation", () => {
     expect(first.errors).toBeUndefined();
     expect(retry.errors).toBeUndefined();
     expect((await gql(h, viewer, {}, retry.data!.refreshSession.accessToken)).data!.viewer.email).toBe(s.email);
+    // The successor whose answer was lost is dropped: one live refresh token per session,
+    // and presenting the dropped one does not end the session.
+    expect((await gql(h, refresh, { t: first.data!.refreshSession.refreshToken })).status).toBe(401);
+    const next = await gql(h, refresh, { t: retry.data!.refreshSession.refreshToken });
+    expect(next.errors).toBeUndefined();
+    expect(await h.deps.prisma.refreshToken.count({ where: { sessionId: s.sessionId, usedAt: null } })).toBe(1);
   });
 
   it("rotates refresh tokens over the Kotani REST route, from any of the documented carriers", async () => {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { inject } from "vitest";
 import { createApp } from "../../src/app.ts";
+import { closeDeps } from "../../src/server.ts";
 import { signAccessToken } from "../../src/auth/access-token.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { openDatabase, type Database } from "../../src/db/client.ts";
@@ -71,7 +72,7 @@ export async function createHarness(configOverrides: Record<string, string> = {}
     },
   });
   const logger = createLogger({ level: config.logLevel, destination });
-  const deps: Deps = { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: new Limiters(), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger) };
+  const deps: Deps = { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: Limiters.create(config.redisUrl), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger) };
   const { app, yoga } = createApp(deps);
   return {
     deps,
@@ -79,10 +80,7 @@ export async function createHarness(configOverrides: Record<string, string> = {}
     yoga,
     logs,
     async close() {
-      await deps.background.idle();
-      await deps.mailer.idle();
-      await deps.keys.stop();
-      await db.close();
+      await closeDeps(deps);
       await drop();
       await rm(config.dataDir, { recursive: true, force: true });
     },

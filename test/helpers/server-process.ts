@@ -1,6 +1,5 @@
 // Runs the real gateway (`src/main.ts`) as a child process for end-to-end tests.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { projectRoot } from "../../src/db/migrate.ts";
 
@@ -13,8 +12,8 @@ export interface ServerProcess {
 }
 
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-  const child = spawn(process.execPath, [tsx, path.join(projectRoot, "src", "main.ts")], {
+  // `node --import tsx`, not the tsx CLI: the CLI runs main.ts in a grandchild that a SIGKILL would miss.
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "main.ts")], {
     cwd: projectRoot,
     env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

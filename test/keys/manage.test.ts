@@ -43,6 +43,20 @@ describe("rotateKey", () => {
   });
 });
 
+describe("rotateKey under concurrency", () => {
+  it("lets exactly one of two simultaneous rotations win, writing successor and old key together", async () => {
+    const old = await generateKeyFor(h, a.token, { name: "contended" });
+    const results = await Promise.all([1, 2].map(() => gql(h, rotate, { id: old.apiKey.id, g: 600 }, a.token)));
+    const winners = results.filter((r) => !r.errors);
+    expect(winners).toHaveLength(1);
+    expect(results.find((r) => r.errors)!.errors![0].extensions!.code).toBe("CONFLICT");
+    const successors = await h.deps.prisma.apiKey.findMany({ where: { rotatedFromId: old.apiKey.id } });
+    expect(successors.map((k) => k.id)).toEqual([winners[0].data!.rotateKey.apiKey.id]);
+    const events = await h.deps.prisma.auditEvent.count({ where: { targetId: old.apiKey.id, action: "key.rotate" } });
+    expect(events).toBe(1);
+  });
+});
+
 describe("listing", () => {
   it("filters by status, kind, project and owner, and shows members only their own keys", async () => {
     const t = await seedTenant(h.deps, "Lister");

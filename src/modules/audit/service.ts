@@ -1,5 +1,6 @@
 // Append-only audit trail. Written in the same transaction as the change it records.
-import type { Actor } from "../../auth/actor.ts";
+import { isTenantAdmin, requireTenantActor, type Actor } from "../../auth/actor.ts";
+import { AppError } from "../../errors.ts";
 import type { Prisma } from "../../db/client.ts";
 import type { Prisma as P } from "../../generated/prisma/client.ts";
 
@@ -45,4 +46,31 @@ export async function recordAudit(tx: Tx, actor: Actor | ActorRef, event: AuditI
       requestId: event.requestId ?? undefined,
     },
   });
+}
+
+export interface AuditFilter {
+  action?: string | null;
+  actorId?: string | null;
+  targetId?: string | null;
+  from?: Date | null;
+  to?: Date | null;
+}
+
+/** The tenant's audit trail, newest first: owners and admins only. */
+export async function findAuditEvents<Q extends Omit<P.AuditEventFindManyArgs, "where" | "orderBy">>(
+  deps: { prisma: Prisma },
+  actor: Actor,
+  filter: AuditFilter,
+  query: Q,
+) {
+  const a = requireTenantActor(actor);
+  if (!isTenantAdmin(a)) throw new AppError("FORBIDDEN", "owners and admins only");
+  if (filter.from && filter.to && filter.from > filter.to) throw AppError.validation("from", "must not be after to");
+  const where: P.AuditEventWhereInput = { tenantId: a.tenantId };
+  // `key.` matches every key action; `key.revoke` only that one.
+  if (filter.action) where.action = filter.action.endsWith(".") ? { startsWith: filter.action } : filter.action;
+  if (filter.actorId) where.actorId = filter.actorId;
+  if (filter.targetId) where.targetId = filter.targetId;
+  if (filter.from || filter.to) where.createdAt = { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lte: filter.to } : {}) };
+  return deps.prisma.auditEvent.findMany({ ...query, where, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
 }

@@ -86,6 +86,7 @@ export async function refreshSession(deps: Deps, refreshToken: string, meta: Req
 
     // Claim the token atomically: of two concurrent refreshes only one sees usedAt null.
     const claimed = await tx.refreshToken.updateMany({ where: { id: current.id, usedAt: null }, data: { usedAt: now } });
+    let lostSuccessor: string | null = null;
     if (claimed.count === 0) {
       const used = await tx.refreshToken.findUniqueOrThrow({ where: { id: current.id } });
       const successor = used.replacedBy ? await tx.refreshToken.findUnique({ where: { id: used.replacedBy } }) : null;
@@ -104,12 +105,16 @@ export async function refreshSession(deps: Deps, refreshToken: string, meta: Req
         });
         return { error: invalidRefresh() };
       }
+      lostSuccessor = successor.id;
     }
     const next = newRefreshToken();
     const created = await tx.refreshToken.create({ data: { sessionId: session.id, tokenHash: next.tokenHash } });
-    if (claimed.count === 1) {
-      await tx.refreshToken.update({ where: { id: current.id }, data: { replacedBy: created.id } });
+    if (lostSuccessor) {
+      // A retry within the grace window: the successor whose answer was lost is dropped, so
+      // the family keeps exactly one live refresh token.
+      await tx.refreshToken.deleteMany({ where: { id: lostSuccessor, usedAt: null } });
     }
+    await tx.refreshToken.update({ where: { id: current.id }, data: { replacedBy: created.id } });
     await tx.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
     await recordAudit(tx, { actorType: "USER", actorId: session.userId }, {
       tenantId: session.tenantId,

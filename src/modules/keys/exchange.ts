@@ -10,19 +10,30 @@ import { verifyKey } from "./verify.ts";
 
 export const EXCHANGE_TOKEN_TTL_SECONDS = 3600;
 
-export function keySecret(deps: Deps, key: Pick<CachedKey, "id" | "tenantId" | "secretCiphertext" | "secretKeyVersion">): string {
-  if (!key.secretCiphertext || key.secretKeyVersion == null) throw new AppError("INTERNAL", "key has no secret");
-  return open(deps.config.encryptionKeys, { ciphertext: key.secretCiphertext, keyVersion: key.secretKeyVersion }, secretAad(key.tenantId, key.id)).toString();
+/**
+ * The signing secret of a secure key. A secret that does not open (tampered row, retired
+ * encryption key) is logged for the operator and makes the key unusable: the caller gets
+ * the same answer as for any bad credential.
+ */
+export function keySecret(deps: Pick<Deps, "config" | "logger">, key: Pick<CachedKey, "id" | "tenantId" | "secretCiphertext" | "secretKeyVersion">): string {
+  try {
+    if (!key.secretCiphertext || key.secretKeyVersion == null) throw new Error("key has no secret");
+    return open(deps.config.encryptionKeys, { ciphertext: key.secretCiphertext, keyVersion: key.secretKeyVersion }, secretAad(key.tenantId, key.id)).toString();
+  } catch (error) {
+    deps.logger.error({ keyId: key.id, keyVersion: key.secretKeyVersion, reason: (error as Error).message }, "signing secret does not decrypt");
+    throw new AppError("UNAUTHENTICATED", "invalid api key or secret");
+  }
 }
 
 export async function exchangeApiKey(deps: Deps, apiKey: string, apiSecret: string, meta: RequestMeta = {}) {
   const invalid = () => new AppError("UNAUTHENTICATED", "invalid api key or secret");
   if (typeof apiKey !== "string" || typeof apiSecret !== "string" || apiSecret.length > 256) throw invalid();
-  const result = await verifyKey(deps, apiKey, { consumeRateLimit: false });
+  const result = await verifyKey(deps, apiKey, { consumeRateLimit: false, touch: false });
   if (!result.valid || !result.key || result.key.kind !== "SECURE_API_KEY") throw invalid();
   const key = result.key;
   await deps.limiters.consume("exchangeKey", key.id);
   if (!constantTimeEqual(keySecret(deps, key), apiSecret)) throw invalid();
+  deps.keys.touch(key.id);
   const token = await signAccessToken(deps.config, {
     sub: key.id,
     tid: key.tenantId,

@@ -67,16 +67,16 @@ export function keyScope(a: TenantActor): P.ApiKeyWhereInput {
   return { tenantId: a.tenantId, OR: [{ ownerId: self }, { createdById: self }] };
 }
 
-export async function generateApiKey(
-  deps: Deps,
-  actor: Actor,
-  raw: GenerateKeyInput,
-  options: { kind?: KeyKind; meta?: RequestMeta } = {},
-): Promise<GeneratedKey> {
-  const a = requireTenantActor(actor);
+/** A key ready to insert: validated, authorized, generated. Nothing is written yet. */
+interface PreparedKey {
+  data: P.ApiKeyUncheckedCreateInput & { id: string; permissions: string[] };
+  key: string;
+  secret?: string;
+}
+
+async function prepareKey(deps: Deps, a: TenantActor, raw: GenerateKeyInput, kind: KeyKind): Promise<PreparedKey> {
   requirePermission(a, "keys:write");
   const input = parseInput(generateKeyInput, raw);
-  const kind = options.kind ?? "API_KEY";
   const admin = administersKeys(a);
   const self = selfUserId(a);
 
@@ -118,48 +118,72 @@ export async function generateApiKey(
   const secret = kind === "SECURE_API_KEY" ? randomBytes(32).toString("hex") : undefined;
   const sealed = secret ? seal(deps.config.encryptionKeys, secret, secretAad(a.tenantId, id)) : undefined;
   const { start, end } = maskParts(key);
-
-  const apiKey = await deps.prisma.$transaction(async (tx) => {
-    const created = await tx.apiKey.create({
-      data: {
-        id,
-        tenantId: a.tenantId,
-        kind,
-        format,
-        name: input.name,
-        description: input.description ?? null,
-        ownerId,
-        projectId: input.projectId ?? null,
-        createdById: a.kind === "user" ? a.userId : null,
-        permissions,
-        status: input.status ?? "ACTIVE",
-        expiresAt,
-        lifetime: input.lifetime ?? null,
-        rateLimitPerMinute: input.rateLimit?.perMinute ?? null,
-        rateLimitPerHour: input.rateLimit?.perHour ?? null,
-        rateLimitPerDay: input.rateLimit?.perDay ?? null,
-        hash: sha256Hex(key),
-        start,
-        end,
-        jti: id,
-        isTest: input.test ?? false,
-        secretCiphertext: sealed?.ciphertext ?? null,
-        secretKeyVersion: sealed?.keyVersion ?? null,
-        createdAt: now,
-      },
-    });
-    await recordAudit(tx, a, {
+  return {
+    key,
+    secret,
+    data: {
+      id,
       tenantId: a.tenantId,
-      action: "key.create",
-      targetType: "ApiKey",
-      targetId: id,
-      metadata: { kind, format, ownerId, projectId: input.projectId ?? null, permissions },
-      ip: options.meta?.ip,
-      requestId: options.meta?.requestId,
-    });
-    return created;
+      kind,
+      format,
+      name: input.name,
+      description: input.description ?? null,
+      ownerId,
+      projectId: input.projectId ?? null,
+      createdById: a.kind === "user" ? a.userId : null,
+      permissions,
+      status: input.status ?? "ACTIVE",
+      expiresAt,
+      lifetime: input.lifetime ?? null,
+      rateLimitPerMinute: input.rateLimit?.perMinute ?? null,
+      rateLimitPerHour: input.rateLimit?.perHour ?? null,
+      rateLimitPerDay: input.rateLimit?.perDay ?? null,
+      hash: sha256Hex(key),
+      start,
+      end,
+      jti: id,
+      isTest: input.test ?? false,
+      secretCiphertext: sealed?.ciphertext ?? null,
+      secretKeyVersion: sealed?.keyVersion ?? null,
+      createdAt: now,
+    },
+  };
+}
+
+type Tx = Parameters<Parameters<Deps["prisma"]["$transaction"]>[0]>[0];
+
+/** Inserts a prepared key with its audit event, inside the caller's transaction. */
+async function insertKey(tx: Tx, a: TenantActor, prepared: PreparedKey, meta?: RequestMeta) {
+  const created = await tx.apiKey.create({ data: prepared.data });
+  await recordAudit(tx, a, {
+    tenantId: a.tenantId,
+    action: "key.create",
+    targetType: "ApiKey",
+    targetId: created.id,
+    metadata: {
+      kind: created.kind,
+      format: created.format,
+      ownerId: created.ownerId,
+      projectId: created.projectId,
+      permissions: created.permissions,
+      rotatedFromId: created.rotatedFromId,
+    },
+    ip: meta?.ip,
+    requestId: meta?.requestId,
   });
-  return { apiKey, key, secret };
+  return created;
+}
+
+export async function generateApiKey(
+  deps: Deps,
+  actor: Actor,
+  raw: GenerateKeyInput,
+  options: { kind?: KeyKind; meta?: RequestMeta } = {},
+): Promise<GeneratedKey> {
+  const a = requireTenantActor(actor);
+  const prepared = await prepareKey(deps, a, raw, options.kind ?? "API_KEY");
+  const apiKey = await deps.prisma.$transaction((tx) => insertKey(tx, a, prepared, options.meta));
+  return { apiKey, key: prepared.key, secret: prepared.secret };
 }
 
 export function generateSecureApiKey(deps: Deps, actor: Actor, raw: GenerateKeyInput, meta?: RequestMeta) {
@@ -268,7 +292,8 @@ export function deleteKey(deps: Deps, actor: Actor, id: string, meta?: RequestMe
 
 /**
  * Issues a successor with the same settings and lets the old key live for the grace period
- * (0: it stops at once). Both happen in one transaction.
+ * (0: it stops at once). The successor's insert and the old key's change are one transaction,
+ * conditional on the old key still being usable: two concurrent rotations cannot both win.
  */
 export async function rotateKey(deps: Deps, actor: Actor, id: string, gracePeriodSeconds = 0, meta?: RequestMeta) {
   const a = requireTenantActor(actor);
@@ -279,7 +304,7 @@ export async function rotateKey(deps: Deps, actor: Actor, id: string, gracePerio
   const old = await findOwnKey(deps, a, id);
   if (old.status !== "ACTIVE" && old.status !== "DISABLED") throw new AppError("CONFLICT", `key is ${old.status.toLowerCase()}`);
   const now = new Date();
-  const successor = await generateApiKey(
+  const prepared = await prepareKey(
     deps,
     a,
     {
@@ -295,28 +320,35 @@ export async function rotateKey(deps: Deps, actor: Actor, id: string, gracePerio
       format: old.format,
       test: old.isTest,
     },
-    { kind: old.kind, meta },
+    old.kind,
   );
+  prepared.data.rotatedFromId = old.id;
   const graceEnd = new Date(now.getTime() + gracePeriodSeconds * 1000);
-  const previous = await deps.prisma.$transaction(async (tx) => {
-    await tx.apiKey.update({ where: { id: successor.apiKey.id }, data: { rotatedFromId: old.id } });
-    const data: P.ApiKeyUpdateInput =
-      gracePeriodSeconds === 0
-        ? { status: "REVOKED", revokedAt: now, revokeReason: "rotated", revokedById: a.kind === "user" ? a.userId : null }
-        : { expiresAt: old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd };
-    const updated = await tx.apiKey.update({ where: { id: old.id }, data });
+  const data: P.ApiKeyUpdateManyMutationInput = {
+    // Written explicitly: it is the version the conditional update below compares.
+    updatedAt: new Date(Math.max(now.getTime(), old.updatedAt.getTime() + 1)),
+    ...(gracePeriodSeconds === 0
+      ? { status: "REVOKED" as const, revokedAt: now, revokeReason: "rotated", revokedById: a.kind === "user" ? a.userId : null }
+      : { expiresAt: old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd }),
+  };
+  const { apiKey, previous } = await deps.prisma.$transaction(async (tx) => {
+    // updatedAt as a version: a concurrent rotation (or any change) since the read makes this match nothing.
+    const { count } = await tx.apiKey.updateMany({ where: { id: old.id, status: { in: ["ACTIVE", "DISABLED"] }, updatedAt: old.updatedAt }, data });
+    if (count === 0) throw new AppError("CONFLICT", "key changed while rotating it; retry");
+    // A key in its grace period has its successor already: rotate that one instead.
+    if (await tx.apiKey.count({ where: { rotatedFromId: old.id } })) throw new AppError("CONFLICT", "key was already rotated");
+    const created = await insertKey(tx, a, prepared, meta);
     await recordAudit(tx, a, {
       tenantId: a.tenantId,
       action: "key.rotate",
       targetType: "ApiKey",
       targetId: old.id,
-      metadata: { successorId: successor.apiKey.id, gracePeriodSeconds },
+      metadata: { successorId: created.id, gracePeriodSeconds },
       ip: meta?.ip,
       requestId: meta?.requestId,
     });
-    return updated;
+    return { apiKey: created, previous: await tx.apiKey.findUniqueOrThrow({ where: { id: old.id } }) };
   });
   deps.keys.invalidate(old.id);
-  const apiKey = await deps.prisma.apiKey.findUniqueOrThrow({ where: { id: successor.apiKey.id } });
-  return { ...successor, apiKey, previous };
+  return { apiKey, key: prepared.key, secret: prepared.secret, previous };
 }

@@ -49,7 +49,7 @@ export function keyShapeOk(token: string): boolean {
 export async function verifyKey(
   deps: Deps,
   token: string,
-  options: { permissions?: string[]; tenantId?: string; consumeRateLimit?: boolean } = {},
+  options: { permissions?: string[]; tenantId?: string; consumeRateLimit?: boolean; touch?: boolean } = {},
 ): Promise<VerifyResult> {
   if (typeof token !== "string" || token.length > 4096) return fail("MALFORMED");
   if (looksLikeJwt(token)) {
@@ -67,7 +67,7 @@ export async function verifyKey(
 export async function checkKeyState(
   deps: Deps,
   key: CachedKey,
-  options: { permissions?: string[]; consumeRateLimit?: boolean } = {},
+  options: { permissions?: string[]; consumeRateLimit?: boolean; touch?: boolean } = {},
 ): Promise<VerifyResult> {
   if (key.status === "REVOKED" || key.status === "DELETED") return fail("REVOKED", key);
   if (key.status === "DISABLED") return fail("DISABLED", key);
@@ -86,7 +86,8 @@ export async function checkKeyState(
       throw error;
     }
   }
-  deps.keys.touch(key.id);
+  // `touch: false` when a second factor (secret, signature) must pass before it counts as use.
+  if (options.touch !== false) deps.keys.touch(key.id);
   return { valid: true, code: "VALID", key, ratelimit };
 }
 
