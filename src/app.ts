@@ -17,6 +17,7 @@ import { actorOf } from "./rest/actor.ts";
 import type { Actor } from "./auth/actor.ts";
 import { SIGNATURE_HEADER } from "./auth/signature.ts";
 import { MAX_BODY_BYTES } from "./rest/http.ts";
+import { keygateError } from "./rest/envelope.ts";
 
 export type AppEnv = { Variables: { requestId: string; actor?: Actor } };
 
@@ -94,12 +95,8 @@ export function createApp(deps: Deps) {
 
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "no such route" } }, 404));
   app.onError((error, c) => {
-    if (error instanceof AppError && error.status < 500) {
-      if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
-      return c.json({ error: { code: error.code, message: error.message, fields: error.fields } }, error.status as 400);
-    }
-    deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
-    return c.json({ error: { code: "INTERNAL", message: "internal error", requestId: c.get("requestId") } }, 500);
+    if (!(error instanceof AppError) || error.status >= 500) deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
+    return keygateError(c, error);
   });
 
   return { app, yoga };

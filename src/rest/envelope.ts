@@ -6,6 +6,21 @@ import { AppError, type ErrorCode } from "../errors.ts";
 
 type ErrorMap = Partial<Record<ErrorCode, [ContentfulStatusCode, string]>>;
 
+/** What most vendors answer; each envelope overrides where its vendor documents otherwise. */
+function errorMap(overrides: ErrorMap = {}): ErrorMap {
+  return {
+    BAD_REQUEST: [400, "Bad Request"],
+    VALIDATION_FAILED: [400, "Bad Request"],
+    PAYLOAD_TOO_LARGE: [413, "Payload Too Large"],
+    UNAUTHENTICATED: [401, "Unauthorized"],
+    INVALID_TOKEN: [401, "Unauthorized"],
+    INVALID_SIGNATURE: [401, "Unauthorized"],
+    FORBIDDEN: [403, "Forbidden"],
+    RATE_LIMITED: [429, "Too Many Requests"],
+    ...overrides,
+  };
+}
+
 function statusAndMessage(error: unknown, map: ErrorMap): [ContentfulStatusCode, string, AppError | undefined] {
   if (!(error instanceof AppError)) return [500, "Internal Server Error", undefined];
   const mapped = map[error.code];
@@ -25,18 +40,14 @@ export function kotaniOk(c: Context, message: string, data: Record<string, unkno
   return c.json({ success: true, message, data }, status);
 }
 
-const kotaniErrors: ErrorMap = {
-  BAD_REQUEST: [400, "Bad Request"],
-  VALIDATION_FAILED: [400, "Bad Request"],
-  PAYLOAD_TOO_LARGE: [413, "Payload Too Large"],
-  // Kotani documents 403 "Unauthorized" for a missing or bad credential, 404 for a bad API key.
+// Kotani documents 403 "Unauthorized" for a missing or bad credential, 404 for a bad API key.
+const kotaniErrors = errorMap({
   UNAUTHENTICATED: [403, "Unauthorized"],
   INVALID_TOKEN: [403, "Unauthorized"],
   INVALID_SIGNATURE: [403, "Unauthorized"],
   FORBIDDEN: [403, "Unauthorized"],
   KEY_NOT_FOUND: [404, "Invalid Api Key"],
-  RATE_LIMITED: [429, "Too Many Requests"],
-};
+});
 
 export function kotaniError(c: Context, error: unknown) {
   const [status, message, app] = statusAndMessage(error, kotaniErrors);
@@ -45,15 +56,12 @@ export function kotaniError(c: Context, error: unknown) {
 }
 
 /** Yativo (seed 002): `{ success, message, ... }`; errors add the stable code and the bad fields. */
-const yativoErrors: ErrorMap = {
-  BAD_REQUEST: [400, "Bad Request"],
+const yativoErrors = errorMap({
   VALIDATION_FAILED: [400, "Validation failed"],
   UNAUTHENTICATED: [401, "Unauthenticated"],
   INVALID_TOKEN: [401, "Unauthenticated"],
   INVALID_SIGNATURE: [401, "Unauthenticated"],
-  FORBIDDEN: [403, "Forbidden"],
-  RATE_LIMITED: [429, "Too Many Requests"],
-};
+});
 
 export function yativoError(c: Context, error: unknown) {
   const [status, message, app] = statusAndMessage(error, yativoErrors);
@@ -64,15 +72,7 @@ export function yativoError(c: Context, error: unknown) {
 }
 
 /** Extractor (seed 003): a Quarkus-style `{ status, error, message }`. */
-const extractorErrors: ErrorMap = {
-  BAD_REQUEST: [400, "Bad Request"],
-  VALIDATION_FAILED: [400, "Bad Request"],
-  UNAUTHENTICATED: [401, "Unauthorized"],
-  INVALID_TOKEN: [401, "Unauthorized"],
-  INVALID_SIGNATURE: [401, "Unauthorized"],
-  FORBIDDEN: [403, "Forbidden"],
-  RATE_LIMITED: [429, "Too Many Requests"],
-};
+const extractorErrors = errorMap();
 
 export function extractorError(c: Context, error: unknown) {
   const [status, title, app] = statusAndMessage(error, extractorErrors);
@@ -81,20 +81,21 @@ export function extractorError(c: Context, error: unknown) {
 }
 
 /** Company project keys (seed 004): `{ success, code, errorMessage }` with the HTTP status as code. */
-const companyErrors: ErrorMap = {
-  BAD_REQUEST: [400, "Bad Request"],
-  VALIDATION_FAILED: [400, "Bad Request"],
-  UNAUTHENTICATED: [401, "Unauthorized"],
-  INVALID_TOKEN: [401, "Unauthorized"],
-  INVALID_SIGNATURE: [401, "Unauthorized"],
-  FORBIDDEN: [403, "Forbidden"],
-  PROJECT_NOT_FOUND: [404, "No project exists with the specified ID."],
-  RATE_LIMITED: [429, "Too Many Requests"],
-};
+const companyErrors = errorMap({ PROJECT_NOT_FOUND: [404, "No project exists with the specified ID."] });
 
 export function companyError(c: Context, error: unknown) {
   const [status, title, app] = statusAndMessage(error, companyErrors);
   retryAfter(c, app);
   const detail = app && status === 400 ? app.message : title;
   return c.json({ success: false, code: status, errorMessage: detail }, status);
+}
+
+/** Keygate's own routes: `{ error: { code, message, fields } }`, the AppError as it is. */
+export function keygateError(c: Context, error: unknown) {
+  if (error instanceof AppError && error.status < 500) {
+    retryAfter(c, error);
+    return c.json({ error: { code: error.code, message: error.message, fields: error.fields } }, error.status as ContentfulStatusCode);
+  }
+  const requestId = (c.get as (key: string) => string | undefined)("requestId");
+  return c.json({ error: { code: "INTERNAL", message: "internal error", requestId } }, 500);
 }

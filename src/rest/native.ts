@@ -1,13 +1,12 @@
 // Keygate's own REST routes: the verification fast path for the services behind the gateway.
-import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../app.ts";
 import type { Deps } from "../deps.ts";
-import { AppError } from "../errors.ts";
 import { verifyKey, type VerifyResult } from "../modules/keys/verify.ts";
 import { parseInput } from "../modules/validation.ts";
 import { actorOf } from "./actor.ts";
+import { keygateError } from "./envelope.ts";
 import { readJsonObject } from "./http.ts";
+import { vendorApp } from "./vendor-app.ts";
 
 export const verifyBody = z.object({
   key: z.string().min(1, "is required").max(4096),
@@ -33,15 +32,7 @@ export function verifyAnswer(result: VerifyResult) {
 }
 
 export function nativeRoutes(deps: Deps) {
-  const app = new Hono<AppEnv>();
-  app.onError((error, c) => {
-    if (error instanceof AppError && error.status < 500) {
-      if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
-      return c.json({ error: { code: error.code, message: error.message, fields: error.fields } }, error.status as 400);
-    }
-    deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
-    return c.json({ error: { code: "INTERNAL", message: "internal error", requestId: c.get("requestId") } }, 500);
-  });
+  const app = vendorApp(deps, keygateError);
 
   // Always 200 with `valid` and `code`: the caller decides what a bad key means for its request.
   app.post("/v1/keys/verify", async (c) => {

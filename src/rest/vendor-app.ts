@@ -1,5 +1,5 @@
-// The frame every vendor adapter shares: a Hono sub-app whose errors use the vendor's
-// envelope, and the authenticated caller.
+// The frame every REST adapter shares: a Hono sub-app whose errors use its envelope
+// (the vendor's, or Keygate's own), and the authenticated caller.
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app.ts";
 import { requireTenantActor, type TenantActor } from "../auth/actor.ts";

@@ -1,19 +1,14 @@
 // End to end with a real SMTP server: request, receive, click, get tokens, call viewer.
-import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminQuery, serverUrl, uniqueDatabaseName } from "../helpers/databases.ts";
 import { testSecrets } from "../helpers/harness.ts";
-import { startServerProcess, type ServerProcess } from "../helpers/server-process.ts";
+import { processEnvironment, startServerProcess, type ProcessEnvironment, type ServerProcess } from "../helpers/server-process.ts";
 
 const inbox: { to: string[]; raw: string }[] = [];
 let smtp: SMTPServer;
 let gateway: ServerProcess;
-let dataDir: string;
-let dropDatabase = async () => {};
+let environment: ProcessEnvironment;
 
 beforeAll(async () => {
   smtp = new SMTPServer({
@@ -31,29 +26,22 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", () => resolve()));
   const port = (smtp.server.address() as AddressInfo).port;
-  dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-smtp-"));
+  environment = await processEnvironment("keygate-smtp");
   const env: Record<string, string> = {
-    DATA_DIR: dataDir,
+    ...environment.env,
     ...testSecrets,
     ADMIN_EMAIL: "root@smtp.test",
     SMTP_URL: `smtp://127.0.0.1:${port}`,
     MAIL_FROM: "Keygate <keys@smtp.test>",
     PUBLIC_URL: "http://gateway.example:4000",
   };
-  if (process.env.DATABASE_URL) {
-    const name = uniqueDatabaseName("keygate_smtp");
-    await adminQuery(process.env.DATABASE_URL, `CREATE DATABASE "${name}"`);
-    env.DATABASE_URL = serverUrl(process.env.DATABASE_URL, name);
-    dropDatabase = () => adminQuery(process.env.DATABASE_URL!, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  }
   gateway = await startServerProcess(env);
 }, 60_000);
 
 afterAll(async () => {
   await gateway?.stop();
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
-  await dropDatabase();
-  await rm(dataDir, { recursive: true, force: true });
+  await environment.cleanup();
 });
 
 function decodeQuotedPrintable(raw: string): string {

@@ -1,33 +1,21 @@
 // The real server process: start, answer, stop on SIGTERM, keep its data across restarts.
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signAccessToken } from "../../src/auth/access-token.ts";
 import { loadConfig } from "../../src/config.ts";
 import { databaseOptionsFromConfig, openDatabase } from "../../src/db/client.ts";
-import { adminQuery, serverUrl, uniqueDatabaseName } from "../helpers/databases.ts";
 import { testSecrets } from "../helpers/harness.ts";
-import { startServerProcess } from "../helpers/server-process.ts";
+import { processEnvironment, startServerProcess, type ProcessEnvironment } from "../helpers/server-process.ts";
 
 let dataDir: string;
 let env: Record<string, string>;
-let dropDatabase = async () => {};
+let environment: ProcessEnvironment;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-e2e-"));
-  env = { DATA_DIR: dataDir, ...testSecrets, ADMIN_EMAIL: "root@e2e.test", PUBLIC_URL: "http://localhost:4000" };
-  if (process.env.DATABASE_URL) {
-    const name = uniqueDatabaseName("keygate_e2e");
-    await adminQuery(process.env.DATABASE_URL, `CREATE DATABASE "${name}"`);
-    env.DATABASE_URL = serverUrl(process.env.DATABASE_URL, name);
-    dropDatabase = () => adminQuery(process.env.DATABASE_URL!, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  }
+  environment = await processEnvironment("keygate-e2e");
+  dataDir = environment.dataDir;
+  env = { ...environment.env, ...testSecrets, ADMIN_EMAIL: "root@e2e.test", PUBLIC_URL: "http://localhost:4000" };
 });
-afterAll(async () => {
-  await dropDatabase();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => environment.cleanup());
 
 async function graphql(url: string, query: string, token?: string, variables: Record<string, unknown> = {}) {
   const response = await fetch(`${url}/graphql`, {

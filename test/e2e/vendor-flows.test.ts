@@ -1,34 +1,25 @@
 // Whole vendor flows against the running server process.
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../src/auth/signature.ts";
-import { adminQuery, serverUrl, uniqueDatabaseName } from "../helpers/databases.ts";
 import { testSecrets } from "../helpers/harness.ts";
-import { startServerProcess, type ServerProcess } from "../helpers/server-process.ts";
+import { processEnvironment, startServerProcess, type ProcessEnvironment, type ServerProcess } from "../helpers/server-process.ts";
 
 let gateway: ServerProcess;
 let dataDir: string;
-let dropDatabase = async () => {};
+let environment: ProcessEnvironment;
 const admin = "owner@flows.test";
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-flows-"));
-  const env: Record<string, string> = { DATA_DIR: dataDir, ...testSecrets, ADMIN_EMAIL: admin, PUBLIC_URL: "http://localhost:4000" };
-  if (process.env.DATABASE_URL) {
-    const name = uniqueDatabaseName("keygate_flows");
-    await adminQuery(process.env.DATABASE_URL, `CREATE DATABASE "${name}"`);
-    env.DATABASE_URL = serverUrl(process.env.DATABASE_URL, name);
-    dropDatabase = () => adminQuery(process.env.DATABASE_URL!, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  }
-  gateway = await startServerProcess(env);
+  environment = await processEnvironment("keygate-flows");
+  dataDir = environment.dataDir;
+  gateway = await startServerProcess({ ...environment.env, ...testSecrets, ADMIN_EMAIL: admin, PUBLIC_URL: "http://localhost:4000" });
 }, 60_000);
 
 afterAll(async () => {
   await gateway?.stop();
-  await dropDatabase();
-  await rm(dataDir, { recursive: true, force: true });
+  await environment.cleanup();
 });
 
 async function call(pathname: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {

@@ -1,7 +1,10 @@
 // Runs the real gateway (`src/main.ts`) as a child process for end-to-end tests.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { projectRoot } from "../../src/db/migrate.ts";
+import { adminQuery, serverUrl, uniqueDatabaseName } from "./databases.ts";
 
 export interface ServerProcess {
   url: string;
@@ -47,6 +50,35 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
         child.once("exit", (code) => resolve({ code, ms: Date.now() - started }));
         child.kill(signal);
       });
+    },
+  };
+}
+
+export interface ProcessEnvironment {
+  dataDir: string;
+  /** DATA_DIR, and DATABASE_URL of a fresh database when the suite runs on PostgreSQL. */
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh DATA_DIR and, on PostgreSQL, a fresh database for one server process. */
+export async function processEnvironment(prefix: string): Promise<ProcessEnvironment> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
+  const env: Record<string, string> = { DATA_DIR: dataDir };
+  let dropDatabase = async () => {};
+  const server = process.env.DATABASE_URL;
+  if (server) {
+    const name = uniqueDatabaseName(prefix.replace(/\W/g, "_"));
+    await adminQuery(server, `CREATE DATABASE "${name}"`);
+    env.DATABASE_URL = serverUrl(server, name);
+    dropDatabase = () => adminQuery(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+  return {
+    dataDir,
+    env,
+    async cleanup() {
+      await dropDatabase();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
