@@ -92,3 +92,4 @@ for (const r of rows) {
 }
 await new Promise((r) => gateway.once("exit", r));
 await rm(dataDir, { recursive: true, force: true });
+process.exit(0);

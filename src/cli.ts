@@ -147,7 +147,9 @@ async function main(argv: string[]) {
   await command.run(values as Record<string, string | boolean | undefined>);
 }
 
-main(process.argv.slice(2)).catch((error) => {
+// Exit as soon as the command is done: the WASM schema engine leaves a timer behind that
+// would hold the process for several seconds after migrating.
+main(process.argv.slice(2)).then(() => process.exit(0), (error) => {
   if (error instanceof ConfigError || error instanceof AppError) console.error(error.message);
   else if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) console.error(`${(error as Error).message}\n${help()}`);
   else console.error(error);

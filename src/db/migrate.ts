@@ -63,14 +63,41 @@ export async function readMigrationsList() {
   };
 }
 
+/**
+ * The engine opens its own connections through the factory and never closes them; with
+ * PostgreSQL that is a pg pool that would keep a CLI process alive. They are tracked here
+ * and disposed after the engine is freed.
+ */
 async function openEngine(adapter: SqlMigrationAwareDriverAdapterFactory, log: (line: string) => void) {
   const bg = await loadEngine();
   const datamodel = await readFile(schemaPath, "utf8");
-  return bg.SchemaEngine.new(
+  const opened: { dispose(): Promise<void> }[] = [];
+  const tracked: SqlMigrationAwareDriverAdapterFactory = {
+    provider: adapter.provider,
+    adapterName: adapter.adapterName,
+    connect: async () => {
+      const connection = await adapter.connect();
+      opened.push(connection);
+      return connection;
+    },
+    connectToShadowDb: async () => {
+      const connection = await adapter.connectToShadowDb();
+      opened.push(connection);
+      return connection;
+    },
+  };
+  const engine = await bg.SchemaEngine.new(
     { datamodels: [["schema.prisma", datamodel]] } as never,
     (message: string) => log(message),
-    bindMigrationAwareSqlAdapterFactory(adapter),
+    bindMigrationAwareSqlAdapterFactory(tracked),
   );
+  return {
+    engine,
+    async close() {
+      engine.free();
+      await Promise.all(opened.map((c) => c.dispose().catch(() => {})));
+    },
+  };
 }
 
 /** Applies every pending migration; a no-op when the database is current. */
@@ -78,7 +105,7 @@ export async function applyMigrations(
   adapter: SqlMigrationAwareDriverAdapterFactory,
   log: (line: string) => void = () => {},
 ): Promise<string[]> {
-  const engine = await openEngine(adapter, log);
+  const { engine, close } = await openEngine(adapter, log);
   try {
     const result = await engine.applyMigrations({
       migrationsList: await readMigrationsList(),
@@ -86,7 +113,7 @@ export async function applyMigrations(
     } as never);
     return result.appliedMigrationNames;
   } finally {
-    engine.free();
+    await close();
   }
 }
 
@@ -97,7 +124,7 @@ export async function applyMigrations(
 export async function diffMigrationsToSchema(): Promise<string> {
   const scratch = new PGlite();
   try {
-    const engine = await openEngine(new PrismaPGlite(scratch), () => {});
+    const { engine, close } = await openEngine(new PrismaPGlite(scratch), () => {});
     try {
       const datamodel = await readFile(schemaPath, "utf8");
       const list = await readMigrationsList();
@@ -111,7 +138,7 @@ export async function diffMigrationsToSchema(): Promise<string> {
       const script = (result as { stdout?: string | null }).stdout ?? "";
       return result.exitCode === 0 ? "" : script;
     } finally {
-      engine.free();
+      await close();
     }
   } finally {
     await scratch.close();
