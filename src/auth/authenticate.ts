@@ -5,7 +5,7 @@ import { AppError } from "../errors.ts";
 import { anonymous, effectivePermissions, type Actor } from "./actor.ts";
 import { looksLikeJwt, verifyAccessToken } from "./access-token.ts";
 import { sessionIsLive } from "../modules/auth/sessions.ts";
-import { checkKeyState, keyShapeOk, verifyKey, type VerifyResult } from "../modules/keys/verify.ts";
+import { chargeKey, checkKeyState, keyShapeOk, verifyKey, type VerifyResult } from "../modules/keys/verify.ts";
 import { cachedKeySelect, type CachedKey } from "../modules/keys/runtime.ts";
 import { keySecret } from "../modules/keys/exchange.ts";
 import { SIGNATURE_HEADER, verifySignature } from "./signature.ts";
@@ -92,7 +92,9 @@ const exchangeToken: Authenticator = async (deps, token) => {
 /** API keys as bearer credentials ("both formats are valid"); secure keys must sign the request. */
 const apiKey: Authenticator = async (deps, token, request) => {
   if (!keyShapeOk(token)) return null;
-  const key = rejectUnlessValid(await verifyKey(deps, token, { touch: false }));
+  // Limits and last-used are charged only after the signature holds: a caller who merely saw
+  // a secure key cannot spend its rate limit or learn from a 429 that it exists.
+  const key = rejectUnlessValid(await verifyKey(deps, token, { touch: false, consumeRateLimit: false }));
   if (!key) return null;
   if (key.kind === "SECURE_API_KEY") {
     await verifySignature(deps, key.id, keySecret(deps, key), {
@@ -102,8 +104,8 @@ const apiKey: Authenticator = async (deps, token, request) => {
       header: request.signature,
     });
   }
-  deps.keys.touch(key.id);
-  return keyActor(key);
+  const charged = rejectUnlessValid(await chargeKey(deps, key));
+  return charged ? keyActor(charged) : null;
 };
 
 const authenticators: Authenticator[] = [sessionToken, exchangeToken, apiKey];

@@ -2,6 +2,7 @@
 // unexpected is masked and logged with the request id.
 import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
+import { PothosValidationError } from "@pothos/core";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
@@ -11,6 +12,7 @@ import { authenticate, authRequestFrom } from "../auth/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { currentRequestId, noteActor } from "../request-context.ts";
+import { assertStorableQuery, assertStorableText } from "../rest/http.ts";
 import type { GraphQLContext } from "./context.ts";
 import { schema } from "./schema.ts";
 
@@ -62,6 +64,18 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
       ...(deps.config.introspection ? [] : [useDisableIntrospection()]),
       // Browsers cannot send a JSON body or this header cross-site without a preflight.
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
+      {
+        // Strict input, as on the REST routes: text PostgreSQL cannot store never reaches a resolver.
+        onParams({ params }) {
+          try {
+            if (typeof params.query === "string") assertStorableQuery(params.query);
+            if (params.variables) assertStorableText(params.variables, "variables");
+          } catch (error) {
+            const e = error as AppError;
+            throw new GraphQLError(e.message, { extensions: { code: "VALIDATION_FAILED", fields: e.fields, http: { status: 400 } } });
+          }
+        },
+      },
     ],
     maskedErrors: {
       maskError(error) {
@@ -71,6 +85,8 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
         let original: unknown = error;
         while (isGraphQLErrorLike(original) && original.originalError) original = original.originalError;
         if (original instanceof AppError && original.status < 500) return toGraphQLError(original, graphQLError);
+        // Pothos rejects malformed cursors and paging arguments this way: the client's mistake.
+        if (original instanceof PothosValidationError) return toGraphQLError(new AppError("VALIDATION_FAILED", original.message), graphQLError);
         // A GraphQL error all the way down (validation, variable coercion): its outer message names the field.
         if (isGraphQLErrorLike(original)) return graphQLError ?? (original as GraphQLError);
         const requestId = currentRequestId();

@@ -27,7 +27,9 @@ export function sessionData(tokens: SessionTokens) {
 async function hashFromPost(c: Context): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (/application\/x-www-form-urlencoded|multipart\/form-data/i.test(type)) {
-    const form = await c.req.parseBody();
+    const form = await c.req.parseBody().catch(() => {
+      throw new AppError("BAD_REQUEST", "body: not a valid form", { fields: [{ field: "body", message: "not a valid form" }] });
+    });
     return form.hash;
   }
   if (/application\/json/i.test(type)) return (await readJsonObject(c)).hash;

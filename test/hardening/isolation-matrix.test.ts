@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/crypto/key-format.ts";
 import { signKeyJwt } from "../../src/modules/keys/jwt-key.ts";
+import { signRequest } from "../../src/auth/signature.ts";
 import { createHarness, generateKeyFor, generateSecureMutation, gql, seedTenant, seedUser, verifyMutation, type Harness } from "../helpers/harness.ts";
 
 let h: Harness;
@@ -428,9 +429,8 @@ describe("exchanging A's secure key with a wrong secret", () => {
     expect(await call(A.secureKey.key)).toEqual(await call(unknownOpaqueKey()));
   });
 
-  // Finding: a rejected exchange (wrong secret) goes through checkKeyState, which calls
-  // deps.keys.touch(key.id) before the secret is compared, so anyone who knows the key string
-  // can make A's key look recently used. Kept failing on purpose: see the report.
+  // A rejected exchange is no use of the key: anyone who knows the key string but not the
+  // secret must not be able to make A's key look recently used.
   it("does not mark A's key as used (lastUsedAt unchanged)", async () => {
     await h.deps.keys.flush();
     const lastUsed = async () => (await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: A.secureKey.id } })).lastUsedAt?.toISOString() ?? null;
@@ -440,5 +440,22 @@ describe("exchanging A's secure key with a wrong secret", () => {
     expect(rejected.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
     await h.deps.keys.flush();
     expect(await lastUsed()).toBe(before);
+  });
+});
+
+describe("someone who knows A's secure key but not its secret", () => {
+  // Unsigned requests carrying A's secure key are rejected (the secret signs every request);
+  // they must not spend the key's own rate limit, or anyone who saw the key string could lock
+  // A's signed client out, and learn from the 429 that the key exists.
+  it("cannot spend the key's rate limit with unsigned requests", async () => {
+    const created = await gql(h, "mutation($input: GenerateApiKeyInput!) { generateSecureApiKey(input: $input) { key secret } }", { input: { name: "A limited secure", rateLimit: { perMinute: 2 } } }, a.token);
+    const { key, secret } = created.data!.generateSecureApiKey;
+    const unsigned = [];
+    for (let i = 0; i < 3; i++) unsigned.push((await h.app.request("/api/v3/health", { headers: { authorization: `Bearer ${key}` } })).status);
+    const unknown = (await h.app.request("/api/v3/health", { headers: { authorization: `Bearer ${unknownOpaqueKey()}` } })).status;
+    expect(unsigned).toEqual([unknown, unknown, unknown]);
+    const signed = await h.app.request("/api/v3/health", { headers: { authorization: `Bearer ${key}`, "keygate-signature": signRequest(secret, "GET", "/api/v3/health") } });
+    expect(signed.status).toBe(200);
+    expect(await signed.json()).toMatchObject({ success: true, data: { tenant_id: a.tenant.id, auth: "api_key" } });
   });
 });

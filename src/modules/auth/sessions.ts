@@ -1,5 +1,6 @@
 // Sessions are refresh-token families. Refresh tokens are opaque, stored hashed and
 // replaced on every use; replaying a used one outside the grace window revokes the family.
+import { z } from "zod";
 import { signAccessToken } from "../../auth/access-token.ts";
 import { requireTenantActor, type Actor } from "../../auth/actor.ts";
 import type { Prisma } from "../../db/client.ts";
@@ -174,7 +175,7 @@ export async function logout(deps: Deps, actor: Actor, meta: RequestMeta = {}) {
 }
 
 export async function revokeSession(deps: Deps, actor: Actor, sessionId: string, meta: RequestMeta = {}) {
-  if (!/^[0-9a-f-]{36}$/i.test(sessionId)) throw new AppError("SESSION_NOT_FOUND", "session not found");
+  if (!z.uuid().safeParse(sessionId).success) throw new AppError("SESSION_NOT_FOUND", "session not found");
   return revoke(deps, actor, sessionId, "revoked", meta);
 }
 

@@ -91,6 +91,14 @@ export async function checkKeyState(
   return { valid: true, code: "VALID", key, ratelimit };
 }
 
+/**
+ * Charges a key that already passed every other check (used after a signature check, so
+ * that unsigned requests cannot spend a secure key's limits).
+ */
+export async function chargeKey(deps: Deps, key: CachedKey): Promise<VerifyResult> {
+  return checkKeyState(deps, key, { consumeRateLimit: true, touch: true });
+}
+
 async function consumeKeyLimits(deps: Deps, key: CachedKey): Promise<RateLimitState | null> {
   const windows: [string, number | null, number][] = [
     ["key-minute", key.rateLimitPerMinute, 60],
