@@ -183,3 +183,12 @@ export async function generateKeyFor(h: Pick<Harness, "yoga">, token: string, in
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data!.generateApiKey as { key: string; apiKey: Record<string, any> };
 }
+
+/** POST a JSON body (or raw text, for malformed-body tests) through the app, optionally with a bearer token. */
+export async function postJson(h: Pick<Harness, "app">, path: string, body: unknown, token?: string): Promise<Response> {
+  return h.app.request(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}

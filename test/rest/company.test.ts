@@ -2,7 +2,7 @@
 import { createPublicKey, createSign, createVerify } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRsaPrivateKey } from "../../src/crypto/key-pairs.ts";
-import { createHarness, gql, seedTenant, seedUser, type Harness } from "../helpers/harness.ts";
+import { createHarness, gql, seedTenant, seedUser, postJson, type Harness } from "../helpers/harness.ts";
 import { matchesServedDocument } from "../helpers/openapi.ts";
 
 let h: Harness;
@@ -18,12 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const post = (path: string, body: unknown, token?: string) =>
-  h.app.request(path, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
+const post = (path: string, body: unknown, token?: string) => postJson(h, path, body, token);
 
 describe("company project keys", () => {
   it("the documented example request (the /api/admin spelling)", async () => {

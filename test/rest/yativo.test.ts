@@ -1,6 +1,6 @@
 // Seed 002: Yativo's documented request, with real credentials.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, gql, seedTenant, type Harness } from "../helpers/harness.ts";
+import { createHarness, gql, seedTenant, postJson, type Harness } from "../helpers/harness.ts";
 import { matchesServedDocument } from "../helpers/openapi.ts";
 
 let h: Harness;
@@ -12,12 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const post = (path: string, body: unknown, token?: string) =>
-  h.app.request(path, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
+const post = (path: string, body: unknown, token?: string) => postJson(h, path, body, token);
 
 describe("Yativo", () => {
   it("POST /api/v1/apikey/generate: the documented example", async () => {
