@@ -15,6 +15,7 @@ export const policies = {
   verifyIp: { points: 60, durationSeconds: 60 },
   refreshIp: { points: 120, durationSeconds: 60 },
   exchangeKey: { points: 30, durationSeconds: 60 },
+  exchangeFailure: { points: 10, durationSeconds: 60 },
 } satisfies Record<string, Policy>;
 
 export type PolicyName = keyof typeof policies;

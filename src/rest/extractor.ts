@@ -5,7 +5,7 @@ import { isPlatformAdmin, type TenantActor } from "../auth/actor.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import type { ApiKey } from "../generated/prisma/client.ts";
-import { deleteKey, generateApiKey } from "../modules/keys/service.ts";
+import { generateApiKey } from "../modules/keys/service.ts";
 import { parseInput } from "../modules/validation.ts";
 import { extractorError } from "./envelope.ts";
 import { readJsonObject, requestMeta } from "./http.ts";
@@ -53,14 +53,12 @@ export function extractorRoutes(deps: Deps) {
     const caller = await tenantActorOf(deps, c);
     const body = parseInput(extractorCreateBody, await readJsonObject(c));
     const { actor, tenantNumber } = await actingFor(deps, caller, body.tenantId);
-    const meta = requestMeta(c);
-    let { apiKey, key } = await generateApiKey(
+    const { apiKey, key } = await generateApiKey(
       deps,
       actor,
-      { name: body.label, lifetime: body.lifetime ?? null, status: body.status === "DISABLED" ? "DISABLED" : "ACTIVE", format: "JWT" },
-      { meta },
+      { name: body.label, lifetime: body.lifetime ?? null, status: body.status ?? "ACTIVE", format: "JWT" },
+      { meta: requestMeta(c) },
     );
-    if (body.status === "DELETED") apiKey = await deleteKey(deps, actor, apiKey.id, meta);
     c.header("Cache-Control", "no-store");
     return c.json(apiKeyDto(apiKey, key, tenantNumber));
   });

@@ -31,8 +31,13 @@ export async function exchangeApiKey(deps: Deps, apiKey: string, apiSecret: stri
   const result = await verifyKey(deps, apiKey, { consumeRateLimit: false, touch: false });
   if (!result.valid || !result.key || result.key.kind !== "SECURE_API_KEY") throw invalid();
   const key = result.key;
+  // Wrong secrets are limited per key and caller, so that someone who only saw the key
+  // cannot lock its owner out; exchanges themselves are limited per key.
+  if (!constantTimeEqual(keySecret(deps, key), apiSecret)) {
+    await deps.limiters.consume("exchangeFailure", `${key.id}:${meta.ip ?? "unknown"}`);
+    throw invalid();
+  }
   await deps.limiters.consume("exchangeKey", key.id);
-  if (!constantTimeEqual(keySecret(deps, key), apiSecret)) throw invalid();
   deps.keys.touch(key.id);
   const token = await signAccessToken(deps.config, {
     sub: key.id,

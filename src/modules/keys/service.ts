@@ -28,7 +28,8 @@ export const generateKeyInput = z
     expiresAt: z.date().nullable().optional(),
     lifetime: z.number().int().min(1).max(MAX_LIFETIME_SECONDS).nullable().optional(),
     rateLimit: z.object({ perMinute: limit, perHour: limit, perDay: limit }).nullable().optional(),
-    status: z.enum(["ACTIVE", "DISABLED"]).nullable().optional(),
+    /** DELETED only for Extractor's contract, which lets a key be created deleted. */
+    status: z.enum(["ACTIVE", "DISABLED", "DELETED"]).nullable().optional(),
     format: z.enum(["OPAQUE", "JWT"]).nullable().optional(),
     test: z.boolean().nullable().optional(),
   })
@@ -133,6 +134,7 @@ async function prepareKey(deps: Deps, a: TenantActor, raw: GenerateKeyInput, kin
       createdById: a.kind === "user" ? a.userId : null,
       permissions,
       status: input.status ?? "ACTIVE",
+      revokedAt: input.status === "DELETED" ? now : null,
       expiresAt,
       lifetime: input.lifetime ?? null,
       rateLimitPerMinute: input.rateLimit?.perMinute ?? null,
@@ -283,11 +285,6 @@ export function disableKey(deps: Deps, actor: Actor, id: string, meta?: RequestM
 
 export function enableKey(deps: Deps, actor: Actor, id: string, meta?: RequestMeta) {
   return changeStatus(deps, actor, id, { from: ["DISABLED"], data: { status: "ACTIVE" }, action: "key.enable" }, meta);
-}
-
-/** Extractor's DELETED status: the key stops working and leaves listings' default view. */
-export function deleteKey(deps: Deps, actor: Actor, id: string, meta?: RequestMeta) {
-  return changeStatus(deps, actor, id, { from: ["ACTIVE", "DISABLED"], data: { status: "DELETED", revokedAt: new Date() }, action: "key.delete" }, meta);
 }
 
 /**

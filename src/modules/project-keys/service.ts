@@ -14,7 +14,7 @@ import { AppError } from "../../errors.ts";
 import type { ApiKey, KeyPair } from "../../generated/prisma/client.ts";
 import { recordAudit } from "../audit/service.ts";
 import { parseInput } from "../validation.ts";
-import { administersKeys, generateApiKey, revokeKey } from "../keys/service.ts";
+import { administersKeys, generateApiKey, keyScope, revokeKey } from "../keys/service.ts";
 
 const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
 
@@ -130,9 +130,13 @@ export async function listProjectKeys(deps: Deps, actor: Actor, projectId: strin
   requirePermission(a, "keys:read");
   await requireProject(deps, a, projectId);
   const take = page.offset + page.limit;
+  // The same visibility as apiKeys: members see the keys they own or made; key pairs are
+  // made by administrators and listed to them.
   const [keys, pairs] = await Promise.all([
-    deps.prisma.apiKey.findMany({ where: { tenantId: a.tenantId, projectId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take }),
-    deps.prisma.keyPair.findMany({ where: { tenantId: a.tenantId, projectId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take }),
+    deps.prisma.apiKey.findMany({ where: { AND: [keyScope(a), { projectId }] }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take }),
+    administersKeys(a)
+      ? deps.prisma.keyPair.findMany({ where: { tenantId: a.tenantId, projectId }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take })
+      : Promise.resolve([]),
   ]);
   const merged: ProjectKeyRow[] = [
     ...keys.map((row) => ({ kind: "apiKey" as const, row })),

@@ -6,6 +6,7 @@ import type { Deps } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import type { Prisma as P } from "../../generated/prisma/client.ts";
 import { recordAudit } from "../audit/service.ts";
+import { administersKeys } from "../keys/service.ts";
 import { parseInput } from "../validation.ts";
 
 const name = z.string().trim().min(1, "must not be empty").max(200);
@@ -85,20 +86,29 @@ export async function deleteProject(deps: Deps, actor: Actor, id: string) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:write");
   if (!z.uuid().safeParse(id).success) throw new AppError("PROJECT_NOT_FOUND", "project not found");
-  return deps.prisma.$transaction(async (tx) => {
+  const live = { tenantId: a.tenantId, projectId: id, status: { in: ["ACTIVE" as const, "DISABLED" as const] } };
+  const { project, keyIds } = await deps.prisma.$transaction(async (tx) => {
     const now = new Date();
     const { count } = await tx.project.updateMany({ where: { ...scope(a.tenantId), id }, data: { deletedAt: now } });
     if (count === 0) throw new AppError("PROJECT_NOT_FOUND", "project not found");
-    const revoked = { status: "REVOKED" as const, revokedAt: now, revokeReason: "project deleted" };
-    const keys = await tx.apiKey.updateMany({ where: { tenantId: a.tenantId, projectId: id, status: { not: "REVOKED" } }, data: revoked });
-    const pairs = await tx.keyPair.updateMany({ where: { tenantId: a.tenantId, projectId: id, status: { not: "REVOKED" } }, data: revoked });
+    const keys = await tx.apiKey.findMany({ where: live, select: { id: true } });
+    const pairs = await tx.keyPair.count({ where: live });
+    // Deleting revokes every credential in the project: only those who could revoke them all may.
+    if ((keys.length || pairs) && !administersKeys(a)) {
+      throw new AppError("FORBIDDEN", "the project holds live credentials: an owner or admin must delete it");
+    }
+    const revoked = { status: "REVOKED" as const, revokedAt: now, revokeReason: "project deleted", revokedById: a.kind === "user" ? a.userId : null };
+    await tx.apiKey.updateMany({ where: live, data: revoked });
+    await tx.keyPair.updateMany({ where: live, data: revoked });
     await recordAudit(tx, a, {
       tenantId: a.tenantId,
       action: "project.delete",
       targetType: "Project",
       targetId: id,
-      metadata: { revokedKeys: keys.count, revokedKeyPairs: pairs.count },
+      metadata: { revokedKeys: keys.length, revokedKeyPairs: pairs },
     });
-    return tx.project.findUniqueOrThrow({ where: { id } });
+    return { project: await tx.project.findUniqueOrThrow({ where: { id } }), keyIds: keys.map((k) => k.id) };
   });
+  deps.keys.invalidate(...keyIds);
+  return project;
 }

@@ -41,7 +41,7 @@ export function assertPlatformAdmin(actor: Actor): void {
 export async function createTenant(deps: Deps, actor: Actor, raw: z.input<typeof createTenantInput>) {
   assertPlatformAdmin(actor);
   const input = parseInput(createTenantInput, raw);
-  return deps.prisma.$transaction(async (tx) => {
+  return uniqueEmail("ownerEmail", () => deps.prisma.$transaction(async (tx) => {
     if (await tx.user.findUnique({ where: { email: input.ownerEmail } })) {
       throw AppError.validation("ownerEmail", "this address already belongs to an account");
     }
@@ -64,7 +64,7 @@ export async function createTenant(deps: Deps, actor: Actor, raw: z.input<typeof
       metadata: { ownerId: owner.id },
     });
     return { tenant, owner };
-  });
+  }));
 }
 
 export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addUserInput>, tenantId?: string) {
@@ -86,7 +86,7 @@ export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addU
     }
     targetTenant = a.tenantId;
   }
-  return deps.prisma.$transaction(async (tx) => {
+  return uniqueEmail("email", () => deps.prisma.$transaction(async (tx) => {
     if (await tx.user.findUnique({ where: { email: input.email } })) {
       throw AppError.validation("email", "this address already belongs to an account");
     }
@@ -107,10 +107,20 @@ export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addU
       metadata: { role: user.role },
     });
     return user;
-  });
+  }));
 }
 
 /** First start on an empty database: tenant "Default" owned by ADMIN_EMAIL, a platform admin. */
+/** Two concurrent requests may both pass the existence check; the unique index decides. */
+async function uniqueEmail<T>(field: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if ((error as { code?: string }).code === "P2002") throw AppError.validation(field, "this address already belongs to an account");
+    throw error;
+  }
+}
+
 export async function ensureDefaultTenant(deps: Deps): Promise<{ created: boolean; email: string }> {
   const email = deps.config.adminEmail;
   if ((await deps.prisma.tenant.count()) > 0) return { created: false, email };
