@@ -98,4 +98,18 @@ describe("vendor flows end to end", () => {
     const graphql = await call("/graphql", { headers: { authorization: `Bearer ${bearer}` }, body: { query: "{ tenant { name } }" } });
     expect(graphql.body).toEqual({ data: { tenant: { name: "Default" } } });
   });
+
+  it("refuses bodies over 1 MiB on the real server, declared or chunked", async () => {
+    const big = JSON.stringify({ key: "x".repeat(1_100_000) });
+    const declared = await fetch(`${gateway.url}/v1/keys/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: big });
+    expect(declared.status).toBe(413);
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 12; i++) controller.enqueue(new TextEncoder().encode("x".repeat(100_000)));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(`${gateway.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: chunks, duplex: "half" } as RequestInit);
+    expect(chunked.status).toBe(413);
+  });
 });
