@@ -94,7 +94,7 @@ const apiKey: Authenticator = async (deps, token, request) => {
   if (!keyShapeOk(token)) return null;
   // Limits and last-used are charged only after the signature holds: a caller who merely saw
   // a secure key cannot spend its rate limit or learn from a 429 that it exists.
-  const key = rejectUnlessValid(await verifyKey(deps, token, { touch: false, consumeRateLimit: false }));
+  const key = rejectUnlessValid(await verifyKey(deps, token, { charge: false }));
   if (!key) return null;
   if (key.kind === "SECURE_API_KEY") {
     await verifySignature(deps, key.id, keySecret(deps, key), {

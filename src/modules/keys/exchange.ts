@@ -28,7 +28,7 @@ export function keySecret(deps: Pick<Deps, "config" | "logger">, key: Pick<Cache
 export async function exchangeApiKey(deps: Deps, apiKey: string, apiSecret: string, meta: RequestMeta = {}) {
   const invalid = () => new AppError("UNAUTHENTICATED", "invalid api key or secret");
   if (typeof apiKey !== "string" || typeof apiSecret !== "string" || apiSecret.length > 256) throw invalid();
-  const result = await verifyKey(deps, apiKey, { consumeRateLimit: false, touch: false });
+  const result = await verifyKey(deps, apiKey, { charge: false });
   if (!result.valid || !result.key || result.key.kind !== "SECURE_API_KEY") throw invalid();
   const key = result.key;
   // Wrong secrets are limited per key and caller, so that someone who only saw the key

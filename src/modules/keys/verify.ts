@@ -49,7 +49,7 @@ export function keyShapeOk(token: string): boolean {
 export async function verifyKey(
   deps: Deps,
   token: string,
-  options: { permissions?: string[]; tenantId?: string; consumeRateLimit?: boolean; touch?: boolean } = {},
+  options: { permissions?: string[]; tenantId?: string; charge?: boolean } = {},
 ): Promise<VerifyResult> {
   if (typeof token !== "string" || token.length > 4096) return fail("MALFORMED");
   if (looksLikeJwt(token)) {
@@ -63,11 +63,15 @@ export async function verifyKey(
   return checkKeyState(deps, key, options);
 }
 
-/** Everything after the lookup; shared with exchange tokens, which reference a key by id. */
+/**
+ * Everything after the lookup; shared with exchange tokens, which reference a key by id.
+ * `charge: false` when a second factor (secret, signature) must pass before the request
+ * spends the key's limits and counts as use: the caller charges it afterwards.
+ */
 export async function checkKeyState(
   deps: Deps,
   key: CachedKey,
-  options: { permissions?: string[]; consumeRateLimit?: boolean; touch?: boolean } = {},
+  options: { permissions?: string[]; charge?: boolean } = {},
 ): Promise<VerifyResult> {
   if (key.status === "REVOKED" || key.status === "DELETED") return fail("REVOKED", key);
   if (key.status === "DISABLED") return fail("DISABLED", key);
@@ -75,28 +79,23 @@ export async function checkKeyState(
   if (options.permissions?.length && !grantsAll(key.permissions, options.permissions)) {
     return fail("INSUFFICIENT_PERMISSIONS", key);
   }
-  let ratelimit: RateLimitState | null = null;
-  if (options.consumeRateLimit !== false) {
-    try {
-      ratelimit = await consumeKeyLimits(deps, key);
-    } catch (error) {
-      if (error instanceof AppError && error.code === "RATE_LIMITED") {
-        return { valid: false, code: "RATE_LIMITED", key, ratelimit: { limit: 0, remaining: 0, reset: error.retryAfter ?? 1 } };
-      }
-      throw error;
-    }
-  }
-  // `touch: false` when a second factor (secret, signature) must pass before it counts as use.
-  if (options.touch !== false) deps.keys.touch(key.id);
-  return { valid: true, code: "VALID", key, ratelimit };
+  if (options.charge === false) return { valid: true, code: "VALID", key, ratelimit: null };
+  return chargeKey(deps, key);
 }
 
-/**
- * Charges a key that already passed every other check (used after a signature check, so
- * that unsigned requests cannot spend a secure key's limits).
- */
+/** Spends one request of the key's own limits and records the use (in the next batch). */
 export async function chargeKey(deps: Deps, key: CachedKey): Promise<VerifyResult> {
-  return checkKeyState(deps, key, { consumeRateLimit: true, touch: true });
+  let ratelimit: RateLimitState | null;
+  try {
+    ratelimit = await consumeKeyLimits(deps, key);
+  } catch (error) {
+    if (error instanceof AppError && error.code === "RATE_LIMITED") {
+      return { valid: false, code: "RATE_LIMITED", key, ratelimit: { limit: 0, remaining: 0, reset: error.retryAfter ?? 1 } };
+    }
+    throw error;
+  }
+  deps.keys.touch(key.id);
+  return { valid: true, code: "VALID", key, ratelimit };
 }
 
 async function consumeKeyLimits(deps: Deps, key: CachedKey): Promise<RateLimitState | null> {
