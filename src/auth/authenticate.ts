@@ -3,7 +3,7 @@
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { anonymous, effectivePermissions, type Actor } from "./actor.ts";
-import { looksLikeJwt, verifyAccessToken } from "./access-token.ts";
+import { looksLikeJwt, verifyAccessToken, type AccessTokenClaims } from "./access-token.ts";
 import { sessionIsLive } from "../modules/auth/sessions.ts";
 import { chargeKey, checkKeyState, keyShapeOk, verifyKey, type VerifyResult } from "../modules/keys/verify.ts";
 import { cachedKeySelect, type CachedKey } from "../modules/keys/runtime.ts";
@@ -36,11 +36,18 @@ export function authRequestFrom(request: Request): AuthRequest {
 
 type Authenticator = (deps: Deps, token: string, request: AuthRequest) => Promise<Actor | null>;
 
-/** Session access tokens: the JWT must verify and its session must still be live. */
-const sessionToken: Authenticator = async (deps, token) => {
+/**
+ * Keygate's own access tokens, verified once: a session token must belong to a live
+ * session; an exchange token (from `exchangeApiKey`) lives only while its key does.
+ */
+const accessToken: Authenticator = async (deps, token) => {
   if (!looksLikeJwt(token)) return null;
   const claims = await verifyAccessToken(deps.config, token).catch(() => null);
-  if (!claims || claims.kind !== "session") return null;
+  if (!claims) return null;
+  return claims.kind === "session" ? sessionActor(deps, claims) : exchangeActor(deps, claims);
+};
+
+async function sessionActor(deps: Deps, claims: AccessTokenClaims): Promise<Actor | null> {
   const session = await deps.prisma.session.findUnique({ where: { id: claims.sid }, include: { user: true } });
   if (
     !session ||
@@ -63,7 +70,7 @@ const sessionToken: Authenticator = async (deps, token) => {
     sessionId: session.id,
     tokenId: claims.jti,
   };
-};
+}
 
 function rejectUnlessValid(result: VerifyResult): CachedKey | null {
   if (result.code === "RATE_LIMITED") {
@@ -76,18 +83,14 @@ function keyActor(key: CachedKey, permissions = key.permissions): Actor {
   return { kind: "apiKey", keyId: key.id, tenantId: key.tenantId, ownerId: key.ownerId, permissions };
 }
 
-/** Bearer tokens from `exchangeApiKey`: live only while their key is. */
-const exchangeToken: Authenticator = async (deps, token) => {
-  if (!looksLikeJwt(token)) return null;
-  const claims = await verifyAccessToken(deps.config, token).catch(() => null);
-  if (!claims || claims.kind !== "exchange") return null;
+async function exchangeActor(deps: Deps, claims: AccessTokenClaims): Promise<Actor | null> {
   const row = (await deps.prisma.apiKey.findUnique({ where: { id: claims.sub }, select: cachedKeySelect })) as CachedKey | null;
   if (!row || row.tenantId !== claims.tid) return null;
   const key = rejectUnlessValid(await checkKeyState(deps, row));
   if (!key) return null;
   // The token carries the permissions of its minting; later narrowing of the key applies too.
   return keyActor(key, (claims.perms ?? []).filter((p) => key.permissions.includes(p) || key.permissions.includes("*")));
-};
+}
 
 /** API keys as bearer credentials ("both formats are valid"); secure keys must sign the request. */
 const apiKey: Authenticator = async (deps, token, request) => {
@@ -108,7 +111,7 @@ const apiKey: Authenticator = async (deps, token, request) => {
   return charged ? keyActor(charged) : null;
 };
 
-const authenticators: Authenticator[] = [sessionToken, exchangeToken, apiKey];
+const authenticators: Authenticator[] = [accessToken, apiKey];
 
 export function bearerToken(header: string | null | undefined): string | null {
   if (!header) return null;
