@@ -1,6 +1,6 @@
 // The GraphQL context: the services' dependencies, the authenticated actor and request facts.
 import type { Actor } from "../auth/actor.ts";
-import type { Deps } from "../deps.ts";
+import type { Deps, RequestMeta } from "../deps.ts";
 
 export interface GraphQLContext {
   deps: Deps;
@@ -8,4 +8,9 @@ export interface GraphQLContext {
   requestId: string;
   ip: string | null;
   userAgent: string | null;
+}
+
+/** The request facts a service records (audit) or limits on. */
+export function requestMetaOf(ctx: GraphQLContext): RequestMeta {
+  return { ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId };
 }

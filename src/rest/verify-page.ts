@@ -1,5 +1,6 @@
 // The pages a browser sees for a sign-in link. The first only asks for a click:
 // mail scanners fetch links with GET/HEAD, and those must consume nothing.
+import { escapeHtml } from "../html.ts";
 const page = (title: string, body: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>${title}</title>
@@ -7,9 +8,6 @@ const page = (title: string, body: string) => `<!doctype html>
 button{font-size:1rem;padding:.6rem 1.2rem;border:0;border-radius:6px;background:#1f6feb;color:#fff;cursor:pointer}
 pre{background:#f6f8fa;padding:1rem;overflow:auto;border-radius:6px}</style></head>
 <body>${body}</body></html>`;
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 export function confirmPage(action: string, hash: string): string {
   return page(

@@ -1,14 +1,13 @@
 // GraphQL adapters for sign-in, refresh and sessions.
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
-import type { GraphQLContext } from "../../graphql/context.ts";
+import { requestMetaOf } from "../../graphql/context.ts";
 import { requestMagicLink, verifyMagicLink } from "./magic-link.ts";
 import { listSessions, logout, refreshSession, revokeSession, type SessionTokens } from "./sessions.ts";
 import { UserType } from "../tenants/graphql.ts";
 import { isTenantAdmin } from "../../auth/actor.ts";
 import { AppError } from "../../errors.ts";
 
-const meta = (ctx: GraphQLContext) => ({ ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId });
 
 export const SessionType = builder.prismaObject("Session", {
   fields: (t) => ({
@@ -69,7 +68,7 @@ builder.mutationFields((t) => ({
     description: "Mails a sign-in link if the address has an account. The answer is the same either way.",
     args: { email: t.arg({ type: "EmailAddress", required: true }) },
     resolve: async (_root, { email }, ctx) => {
-      await requestMagicLink(ctx.deps, email, meta(ctx));
+      await requestMagicLink(ctx.deps, email, requestMetaOf(ctx));
       return { message: "login magic link sent to your email" };
     },
   }),
@@ -77,24 +76,24 @@ builder.mutationFields((t) => ({
     type: AuthPayload,
     description: "Consumes a sign-in link's token (`hash`) and opens a session.",
     args: { hash: t.arg.string({ required: true, validate: token }) },
-    resolve: (_root, { hash }, ctx) => verifyMagicLink(ctx.deps, hash, meta(ctx)),
+    resolve: (_root, { hash }, ctx) => verifyMagicLink(ctx.deps, hash, requestMetaOf(ctx)),
   }),
   refreshSession: t.field({
     type: AuthPayload,
     description: "Rotates a refresh token. Replaying a used one ends the whole session.",
     args: { refreshToken: t.arg.string({ required: true, validate: token }) },
-    resolve: (_root, { refreshToken }, ctx) => refreshSession(ctx.deps, refreshToken, meta(ctx)),
+    resolve: (_root, { refreshToken }, ctx) => refreshSession(ctx.deps, refreshToken, requestMetaOf(ctx)),
   }),
   logout: t.prismaField({
     type: "Session",
     authScopes: { user: true },
     description: "Ends the session of the calling access token.",
-    resolve: (_query, _root, _args, ctx) => logout(ctx.deps, ctx.actor, meta(ctx)),
+    resolve: (_query, _root, _args, ctx) => logout(ctx.deps, ctx.actor, requestMetaOf(ctx)),
   }),
   revokeSession: t.prismaField({
     type: "Session",
     authScopes: { user: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_query, _root, { id }, ctx) => revokeSession(ctx.deps, ctx.actor, String(id), meta(ctx)),
+    resolve: (_query, _root, { id }, ctx) => revokeSession(ctx.deps, ctx.actor, String(id), requestMetaOf(ctx)),
   }),
 }));

@@ -1,8 +1,6 @@
 // The sign-in mail: plain text and HTML.
+import { escapeHtml } from "../../html.ts";
 import type { MailMessage } from "../../mail/mailer.ts";
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 export function magicLinkMail(to: string, link: string, ttlSeconds: number): MailMessage {
   const minutes = Math.round(ttlSeconds / 60);

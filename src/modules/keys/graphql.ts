@@ -2,7 +2,7 @@
 // the ApiKey type has no field that could return a key, hash, secret or ciphertext.
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
-import type { GraphQLContext } from "../../graphql/context.ts";
+import { requestMetaOf } from "../../graphql/context.ts";
 import { masked } from "../../crypto/key-format.ts";
 import type { ApiKey } from "../../generated/prisma/client.ts";
 import { verifyAnswer } from "../../rest/native.ts";
@@ -19,7 +19,6 @@ import {
 } from "./service.ts";
 import { verifyCodes, verifyKey } from "./verify.ts";
 
-const meta = (ctx: GraphQLContext) => ({ ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId });
 
 export const KeyStatusEnum = builder.enumType("KeyStatus", { values: ["ACTIVE", "DISABLED", "REVOKED", "DELETED"] as const });
 export const KeyKindEnum = builder.enumType("KeyKind", { values: ["API_KEY", "SECURE_API_KEY", "PROJECT_KEY"] as const });
@@ -212,19 +211,19 @@ builder.mutationFields((t) => ({
     type: GenerateApiKeyPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: GenerateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => generateApiKey(ctx.deps, ctx.actor, toServiceInput(input), { meta: meta(ctx) }),
+    resolve: (_root, { input }, ctx) => generateApiKey(ctx.deps, ctx.actor, toServiceInput(input), { meta: requestMetaOf(ctx) }),
   }),
   generateSecureApiKey: t.field({
     type: GenerateSecureApiKeyPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: GenerateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => generateSecureApiKey(ctx.deps, ctx.actor, toServiceInput(input), meta(ctx)),
+    resolve: (_root, { input }, ctx) => generateSecureApiKey(ctx.deps, ctx.actor, toServiceInput(input), requestMetaOf(ctx)),
   }),
   exchangeApiKey: t.field({
     type: ExchangePayload,
     description: "Trades a secure key and its secret for a bearer token valid 60 minutes.",
     args: { apiKey: t.arg.string({ required: true }), apiSecret: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => exchangeApiKey(ctx.deps, args.apiKey, args.apiSecret, meta(ctx)),
+    resolve: (_root, args, ctx) => exchangeApiKey(ctx.deps, args.apiKey, args.apiSecret, requestMetaOf(ctx)),
   }),
   verifyKey: t.field({
     type: VerifyKeyResult,
@@ -239,13 +238,13 @@ builder.mutationFields((t) => ({
     type: ApiKeyType,
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => enableKey(ctx.deps, ctx.actor, String(id), meta(ctx)),
+    resolve: (_root, { id }, ctx) => enableKey(ctx.deps, ctx.actor, String(id), requestMetaOf(ctx)),
   }),
   disableKey: t.field({
     type: ApiKeyType,
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => disableKey(ctx.deps, ctx.actor, String(id), meta(ctx)),
+    resolve: (_root, { id }, ctx) => disableKey(ctx.deps, ctx.actor, String(id), requestMetaOf(ctx)),
   }),
   rotateKey: t.field({
     type: RotateKeyPayload,
@@ -254,6 +253,6 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true }),
       gracePeriodSeconds: t.arg.int({ defaultValue: 0, description: "How long the old key keeps working (0: stops at once)." }),
     },
-    resolve: (_root, { id, gracePeriodSeconds }, ctx) => rotateKey(ctx.deps, ctx.actor, String(id), gracePeriodSeconds ?? 0, meta(ctx)),
+    resolve: (_root, { id, gracePeriodSeconds }, ctx) => rotateKey(ctx.deps, ctx.actor, String(id), gracePeriodSeconds ?? 0, requestMetaOf(ctx)),
   }),
 }));

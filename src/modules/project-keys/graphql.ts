@@ -2,7 +2,7 @@
 import { resolveOffsetConnection } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
-import type { GraphQLContext } from "../../graphql/context.ts";
+import { requestMetaOf } from "../../graphql/context.ts";
 import { masked } from "../../crypto/key-format.ts";
 import { ApiKeyType, CredentialInterface, KeyStatusEnum } from "../keys/graphql.ts";
 import { ProjectType } from "../projects/graphql.ts";
@@ -15,7 +15,6 @@ import {
   type ProjectKeyRow,
 } from "./service.ts";
 
-const meta = (ctx: GraphQLContext) => ({ ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId });
 
 const KeyPairTypeEnum = builder.enumType("KeyPairType", { values: ["RSA", "PGP"] as const });
 const ProjectKeyTypeEnum = builder.enumType("ProjectKeyType", {
@@ -119,13 +118,13 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: GenerateProjectKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      generateProjectKey(ctx.deps, ctx.actor, { ...input, projectId: String(input.projectId), rsaBits: input.rsaBits as 3072 | 4096 | null | undefined }, meta(ctx)),
+      generateProjectKey(ctx.deps, ctx.actor, { ...input, projectId: String(input.projectId), rsaBits: input.rsaBits as 3072 | 4096 | null | undefined }, requestMetaOf(ctx)),
   }),
   revokeKey: t.field({
     type: CredentialInterface,
     authScopes: { authenticated: true },
     description: "Revokes an API key (project keys included) or a key pair; the very next request with it fails.",
     args: { id: t.arg.id({ required: true }), reason: t.arg.string({ validate: z.string().max(500) }) },
-    resolve: async (_root, { id, reason }, ctx) => (await revokeCredential(ctx.deps, ctx.actor, String(id), reason, meta(ctx))).row,
+    resolve: async (_root, { id, reason }, ctx) => (await revokeCredential(ctx.deps, ctx.actor, String(id), reason, requestMetaOf(ctx))).row,
   }),
 }));
