@@ -1,5 +1,6 @@
 // createApp(deps): the Hono app. It never listens; tests call app.request, main.ts serves it.
 import { randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "./deps.ts";
@@ -30,11 +31,20 @@ export function createApp(deps: Deps) {
     const requestId = incoming && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     c.set("requestId", requestId);
     const started = performance.now();
-    const facts: RequestFacts = { requestId };
+    // Work deferred "until after the answer" (Background.run) waits for this: on the Node
+    // server the socket's finish, elsewhere (app.request) the handler's return.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    let markSent!: () => void;
+    const facts: RequestFacts = { requestId, responseSent: new Promise<void>((resolve) => (markSent = resolve)) };
+    if (outgoing) {
+      outgoing.once("finish", () => markSent());
+      outgoing.once("close", () => markSent());
+    }
     // Set before the handler runs: a header added to a finished response makes
     // @hono/node-server rebuild it, which costs more than the whole handler.
     c.header("x-request-id", requestId);
     await requestStore.run(facts, next);
+    if (!outgoing) markSent();
     deps.logger.info(
       {
         requestId,

@@ -6,6 +6,8 @@ export interface RequestFacts {
   requestId: string;
   tenantId?: string;
   keyId?: string;
+  /** Settles once the response has been handed to the client in full. */
+  responseSent?: Promise<void>;
 }
 
 export const requestStore = new AsyncLocalStorage<RequestFacts>();
@@ -20,4 +22,9 @@ export function noteActor(actor: { kind: string; tenantId?: string; keyId?: stri
   if (!facts) return;
   if (actor.tenantId) facts.tenantId = actor.tenantId;
   if (actor.keyId) facts.keyId = actor.keyId;
+}
+
+/** The current request's "response sent" signal; none outside a request. */
+export function currentResponseSent(): Promise<void> | undefined {
+  return requestStore.getStore()?.responseSent;
 }

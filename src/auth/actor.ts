@@ -19,8 +19,12 @@ export interface UserActor {
 export interface ApiKeyActor {
   kind: "apiKey";
   keyId: string;
+  keyKind: "API_KEY" | "SECURE_API_KEY" | "PROJECT_KEY";
   tenantId: string;
   ownerId: string | null;
+  /** A key that belongs to a project is confined to it: it sees and creates nothing outside. */
+  projectId: string | null;
+  /** The key's permissions, narrowed to its owner's current permissions for a user-bound key. */
   permissions: string[];
 }
 
@@ -50,6 +54,26 @@ export function isTenantAdmin(actor: Actor): boolean {
 
 export function isPlatformAdmin(actor: Actor): boolean {
   return actor.kind === "system" || (actor.kind === "user" && actor.isPlatformAdmin);
+}
+
+/** The project a credential is confined to, if any: people and unscoped keys have none. */
+export function confinedProject(actor: Actor): string | null {
+  return actor.kind === "apiKey" ? actor.projectId : null;
+}
+
+/**
+ * Who administers a tenant's credentials: owners and admins, and integrator-level keys
+ * (bound to no user and no project, holding `*`). Project keys and project-scoped keys never do.
+ */
+export function administersTenant(actor: Actor): boolean {
+  if (actor.kind === "user") return actor.role === "OWNER" || actor.role === "ADMIN";
+  if (actor.kind !== "apiKey") return false;
+  return actor.ownerId === null && actor.projectId === null && actor.keyKind !== "PROJECT_KEY" && actor.permissions.includes("*");
+}
+
+/** Tenant-level changes (projects, people, settings) are never made by a project's credential. */
+export function requireUnconfined(actor: Actor): void {
+  if (confinedProject(actor)) throw new AppError("FORBIDDEN", "a project's key cannot change the tenant");
 }
 
 export function effectivePermissions(user: { role: Role; permissions: string[] }): string[] {

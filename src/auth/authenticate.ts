@@ -6,8 +6,9 @@ import { anonymous, effectivePermissions, type Actor } from "./actor.ts";
 import { looksLikeJwt, verifyAccessToken, type AccessTokenClaims } from "./access-token.ts";
 import { sessionIsLive } from "../modules/auth/sessions.ts";
 import { chargeKey, checkKeyState, keyShapeOk, verifyKey, type VerifyResult } from "../modules/keys/verify.ts";
-import { cachedKeySelect, type CachedKey } from "../modules/keys/runtime.ts";
-import { keySecret } from "../modules/keys/exchange.ts";
+import { loadKey, type CachedKey } from "../modules/keys/runtime.ts";
+import { keySecret } from "../modules/keys/key-secret.ts";
+import { sha256Hex } from "../crypto/tokens.ts";
 import { SIGNATURE_HEADER, verifySignature } from "./signature.ts";
 
 /** What authentication may read of a request: headers always, the body only to check a signature. */
@@ -80,13 +81,15 @@ function rejectUnlessValid(result: VerifyResult): CachedKey | null {
 }
 
 function keyActor(key: CachedKey, permissions = key.permissions): Actor {
-  return { kind: "apiKey", keyId: key.id, tenantId: key.tenantId, ownerId: key.ownerId, permissions };
+  return { kind: "apiKey", keyId: key.id, keyKind: key.kind, tenantId: key.tenantId, ownerId: key.ownerId, projectId: key.projectId, permissions };
 }
 
 async function exchangeActor(deps: Deps, claims: AccessTokenClaims): Promise<Actor | null> {
-  const row = (await deps.prisma.apiKey.findUnique({ where: { id: claims.sub }, select: cachedKeySelect })) as CachedKey | null;
+  const row = await loadKey(deps.prisma, { id: claims.sub });
   if (!row || row.tenantId !== claims.tid) return null;
-  const key = rejectUnlessValid(await checkKeyState(deps, row));
+  // The secret was proven at the exchange: the token stands for it, so no signature is asked.
+  const checked = rejectUnlessValid(await checkKeyState(deps, row, { charge: false }));
+  const key = checked && rejectUnlessValid(await chargeKey(deps, checked));
   if (!key) return null;
   // The token carries the permissions of its minting; later narrowing of the key applies too.
   return keyActor(key, (claims.perms ?? []).filter((p) => key.permissions.includes(p) || key.permissions.includes("*")));
@@ -103,7 +106,7 @@ const apiKey: Authenticator = async (deps, token, request) => {
     await verifySignature(deps, key.id, keySecret(deps, key), {
       method: request.method,
       pathAndQuery: request.pathAndQuery,
-      body: await request.body(),
+      bodySha256: sha256Hex(await request.body()),
       header: request.signature,
     });
   }

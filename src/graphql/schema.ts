@@ -7,6 +7,7 @@ import "../modules/auth/graphql.ts";
 import "../modules/keys/graphql.ts";
 import "../modules/project-keys/graphql.ts";
 import "../modules/audit/graphql.ts";
+import "../modules/users/graphql.ts";
 
 export const schema = builder.toSchema();
 

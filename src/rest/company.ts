@@ -22,6 +22,8 @@ export const companyGenerateBody = z.object({
   type: z.enum(["TransactionRSAKey", "FileContentPGPKey"], { error: "must be TransactionRSAKey or FileContentPGPKey" }).nullable().optional(),
   /** An extension of the contract: the passphrase that encrypts a key pair's private key. */
   passphrase: z.string().min(12, "must be at least 12 characters").max(1024).nullable().optional(),
+  /** An extension of the contract: what an API key project key may do (default: nothing). */
+  permissions: z.array(z.string().max(200)).max(200).nullable().optional(),
 });
 
 const typeMap = { TransactionRSAKey: "TRANSACTION_RSA", FileContentPGPKey: "FILE_CONTENT_PGP" } as const;
@@ -47,6 +49,7 @@ export function companyRoutes(deps: Deps) {
         isActive: body.isActive,
         type: body.type ? typeMap[body.type] : "API_KEY",
         passphrase: body.passphrase,
+        permissions: body.permissions,
       },
       requestMeta(c),
     );

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { verifyCodes } from "../modules/keys/verify.ts";
 import { companyGenerateBody } from "./company.ts";
 import { extractorCreateBody } from "./extractor.ts";
-import { verifyBody } from "./native.ts";
+import { verifyBody } from "../modules/keys/verify-request.ts";
 import { yativoGenerateBody, yativoTokenBody } from "./yativo.ts";
 
 type Schema = Record<string, unknown>;

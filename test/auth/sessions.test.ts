@@ -49,19 +49,34 @@ describe("refresh-token rotation", () => {
     expect(audit).toBe(1);
   });
 
-  it("tolerates a retry of the newest rotation within the grace window", async () => {
+  it("answers a retry of the newest rotation within the grace window with the very same pair", async () => {
     const s = await signInFresh();
     const first = await gql(h, refresh, { t: s.refreshToken });
     const retry = await gql(h, refresh, { t: s.refreshToken });
     expect(first.errors).toBeUndefined();
     expect(retry.errors).toBeUndefined();
+    // Nothing new is minted: the retry cannot displace the token the first call handed out.
+    expect(retry.data!.refreshSession).toEqual(first.data!.refreshSession);
     expect((await gql(h, viewer, {}, retry.data!.refreshSession.accessToken)).data!.viewer.email).toBe(s.email);
-    // The successor whose answer was lost is dropped: one live refresh token per session,
-    // and presenting the dropped one does not end the session.
-    expect((await gql(h, refresh, { t: first.data!.refreshSession.refreshToken })).status).toBe(401);
-    const next = await gql(h, refresh, { t: retry.data!.refreshSession.refreshToken });
+    const next = await gql(h, refresh, { t: first.data!.refreshSession.refreshToken });
     expect(next.errors).toBeUndefined();
     expect(await h.deps.prisma.refreshToken.count({ where: { sessionId: s.sessionId, usedAt: null } })).toBe(1);
+    expect(await h.deps.prisma.auditEvent.count({ where: { targetId: s.sessionId, action: "session.refresh_retry" } })).toBe(1);
+  });
+
+  it("a replay of R1 inside the grace window does not take the session from the victim (regression)", async () => {
+    const s = await signInFresh();
+    // The victim rotates R1 -> R2; the attacker replays R1 within the window.
+    const victim = await gql(h, refresh, { t: s.refreshToken });
+    const attacker = await gql(h, refresh, { t: s.refreshToken });
+    expect(attacker.data!.refreshSession.refreshToken).toBe(victim.data!.refreshSession.refreshToken);
+    // The victim's R2 still works, and once it has been used the old R1 is a reuse that ends the family.
+    const victimNext = await gql(h, refresh, { t: victim.data!.refreshSession.refreshToken });
+    expect(victimNext.errors).toBeUndefined();
+    const late = await gql(h, refresh, { t: s.refreshToken });
+    expect(late.status).toBe(401);
+    expect(await h.deps.prisma.auditEvent.count({ where: { targetId: s.sessionId, action: "session.reuse_detected" } })).toBe(1);
+    expect((await gql(h, viewer, {}, victimNext.data!.refreshSession.accessToken)).status).toBe(401);
   });
 
   it("rotates refresh tokens over the Kotani REST route, from any of the documented carriers", async () => {

@@ -1,4 +1,5 @@
 // Seed 002: Yativo's documented request, with real credentials.
+import { signRequest } from "../../src/auth/signature.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, gql, seedTenant, postJson, type Harness } from "../helpers/harness.ts";
 import { matchesServedDocument } from "../helpers/openapi.ts";
@@ -60,8 +61,12 @@ describe("Yativo", () => {
     const token = body.data.access_token;
     expect((await h.app.request("/api/v3/health", { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect((await gql(h, "{ tenant { id } }", {}, token)).data!.tenant.id).toBe(acme.tenant.id);
+    // A secure key verifies only with the signature of the request it came with.
     const verified = await post("/v1/keys/verify", { key: created.api_key, permissions: ["accounts:read"] }, token);
-    expect((await verified.json()).code).toBe("VALID");
+    expect((await verified.json()).code).toBe("SIGNATURE_REQUIRED");
+    const signature = { header: signRequest(created.api_secret, "GET", "/accounts"), method: "GET", path: "/accounts" };
+    const signed = await post("/v1/keys/verify", { key: created.api_key, permissions: ["accounts:read"], signature }, token);
+    expect((await signed.json()).code).toBe("VALID");
   });
 
   it("validates input with field names, and refuses bad credentials", async () => {

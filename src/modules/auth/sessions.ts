@@ -1,5 +1,6 @@
 // Sessions are refresh-token families. Refresh tokens are opaque, stored hashed and
-// replaced on every use; replaying a used one outside the grace window revokes the family.
+// replaced on every use; a retry inside the grace window gets the same answer again, and any
+// other replay of a used token revokes the family.
 import { z } from "zod";
 import { signAccessToken } from "../../auth/access-token.ts";
 import { requireTenantActor, type Actor } from "../../auth/actor.ts";
@@ -7,6 +8,7 @@ import type { Prisma } from "../../db/client.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { randomToken, sha256Hex } from "../../crypto/tokens.ts";
+import { open, seal } from "../../crypto/envelope.ts";
 import { recordAudit } from "../audit/service.ts";
 
 /** A client that lost the answer to a refresh may retry with the same token this long. */
@@ -72,6 +74,32 @@ export function sessionIsLive(deps: Deps, session: { revokedAt: Date | null; exp
 
 const invalidRefresh = () => new AppError("INVALID_TOKEN", "invalid or expired refresh token");
 
+/** The AAD of a rotation's sealed answer: bound to the session and the token it replaced. */
+function successorAad(sessionId: string, refreshTokenId: string): string {
+  return `keygate:refresh-successor:${sessionId}:${refreshTokenId}`;
+}
+
+function sealAnswer(deps: Deps, tokens: SessionTokens, sessionId: string, refreshTokenId: string) {
+  const plain = JSON.stringify({ ...tokens, accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString() });
+  return seal(deps.config.encryptionKeys, plain, successorAad(sessionId, refreshTokenId));
+}
+
+function openAnswer(deps: Deps, row: { id: string; sessionId: string; successorCiphertext: string | null; successorKeyVersion: number | null }): SessionTokens | null {
+  if (!row.successorCiphertext || row.successorKeyVersion == null) return null;
+  try {
+    const plain = open(deps.config.encryptionKeys, { ciphertext: row.successorCiphertext, keyVersion: row.successorKeyVersion }, successorAad(row.sessionId, row.id));
+    const parsed = JSON.parse(plain.toString()) as SessionTokens & { accessTokenExpiresAt: string };
+    return { ...parsed, accessTokenExpiresAt: new Date(parsed.accessTokenExpiresAt) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Rotates a refresh token. A retry of the newest rotation inside the grace window (a client
+ * that lost the answer) gets that very answer again, so it never displaces the token the
+ * first call handed out; any other reuse is a stolen token replayed and ends the family.
+ */
 export async function refreshSession(deps: Deps, refreshToken: string, meta: RequestMeta = {}): Promise<SessionTokens> {
   if (typeof refreshToken !== "string" || !refreshToken.startsWith(REFRESH_TOKEN_PREFIX) || refreshToken.length > 200) {
     throw invalidRefresh();
@@ -87,35 +115,53 @@ export async function refreshSession(deps: Deps, refreshToken: string, meta: Req
 
     // Claim the token atomically: of two concurrent refreshes only one sees usedAt null.
     const claimed = await tx.refreshToken.updateMany({ where: { id: current.id, usedAt: null }, data: { usedAt: now } });
-    let lostSuccessor: string | null = null;
     if (claimed.count === 0) {
       const used = await tx.refreshToken.findUniqueOrThrow({ where: { id: current.id } });
       const successor = used.replacedBy ? await tx.refreshToken.findUnique({ where: { id: used.replacedBy } }) : null;
       const withinGrace = used.usedAt && now.getTime() - used.usedAt.getTime() <= REFRESH_REUSE_GRACE_MS;
-      // A retry of the newest rotation is tolerated; anything older is a stolen token replayed.
-      if (!withinGrace || !successor || successor.usedAt) {
-        await tx.session.update({ where: { id: session.id }, data: { revokedAt: now, revokeReason: "refresh token reuse" } });
-        await recordAudit(tx, { kind: "system" }, {
+      const answer = withinGrace && successor && !successor.usedAt ? openAnswer(deps, used) : null;
+      if (answer) {
+        await recordAudit(tx, { actorType: "USER", actorId: session.userId }, {
           tenantId: session.tenantId,
-          action: "session.reuse_detected",
+          action: "session.refresh_retry",
           targetType: "Session",
           targetId: session.id,
-          metadata: { userId: session.userId },
           ip: meta.ip,
           requestId: meta.requestId,
         });
-        return { error: invalidRefresh() };
+        return { tokens: answer };
       }
-      lostSuccessor = successor.id;
+      await tx.session.update({ where: { id: session.id }, data: { revokedAt: now, revokeReason: "refresh token reuse" } });
+      await recordAudit(tx, { kind: "system" }, {
+        tenantId: session.tenantId,
+        action: "session.reuse_detected",
+        targetType: "Session",
+        targetId: session.id,
+        metadata: { userId: session.userId },
+        ip: meta.ip,
+        requestId: meta.requestId,
+      });
+      return { error: invalidRefresh() };
     }
     const next = newRefreshToken();
     const created = await tx.refreshToken.create({ data: { sessionId: session.id, tokenHash: next.tokenHash } });
-    if (lostSuccessor) {
-      // A retry within the grace window: the successor whose answer was lost is dropped, so
-      // the family keeps exactly one live refresh token.
-      await tx.refreshToken.deleteMany({ where: { id: lostSuccessor, usedAt: null } });
-    }
-    await tx.refreshToken.update({ where: { id: current.id }, data: { replacedBy: created.id } });
+    const access = await accessTokenFor(deps, session.user, session.id);
+    const tokens: SessionTokens = {
+      userId: session.userId,
+      sessionId: session.id,
+      tokenId: access.jti,
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken: next.token,
+    };
+    // The answer is kept sealed on the used token for a retry inside the grace window; the
+    // predecessor's sealed answer is dropped now that its successor has been used.
+    const sealed = sealAnswer(deps, tokens, session.id, current.id);
+    await tx.refreshToken.update({
+      where: { id: current.id },
+      data: { replacedBy: created.id, successorCiphertext: sealed.ciphertext, successorKeyVersion: sealed.keyVersion },
+    });
+    await tx.refreshToken.updateMany({ where: { replacedBy: current.id }, data: { successorCiphertext: null, successorKeyVersion: null } });
     await tx.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
     await recordAudit(tx, { actorType: "USER", actorId: session.userId }, {
       tenantId: session.tenantId,
@@ -125,17 +171,7 @@ export async function refreshSession(deps: Deps, refreshToken: string, meta: Req
       ip: meta.ip,
       requestId: meta.requestId,
     });
-    const access = await accessTokenFor(deps, session.user, session.id);
-    return {
-      tokens: {
-        userId: session.userId,
-        sessionId: session.id,
-        tokenId: access.jti,
-        accessToken: access.token,
-        accessTokenExpiresAt: access.expiresAt,
-        refreshToken: next.token,
-      },
-    };
+    return { tokens };
   });
   // The reuse revocation must commit even though the caller gets an error.
   if ("error" in outcome) throw outcome.error;

@@ -1,29 +1,13 @@
 // Key + secret → a 60-minute bearer token carrying the key's permissions (seed 002).
 import { signAccessToken } from "../../auth/access-token.ts";
-import { open, secretAad } from "../../crypto/envelope.ts";
 import { constantTimeEqual } from "../../crypto/tokens.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { recordAudit } from "../audit/service.ts";
-import type { CachedKey } from "./runtime.ts";
+import { keySecret } from "./key-secret.ts";
 import { verifyKey } from "./verify.ts";
 
 export const EXCHANGE_TOKEN_TTL_SECONDS = 3600;
-
-/**
- * The signing secret of a secure key. A secret that does not open (tampered row, retired
- * encryption key) is logged for the operator and makes the key unusable: the caller gets
- * the same answer as for any bad credential.
- */
-export function keySecret(deps: Pick<Deps, "config" | "logger">, key: Pick<CachedKey, "id" | "tenantId" | "secretCiphertext" | "secretKeyVersion">): string {
-  try {
-    if (!key.secretCiphertext || key.secretKeyVersion == null) throw new Error("key has no secret");
-    return open(deps.config.encryptionKeys, { ciphertext: key.secretCiphertext, keyVersion: key.secretKeyVersion }, secretAad(key.tenantId, key.id)).toString();
-  } catch (error) {
-    deps.logger.error({ keyId: key.id, keyVersion: key.secretKeyVersion, reason: (error as Error).message }, "signing secret does not decrypt");
-    throw new AppError("UNAUTHENTICATED", "invalid api key or secret");
-  }
-}
 
 export async function exchangeApiKey(deps: Deps, apiKey: string, apiSecret: string, meta: RequestMeta = {}) {
   const invalid = () => new AppError("UNAUTHENTICATED", "invalid api key or secret");

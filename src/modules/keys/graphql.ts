@@ -5,7 +5,7 @@ import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
 import { masked } from "../../crypto/key-format.ts";
 import type { ApiKey } from "../../generated/prisma/client.ts";
-import { verifyAnswer } from "../../rest/native.ts";
+import { verifyForCaller, type VerifyAnswer } from "./verify-request.ts";
 import { exchangeApiKey } from "./exchange.ts";
 import {
   disableKey,
@@ -17,7 +17,7 @@ import {
   rotateKey,
   type GenerateKeyInput,
 } from "./service.ts";
-import { verifyCodes, verifyKey } from "./verify.ts";
+import { verifyCodes } from "./verify.ts";
 
 
 export const KeyStatusEnum = builder.enumType("KeyStatus", { values: ["ACTIVE", "DISABLED", "REVOKED", "DELETED"] as const });
@@ -155,7 +155,7 @@ const ExchangePayload = builder
     }),
   });
 
-type Answer = ReturnType<typeof verifyAnswer>;
+type Answer = VerifyAnswer;
 const VerifyRateLimit = builder.objectRef<NonNullable<Answer["ratelimit"]>>("VerifyRateLimit").implement({
   fields: (t) => ({ limit: t.exposeInt("limit"), remaining: t.exposeInt("remaining"), reset: t.exposeInt("reset") }),
 });
@@ -171,6 +171,16 @@ const VerifyKeyResult = builder.objectRef<Answer>("VerifyKeyResult").implement({
     permissions: t.exposeStringList("permissions"),
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
     ratelimit: t.field({ type: VerifyRateLimit, nullable: true, resolve: (r) => r.ratelimit }),
+  }),
+});
+
+const VerifySignatureInput = builder.inputType("VerifySignatureInput", {
+  description: "The signed request a secure key came with, as the service behind the gateway received it.",
+  fields: (t) => ({
+    header: t.string({ required: true, description: "The Keygate-Signature header." }),
+    method: t.string({ required: true }),
+    path: t.string({ required: true, description: "Path and query exactly as sent." }),
+    bodySha256: t.string({ description: "Hex SHA-256 of the body; omitted: an empty body." }),
   }),
 });
 
@@ -227,12 +237,19 @@ builder.mutationFields((t) => ({
   }),
   verifyKey: t.field({
     type: VerifyKeyResult,
-    description: "Verifies a key, optionally against required permissions. Signed-in callers only see their tenant's keys.",
-    args: { key: t.arg.string({ required: true }), permissions: t.arg.stringList() },
-    resolve: async (_root, args, ctx) => {
-      const tenantId = ctx.actor.kind === "user" || ctx.actor.kind === "apiKey" ? ctx.actor.tenantId : undefined;
-      return verifyAnswer(await verifyKey(ctx.deps, args.key, { permissions: args.permissions ?? undefined, tenantId }));
+    description:
+      "Verifies a key, optionally against required permissions. Signed-in callers only see their tenant's keys. A secure key is VALID only with the signature of the request it came with.",
+    args: {
+      key: t.arg.string({ required: true }),
+      permissions: t.arg.stringList(),
+      signature: t.arg({ type: VerifySignatureInput }),
     },
+    resolve: (_root, args, ctx) =>
+      verifyForCaller(ctx.deps, ctx.actor, {
+        key: args.key,
+        permissions: args.permissions ?? undefined,
+        signature: args.signature ? { ...args.signature, bodySha256: args.signature.bodySha256 ?? undefined } : undefined,
+      }),
   }),
   enableKey: t.field({
     type: ApiKeyType,

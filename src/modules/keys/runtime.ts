@@ -1,12 +1,16 @@
 // Per-process state of key verification: a short-lived lookup cache (invalidated here on
 // every change, so revocation is immediate on this instance and bounded by CACHE_TTL_MS on
 // others) and last-used times written in batches, never once per request.
+import { grants } from "../../auth/permissions.ts";
+import { effectivePermissions } from "../../auth/actor.ts";
 import type { Prisma } from "../../db/client.ts";
 import type { Logger } from "../../logger.ts";
+import { sweepSignatureUses } from "../../auth/signature.ts";
 
 export const CACHE_TTL_MS = 5_000;
 const FLUSH_EVERY_MS = 5_000;
 const CACHE_MAX = 50_000;
+const SWEEP_EVERY_MS = 60_000;
 
 export interface CachedKey {
   id: string;
@@ -15,7 +19,10 @@ export interface CachedKey {
   projectId: string | null;
   kind: "API_KEY" | "SECURE_API_KEY" | "PROJECT_KEY";
   name: string;
+  /** Effective permissions: a user-bound key never holds more than its owner does now. */
   permissions: string[];
+  /** False when the key is bound to a user who is disabled: the key is unusable. */
+  ownerActive: boolean;
   status: "ACTIVE" | "DISABLED" | "REVOKED" | "DELETED";
   expiresAt: Date | null;
   rateLimitPerMinute: number | null;
@@ -40,12 +47,34 @@ export const cachedKeySelect = {
   rateLimitPerDay: true,
   secretCiphertext: true,
   secretKeyVersion: true,
+  owner: { select: { disabledAt: true, role: true, permissions: true } },
 } as const;
+
+type KeyRow = Omit<CachedKey, "ownerActive"> & { owner: { disabledAt: Date | null; role: "OWNER" | "ADMIN" | "MEMBER"; permissions: string[] } | null };
+
+/** A key row as verification sees it: its owner's state folded in. */
+export function toCachedKey(row: KeyRow): CachedKey {
+  const { owner, ...key } = row;
+  if (!key.ownerId) return { ...key, ownerActive: true };
+  const ownerPermissions = owner ? effectivePermissions(owner) : [];
+  return {
+    ...key,
+    ownerActive: !!owner && !owner.disabledAt,
+    permissions: key.permissions.filter((p) => grants(ownerPermissions, p)),
+  };
+}
+
+/** Reads one key for verification, by hash or by id. */
+export async function loadKey(prisma: Prisma, where: { hash: string } | { id: string }): Promise<CachedKey | null> {
+  const row = await prisma.apiKey.findUnique({ where, select: cachedKeySelect });
+  return row ? toCachedKey(row as KeyRow) : null;
+}
 
 export class KeyRuntime {
   private readonly byHash = new Map<string, { key: CachedKey; at: number }>();
   private readonly lastUsed = new Map<string, Date>();
   private timer?: NodeJS.Timeout;
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     private readonly prisma: Prisma,
@@ -55,18 +84,30 @@ export class KeyRuntime {
   start(): void {
     this.timer ??= setInterval(() => void this.flush(), FLUSH_EVERY_MS);
     this.timer.unref();
+    this.sweeper ??= setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+    this.sweeper.unref();
+  }
+
+  /** Forgets one-use signature records past their window; they would be refused for age anyway. */
+  async sweep(): Promise<void> {
+    try {
+      await sweepSignatureUses({ prisma: this.prisma });
+    } catch (error) {
+      this.logger.warn({ err: error }, "signature sweep failed");
+    }
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.timer = this.sweeper = undefined;
     await this.flush();
   }
 
   async lookup(hash: string): Promise<CachedKey | null> {
     const hit = this.byHash.get(hash);
     if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.key;
-    const key = (await this.prisma.apiKey.findUnique({ where: { hash }, select: cachedKeySelect })) as CachedKey | null;
+    const key = await loadKey(this.prisma, { hash });
     if (key) {
       if (this.byHash.size >= CACHE_MAX) this.byHash.clear();
       this.byHash.set(hash, { key, at: Date.now() });
@@ -80,6 +121,12 @@ export class KeyRuntime {
   invalidate(...keyIds: string[]): void {
     const ids = new Set(keyIds);
     for (const [hash, entry] of this.byHash) if (ids.has(entry.key.id)) this.byHash.delete(hash);
+  }
+
+  /** Drops every cached key bound to these users: called by every change of a user. */
+  invalidateOwners(...userIds: string[]): void {
+    const ids = new Set(userIds);
+    for (const [hash, entry] of this.byHash) if (entry.key.ownerId && ids.has(entry.key.ownerId)) this.byHash.delete(hash);
   }
 
   touch(keyId: string): void {

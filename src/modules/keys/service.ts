@@ -2,7 +2,7 @@
 // enable, disable, revoke and rotate. A key and its secret appear in one response only.
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { requireTenantActor, type Actor, type TenantActor } from "../../auth/actor.ts";
+import { administersTenant, confinedProject, requireTenantActor, type Actor, type TenantActor } from "../../auth/actor.ts";
 import { grants, isValidPermission, requirePermission } from "../../auth/permissions.ts";
 import { generateKey, keyPrefix, maskParts } from "../../crypto/key-format.ts";
 import { seal, secretAad } from "../../crypto/envelope.ts";
@@ -11,6 +11,7 @@ import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import type { ApiKey, Prisma as P } from "../../generated/prisma/client.ts";
 import { recordAudit } from "../audit/service.ts";
+import { lockLiveProject } from "../projects/live-project.ts";
 import { parseInput } from "../validation.ts";
 import { signKeyJwt } from "./jwt-key.ts";
 
@@ -55,17 +56,29 @@ function selfUserId(a: TenantActor): string | null {
 }
 
 /** Owners, admins and integrator-level keys administer every key of the tenant. */
-export function administersKeys(a: TenantActor): boolean {
-  if (a.kind === "user") return a.role === "OWNER" || a.role === "ADMIN";
-  return a.ownerId === null && grants(a.permissions, "*");
-}
+export const administersKeys = administersTenant;
 
-/** The tenant filter of every key query; members see only the keys they own or made. */
+/**
+ * The filter of every key query, as conditions that are only ever combined (AND), never
+ * spread into an object where a later `id` or `projectId` could overwrite one. Administrators
+ * see the tenant; members and their keys see the keys they own or made; a key bound to no
+ * one sees the keys it minted; a key in a project sees nothing outside it.
+ */
 export function keyScope(a: TenantActor): P.ApiKeyWhereInput {
   if (administersKeys(a)) return { tenantId: a.tenantId };
+  const conditions: P.ApiKeyWhereInput[] = [{ tenantId: a.tenantId }];
+  const project = confinedProject(a);
+  if (project) conditions.push({ projectId: project });
   const self = selfUserId(a);
-  if (!self) return { tenantId: a.tenantId, id: "00000000-0000-0000-0000-000000000000" };
-  return { tenantId: a.tenantId, OR: [{ ownerId: self }, { createdById: self }] };
+  if (self) conditions.push({ OR: [{ ownerId: self }, { createdById: self }] });
+  else if (a.kind === "apiKey") conditions.push({ createdByKeyId: a.keyId });
+  else conditions.push({ id: { in: [] } });
+  return { AND: conditions };
+}
+
+/** One key by id inside the actor's scope. */
+function keyById(a: TenantActor, id: string): P.ApiKeyWhereInput {
+  return { AND: [keyScope(a), { id }] };
 }
 
 /** A key ready to insert: validated, authorized, generated. Nothing is written yet. */
@@ -81,10 +94,16 @@ async function prepareKey(deps: Deps, a: TenantActor, raw: GenerateKeyInput, kin
   const admin = administersKeys(a);
   const self = selfUserId(a);
 
-  // Who the key belongs to: nobody (integrator-level) only for administrators.
+  // A credential in a project creates credentials in that project only.
+  const confined = confinedProject(a);
+  const projectId = input.projectId ?? confined;
+  if (confined && projectId !== confined) throw new AppError("FORBIDDEN", "projectId: this key creates keys in its own project only");
+
+  // Who the key belongs to: nobody (integrator-level) only for administrators; a project's
+  // key may make ownerless keys inside its project.
   let ownerId = input.ownerId ?? null;
   if (!ownerId && !admin) ownerId = self;
-  if (!ownerId && !admin) throw new AppError("FORBIDDEN", "only owners and admins create integrator-level keys");
+  if (!ownerId && !admin && !confined) throw new AppError("FORBIDDEN", "only owners and admins create integrator-level keys");
   if (ownerId && !admin && ownerId !== self) throw new AppError("FORBIDDEN", "members create keys for themselves only");
 
   let permissions: string[];
@@ -96,16 +115,16 @@ async function prepareKey(deps: Deps, a: TenantActor, raw: GenerateKeyInput, kin
     const beyond = permissions.find((p) => !grants(ownerPermissions, p) || !grants(a.permissions, p));
     if (beyond) throw new AppError("FORBIDDEN", `permissions: ${beyond} exceeds what the owner may do`);
   } else {
-    permissions = input.permissions ?? ["*"];
+    permissions = input.permissions ?? (kind === "PROJECT_KEY" ? [] : a.permissions);
     const beyond = permissions.find((p) => !grants(a.permissions, p));
     if (beyond) throw new AppError("FORBIDDEN", `permissions: ${beyond} exceeds the caller's permissions`);
   }
 
-  if (input.projectId) {
-    const project = await deps.prisma.project.findFirst({ where: { id: input.projectId, tenantId: a.tenantId, deletedAt: null } });
+  if (projectId) {
+    const project = await deps.prisma.project.findFirst({ where: { id: projectId, tenantId: a.tenantId, deletedAt: null } });
     if (!project) throw new AppError("PROJECT_NOT_FOUND", "projectId: project not found");
   }
-  if (kind === "PROJECT_KEY" && !input.projectId) throw AppError.validation("projectId", "is required for project keys");
+  if (kind === "PROJECT_KEY" && !projectId) throw AppError.validation("projectId", "is required for project keys");
 
   const tenant = await deps.prisma.tenant.findUniqueOrThrow({ where: { id: a.tenantId } });
   const id = randomUUID();
@@ -130,8 +149,9 @@ async function prepareKey(deps: Deps, a: TenantActor, raw: GenerateKeyInput, kin
       name: input.name,
       description: input.description ?? null,
       ownerId,
-      projectId: input.projectId ?? null,
+      projectId: projectId ?? null,
       createdById: a.kind === "user" ? a.userId : null,
+      createdByKeyId: a.kind === "apiKey" ? a.keyId : null,
       permissions,
       status: input.status ?? "ACTIVE",
       revokedAt: input.status === "DELETED" ? now : null,
@@ -156,6 +176,7 @@ type Tx = Parameters<Parameters<Deps["prisma"]["$transaction"]>[0]>[0];
 
 /** Inserts a prepared key with its audit event, inside the caller's transaction. */
 async function insertKey(tx: Tx, a: TenantActor, prepared: PreparedKey, meta?: RequestMeta) {
+  if (prepared.data.projectId) await lockLiveProject(tx, a.tenantId, prepared.data.projectId);
   const created = await tx.apiKey.create({ data: prepared.data });
   await recordAudit(tx, a, {
     tenantId: a.tenantId,
@@ -169,6 +190,7 @@ async function insertKey(tx: Tx, a: TenantActor, prepared: PreparedKey, meta?: R
       projectId: created.projectId,
       permissions: created.permissions,
       rotatedFromId: created.rotatedFromId,
+      createdByKeyId: created.createdByKeyId,
     },
     ip: meta?.ip,
     requestId: meta?.requestId,
@@ -196,7 +218,7 @@ const keyNotFound = () => new AppError("KEY_NOT_FOUND", "key not found");
 
 async function findOwnKey(deps: Deps, a: TenantActor, id: string) {
   if (!uuid.safeParse(id).success) throw keyNotFound();
-  const key = await deps.prisma.apiKey.findFirst({ where: { ...keyScope(a), id } });
+  const key = await deps.prisma.apiKey.findFirst({ where: keyById(a, id) });
   if (!key) throw keyNotFound();
   return key;
 }
@@ -224,7 +246,7 @@ export async function findKey<Q extends Omit<P.ApiKeyFindFirstArgs, "where">>(de
   const a = requireTenantActor(actor);
   requirePermission(a, "keys:read");
   if (!uuid.safeParse(id).success) return null;
-  return deps.prisma.apiKey.findFirst({ ...(query ?? {}), where: { ...keyScope(a), id } });
+  return deps.prisma.apiKey.findFirst({ ...(query ?? {}), where: keyById(a, id) });
 }
 
 async function changeStatus(

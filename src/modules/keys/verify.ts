@@ -1,13 +1,16 @@
 // Key verification: the hot path of every request behind the gateway. Shape and
-// checksum first (no database), then a cached lookup by SHA-256, then status, expiry,
-// permissions and the key's own rate limits. No synchronous write.
+// checksum first (no database), then a cached lookup by SHA-256, then status, owner,
+// expiry, permissions, a secure key's signature, and the key's own rate limits.
+// Nothing is charged until every check has passed.
 import type { Deps } from "../../deps.ts";
 import { grantsAll } from "../../auth/permissions.ts";
 import { parseKey } from "../../crypto/key-format.ts";
 import { sha256Hex } from "../../crypto/tokens.ts";
 import { looksLikeJwt } from "../../auth/access-token.ts";
 import { AppError } from "../../errors.ts";
+import { verifySignature, type SignedRequest } from "../../auth/signature.ts";
 import { checkKeyJwt } from "./jwt-key.ts";
+import { keySecret } from "./key-secret.ts";
 import type { CachedKey } from "./runtime.ts";
 
 export const verifyCodes = [
@@ -19,6 +22,10 @@ export const verifyCodes = [
   "DISABLED",
   "RATE_LIMITED",
   "INSUFFICIENT_PERMISSIONS",
+  /** A secure key verified without the request's signature: its key alone proves nothing. */
+  "SIGNATURE_REQUIRED",
+  /** A secure key whose request signature is wrong, stale or replayed. */
+  "INVALID_SIGNATURE",
 ] as const;
 export type VerifyCode = (typeof verifyCodes)[number];
 
@@ -46,11 +53,20 @@ export function keyShapeOk(token: string): boolean {
  * Verifies a key. `tenantId`: when the caller belongs to a tenant, another tenant's key
  * answers NOT_FOUND, exactly like an unknown one.
  */
-export async function verifyKey(
-  deps: Deps,
-  token: string,
-  options: { permissions?: string[]; tenantId?: string; charge?: boolean } = {},
-): Promise<VerifyResult> {
+export interface VerifyOptions {
+  permissions?: string[];
+  /** The caller's tenant: another tenant's key answers NOT_FOUND. */
+  tenantId?: string;
+  /** The signature of the request a secure key came with, as the service behind the gateway saw it. */
+  signature?: SignedRequest;
+  /**
+   * false: the caller checks the second factor itself (a bearer request's signature, an
+   * exchange's secret) and charges afterwards with chargeKey. Internal callers only.
+   */
+  charge?: boolean;
+}
+
+export async function verifyKey(deps: Deps, token: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   if (typeof token !== "string" || token.length > 4096) return fail("MALFORMED");
   if (looksLikeJwt(token)) {
     const check = await checkKeyJwt(deps.config, token);
@@ -68,18 +84,25 @@ export async function verifyKey(
  * `charge: false` when a second factor (secret, signature) must pass before the request
  * spends the key's limits and counts as use: the caller charges it afterwards.
  */
-export async function checkKeyState(
-  deps: Deps,
-  key: CachedKey,
-  options: { permissions?: string[]; charge?: boolean } = {},
-): Promise<VerifyResult> {
+export async function checkKeyState(deps: Deps, key: CachedKey, options: Omit<VerifyOptions, "tenantId"> = {}): Promise<VerifyResult> {
   if (key.status === "REVOKED" || key.status === "DELETED") return fail("REVOKED", key);
-  if (key.status === "DISABLED") return fail("DISABLED", key);
+  // A disabled owner disables every key bound to them.
+  if (key.status === "DISABLED" || !key.ownerActive) return fail("DISABLED", key);
   if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return fail("EXPIRED", key);
   if (options.permissions?.length && !grantsAll(key.permissions, options.permissions)) {
     return fail("INSUFFICIENT_PERMISSIONS", key);
   }
   if (options.charge === false) return { valid: true, code: "VALID", key, ratelimit: null };
+  if (key.kind === "SECURE_API_KEY") {
+    // Checked before anything is charged: whoever saw only the key cannot spend its limits.
+    if (!options.signature?.header) return fail("SIGNATURE_REQUIRED", key);
+    try {
+      await verifySignature(deps, key.id, keySecret(deps, key), options.signature);
+    } catch (error) {
+      if (error instanceof AppError && (error.code === "INVALID_SIGNATURE" || error.code === "UNAUTHENTICATED")) return fail("INVALID_SIGNATURE", key);
+      throw error;
+    }
+  }
   return chargeKey(deps, key);
 }
 

@@ -83,6 +83,9 @@ const GenerateProjectKeyInput = builder.inputType("GenerateProjectKeyInput", {
     passphrase: t.string({ description: "Encrypts the private key; generated and returned once when omitted." }),
     rsaBits: t.int({ description: "TRANSACTION_RSA: 4096 (default) or 3072." }),
     pgpAlgorithm: t.field({ type: PgpAlgorithmEnum, description: "FILE_CONTENT_PGP: CURVE25519 (default) or RSA_4096." }),
+    permissions: t.stringList({
+      description: "API_KEY: what the key may do (default: nothing). Never more than the caller's own; a project key can never administer the tenant.",
+    }),
   }),
 });
 

@@ -4,7 +4,7 @@
 // key sealed again under ENCRYPTION_KEY; never a plaintext private key or passphrase.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { requireTenantActor, type Actor, type TenantActor } from "../../auth/actor.ts";
+import { confinedProject, requireTenantActor, type Actor, type TenantActor } from "../../auth/actor.ts";
 import { requirePermission } from "../../auth/permissions.ts";
 import { seal } from "../../crypto/envelope.ts";
 import { generatePgpKeyPair, generateRsaKeyPair, type GeneratedKeyPair } from "../../crypto/key-pairs.ts";
@@ -15,6 +15,7 @@ import type { ApiKey, KeyPair } from "../../generated/prisma/client.ts";
 import { recordAudit } from "../audit/service.ts";
 import { parseInput } from "../validation.ts";
 import { administersKeys, generateApiKey, keyScope, revokeKey } from "../keys/service.ts";
+import { lockLiveProject, requireVisibleProject } from "../projects/live-project.ts";
 
 const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
 
@@ -29,6 +30,8 @@ export const projectKeyInput = z
     passphrase: z.string().min(12, "must be at least 12 characters").max(1024).nullable().optional(),
     rsaBits: z.union([z.literal(3072), z.literal(4096)]).nullable().optional(),
     pgpAlgorithm: z.enum(["CURVE25519", "RSA_4096"]).nullable().optional(),
+    /** What an API_KEY project key may do; none unless given (never more than the caller's). */
+    permissions: z.array(z.string()).max(200).nullable().optional(),
   })
   .superRefine((v, ctx) => {
     if (v.expiresAt && v.expiresAt.getTime() <= Date.now()) ctx.addIssue({ code: "custom", path: ["expiresAt"], message: "must be in the future" });
@@ -44,11 +47,7 @@ export function privateKeyAad(tenantId: string, keyPairId: string): string {
   return `keygate:key-pair-private:${tenantId}:${keyPairId}`;
 }
 
-async function requireProject(deps: Deps, a: TenantActor, projectId: string) {
-  const project = await deps.prisma.project.findFirst({ where: { id: projectId, tenantId: a.tenantId, deletedAt: null } });
-  if (!project) throw new AppError("PROJECT_NOT_FOUND", "project not found");
-  return project;
-}
+const requireProject = (deps: Deps, a: TenantActor, projectId: string) => requireVisibleProject(deps.prisma, a, projectId);
 
 export async function generateProjectKey(deps: Deps, actor: Actor, raw: ProjectKeyInput, meta?: RequestMeta): Promise<GeneratedProjectKey> {
   const a = requireTenantActor(actor);
@@ -70,6 +69,7 @@ export async function generateProjectKey(deps: Deps, actor: Actor, raw: ProjectK
         projectId: project.id,
         status: input.isActive === false ? "DISABLED" : "ACTIVE",
         expiresAt: input.expiresAt,
+        permissions: input.permissions ?? [],
       },
       { kind: "PROJECT_KEY", meta },
     );
@@ -90,12 +90,15 @@ export async function generateProjectKey(deps: Deps, actor: Actor, raw: ProjectK
   deps.logger.info(logContext, "key pair generation finished");
   const sealed = seal(deps.config.encryptionKeys, pair.encryptedPrivateKey, privateKeyAad(a.tenantId, id));
   const keyPair = await deps.prisma.$transaction(async (tx) => {
+    // Generation took seconds: the project may have been deleted meanwhile.
+    await lockLiveProject(tx, a.tenantId, project.id);
     const created = await tx.keyPair.create({
       data: {
         id,
         tenantId: a.tenantId,
         projectId: project.id,
         createdById: a.kind === "user" ? a.userId : null,
+        createdByKeyId: a.kind === "apiKey" ? a.keyId : null,
         name,
         description: input.description ?? null,
         type: type === "TRANSACTION_RSA" ? "RSA" : "PGP",
@@ -150,7 +153,8 @@ export async function findKeyPair(deps: Deps, actor: Actor, id: string) {
   const a = requireTenantActor(actor);
   requirePermission(a, "keys:read");
   if (!z.uuid().safeParse(id).success) return null;
-  return deps.prisma.keyPair.findFirst({ where: { id, tenantId: a.tenantId } });
+  const project = confinedProject(a);
+  return deps.prisma.keyPair.findFirst({ where: { id, tenantId: a.tenantId, ...(project ? { projectId: project } : {}) } });
 }
 
 /** revokeKey's second half: a key pair of the caller's tenant, or null when there is none. */

@@ -1,12 +1,13 @@
 // Projects group keys and key pairs inside a tenant.
 import { z } from "zod";
-import { requireTenantActor, type Actor } from "../../auth/actor.ts";
+import { requireTenantActor, requireUnconfined, type Actor, type TenantActor } from "../../auth/actor.ts";
 import { requirePermission } from "../../auth/permissions.ts";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import type { Prisma as P } from "../../generated/prisma/client.ts";
 import { recordAudit } from "../audit/service.ts";
 import { administersKeys } from "../keys/service.ts";
+import { visibleProjects } from "./live-project.ts";
 import { parseInput } from "../validation.ts";
 
 const name = z.string().trim().min(1, "must not be empty").max(200);
@@ -19,9 +20,12 @@ const updateInput = z.object({
   description: description.optional().nullable(),
 });
 
-/** The tenant filter every project query carries. A foreign id is an unknown id. */
-function scope(tenantId: string): P.ProjectWhereInput {
-  return { tenantId, deletedAt: null };
+/**
+ * The filter every project query carries: a foreign id is an unknown id, and a project's key
+ * sees its own project only. Combined with AND, so that no `id` can overwrite it.
+ */
+function scoped(a: TenantActor, where: P.ProjectWhereInput = {}): P.ProjectWhereInput {
+  return { AND: [visibleProjects(a), where] };
 }
 
 export async function findProjects<Q extends Omit<P.ProjectFindManyArgs, "where">>(
@@ -31,7 +35,7 @@ export async function findProjects<Q extends Omit<P.ProjectFindManyArgs, "where"
 ) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:read");
-  return deps.prisma.project.findMany({ ...query, where: scope(a.tenantId), orderBy: { createdAt: "asc" } });
+  return deps.prisma.project.findMany({ ...query, where: scoped(a), orderBy: { createdAt: "asc" } });
 }
 
 /** Null for an unknown or foreign id. */
@@ -44,7 +48,7 @@ export async function findProject<Q extends Omit<P.ProjectFindFirstArgs, "where"
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:read");
   if (!z.uuid().safeParse(id).success) return null;
-  return deps.prisma.project.findFirst({ ...(query ?? {}), where: { ...scope(a.tenantId), id } });
+  return deps.prisma.project.findFirst({ ...(query ?? {}), where: scoped(a, { id }) });
 }
 
 export async function getProject(deps: Deps, actor: Actor, id: string) {
@@ -56,6 +60,7 @@ export async function getProject(deps: Deps, actor: Actor, id: string) {
 export async function createProject(deps: Deps, actor: Actor, raw: z.input<typeof createInput>) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:write");
+  requireUnconfined(a);
   const input = parseInput(createInput, raw);
   return deps.prisma.$transaction(async (tx) => {
     const project = await tx.project.create({
@@ -69,12 +74,13 @@ export async function createProject(deps: Deps, actor: Actor, raw: z.input<typeo
 export async function updateProject(deps: Deps, actor: Actor, raw: z.input<typeof updateInput>) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:write");
+  requireUnconfined(a);
   const input = parseInput(updateInput, raw);
   return deps.prisma.$transaction(async (tx) => {
     const data: P.ProjectUpdateManyMutationInput = {};
     if (input.name != null) data.name = input.name;
     if (input.description !== undefined) data.description = input.description;
-    const { count } = await tx.project.updateMany({ where: { ...scope(a.tenantId), id: input.id }, data });
+    const { count } = await tx.project.updateMany({ where: scoped(a, { id: input.id }), data });
     if (count === 0) throw new AppError("PROJECT_NOT_FOUND", "project not found");
     await recordAudit(tx, a, { tenantId: a.tenantId, action: "project.update", targetType: "Project", targetId: input.id });
     return tx.project.findUniqueOrThrow({ where: { id: input.id } });
@@ -85,11 +91,12 @@ export async function updateProject(deps: Deps, actor: Actor, raw: z.input<typeo
 export async function deleteProject(deps: Deps, actor: Actor, id: string) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:write");
+  requireUnconfined(a);
   if (!z.uuid().safeParse(id).success) throw new AppError("PROJECT_NOT_FOUND", "project not found");
   const live = { tenantId: a.tenantId, projectId: id, status: { in: ["ACTIVE" as const, "DISABLED" as const] } };
   const { project, keyIds } = await deps.prisma.$transaction(async (tx) => {
     const now = new Date();
-    const { count } = await tx.project.updateMany({ where: { ...scope(a.tenantId), id }, data: { deletedAt: now } });
+    const { count } = await tx.project.updateMany({ where: scoped(a, { id }), data: { deletedAt: now } });
     if (count === 0) throw new AppError("PROJECT_NOT_FOUND", "project not found");
     const keys = await tx.apiKey.findMany({ where: live, select: { id: true } });
     const pairs = await tx.keyPair.count({ where: live });

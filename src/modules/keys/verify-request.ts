@@ -1,0 +1,63 @@
+// Verification as the services behind the gateway ask for it, shared by REST and GraphQL:
+// one input schema, one tenant decision, one answer shape.
+import { z } from "zod";
+import type { Actor } from "../../auth/actor.ts";
+import type { Deps } from "../../deps.ts";
+import { sha256Hex } from "../../crypto/tokens.ts";
+import { parseInput } from "../validation.ts";
+import { verifyKey, type VerifyResult } from "./verify.ts";
+
+const EMPTY_BODY_SHA256 = sha256Hex("");
+
+export const verifySignatureInput = z.object({
+  header: z.string().min(1, "is required").max(512).describe("The request's Keygate-Signature header, as received."),
+  method: z.string().regex(/^[A-Za-z]{1,16}$/, "must be an HTTP method"),
+  path: z.string().startsWith("/", "must start with /").max(4096).describe("Path and query exactly as the client sent them."),
+  bodySha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "must be a hex SHA-256")
+    .optional()
+    .describe("Hex SHA-256 of the request body; omitted: an empty body."),
+});
+
+export const verifyBody = z.object({
+  key: z.string().min(1, "is required").max(4096),
+  permissions: z.array(z.string().max(200)).max(100).optional(),
+  /** Required for a secure key: without it the answer is SIGNATURE_REQUIRED and nothing is charged. */
+  signature: verifySignatureInput.optional(),
+});
+
+export type VerifyRequest = z.input<typeof verifyBody>;
+
+/** The verification answer of every transport. */
+export function verifyAnswer(result: VerifyResult) {
+  const key = result.key;
+  const known = key && result.code !== "NOT_FOUND";
+  return {
+    valid: result.valid,
+    code: result.code,
+    keyId: known ? key.id : null,
+    tenantId: known ? key.tenantId : null,
+    ownerId: known ? key.ownerId : null,
+    projectId: known ? key.projectId : null,
+    name: known ? key.name : null,
+    permissions: known ? key.permissions : [],
+    expiresAt: known && key.expiresAt ? key.expiresAt.toISOString() : null,
+    ratelimit: result.ratelimit ?? null,
+  };
+}
+
+export type VerifyAnswer = ReturnType<typeof verifyAnswer>;
+
+/** A signed-in caller verifies its own tenant's keys only; an anonymous service any key. */
+export async function verifyForCaller(deps: Deps, actor: Actor, raw: VerifyRequest): Promise<VerifyAnswer> {
+  const input = parseInput(verifyBody, raw);
+  const tenantId = actor.kind === "user" || actor.kind === "apiKey" ? actor.tenantId : undefined;
+  const signature = input.signature && {
+    header: input.signature.header,
+    method: input.signature.method,
+    pathAndQuery: input.signature.path,
+    bodySha256: input.signature.bodySha256 ?? EMPTY_BODY_SHA256,
+  };
+  return verifyAnswer(await verifyKey(deps, input.key, { permissions: input.permissions, tenantId, signature }));
+}
