@@ -1,7 +1,7 @@
 // The yoga server over the Pothos schema. Errors: AppError keeps its code, everything
 // unexpected is masked and logged with the request id.
 import { randomUUID } from "node:crypto";
-import { GraphQLError } from "graphql";
+import { GraphQLError, type ValidationRule } from "graphql";
 import { PothosValidationError } from "@pothos/core";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
@@ -12,7 +12,8 @@ import { authenticate, authRequestFrom } from "../auth/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { currentRequestId, noteActor } from "../request-context.ts";
-import { assertStorableQuery, assertStorableText } from "../rest/http.ts";
+import { findUnstorable } from "../storable-text.ts";
+import { StorableTextRule } from "./storable-text-rule.ts";
 import type { GraphQLContext } from "./context.ts";
 import { schema } from "./schema.ts";
 
@@ -66,14 +67,16 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
       useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
       {
         // Strict input, as on the REST routes: text PostgreSQL cannot store never reaches a resolver.
+        // Variables are checked as sent (coercion only narrows them); string literals after parsing,
+        // by a validation rule, so that every escape spelling of a character is covered.
         onParams({ params }) {
-          try {
-            if (typeof params.query === "string") assertStorableQuery(params.query);
-            if (params.variables) assertStorableText(params.variables, "variables");
-          } catch (error) {
-            const e = error as AppError;
-            throw new GraphQLError(e.message, { extensions: { code: "VALIDATION_FAILED", fields: e.fields, http: { status: 400 } } });
+          const problem = params.variables ? findUnstorable(params.variables, "variables") : undefined;
+          if (problem) {
+            throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: "VALIDATION_FAILED", fields: [problem], http: { status: 400 } } });
           }
+        },
+        onValidate({ addValidationRule }: { addValidationRule: (rule: ValidationRule) => void }) {
+          addValidationRule(StorableTextRule);
         },
       },
     ],

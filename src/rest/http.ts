@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import type { RequestMeta } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { clientIp } from "./client-ip.ts";
+import { assertStorableText } from "../storable-text.ts";
 
 export function requestMeta(c: Context): RequestMeta {
   return {
@@ -60,39 +61,5 @@ export function wantsJson(c: Context): boolean {
   return /application\/json/i.test(accept) && !/text\/html/i.test(accept);
 }
 
-/** No request of any route needs more. */
-export const MAX_JSON_DEPTH = 32;
-
-/** NUL, or half of a UTF-16 surrogate pair: text PostgreSQL cannot store. */
-const unstorable = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * Strict input: every string in a request must be text PostgreSQL can store, or the
- * request is a 400 naming the field, instead of a database error halfway through a write.
- */
-export function assertStorableText(value: unknown, path: string): void {
-  const bad = (at: string, message: string) => new AppError("BAD_REQUEST", `${at}: ${message}`, { fields: [{ field: at, message }] });
-  // Iterative, with a depth bound: a hostile body may nest arrays thousands deep.
-  const pending: [unknown, string, number][] = [[value, path, 0]];
-  while (pending.length) {
-    const [item, at, depth] = pending.pop()!;
-    if (typeof item === "string") {
-      if (unstorable.test(item)) throw bad(at, "contains a NUL character or an unpaired surrogate");
-    } else if (item && typeof item === "object") {
-      if (depth >= MAX_JSON_DEPTH) throw bad(at, `nested deeper than ${MAX_JSON_DEPTH} levels`);
-      const entries = Array.isArray(item) ? item.map((v, i) => [String(i), v] as const) : Object.entries(item);
-      for (const [key, child] of entries) {
-        if (unstorable.test(key)) throw bad(at, "contains a NUL character or an unpaired surrogate");
-        pending.push([child, `${at}.${key}`, depth + 1]);
-      }
-    }
-  }
-}
-
-/** The same check for GraphQL source text, whose string literals may spell such characters as escapes. */
-export function assertStorableQuery(query: string): void {
-  assertStorableText(query, "query");
-  if (/\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}/.test(query)) {
-    throw new AppError("BAD_REQUEST", "query: escapes a NUL character or a surrogate", { fields: [{ field: "query", message: "escapes a NUL character or a surrogate" }] });
-  }
-}
+// The strict-text check is shared with GraphQL; REST reaches it through here.
+export { assertStorableText, MAX_JSON_DEPTH } from "../storable-text.ts";
