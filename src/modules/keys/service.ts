@@ -99,12 +99,12 @@ async function prepareKey(deps: Deps, a: TenantActor, raw: GenerateKeyInput, kin
   const projectId = input.projectId ?? confined;
   if (confined && projectId !== confined) throw new AppError("FORBIDDEN", "projectId: this key creates keys in its own project only");
 
-  // Who the key belongs to: nobody (integrator-level) only for administrators; a project's
-  // key may make ownerless keys inside its project.
+  // Who the key belongs to. People and user-bound keys make keys bound to themselves unless
+  // they administer the tenant; a key bound to no one makes keys bound to no one, within its
+  // own permissions and project (checked below), never for a person.
   let ownerId = input.ownerId ?? null;
   if (!ownerId && !admin) ownerId = self;
-  if (!ownerId && !admin && !confined) throw new AppError("FORBIDDEN", "only owners and admins create integrator-level keys");
-  if (ownerId && !admin && ownerId !== self) throw new AppError("FORBIDDEN", "members create keys for themselves only");
+  if (ownerId && !admin && ownerId !== self) throw new AppError("FORBIDDEN", "ownerId: only owners and admins create keys for others");
 
   let permissions: string[];
   if (ownerId) {
