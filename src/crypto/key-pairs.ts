@@ -38,10 +38,13 @@ export async function generatePgpKeyPair(
   expiresAt: Date | null,
 ): Promise<GeneratedKeyPair> {
   const keyExpirationTime = expiresAt ? Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000)) : 0;
+  // CURVE25519 means a v4 key on the legacy curve25519 encodings (EdDSA primary, ECDH cv25519
+  // subkey): GnuPG 2.2, still Debian's gpg, rejects the RFC 9580 Ed25519/X25519 algorithms
+  // (27/25: "unsupported public-key algorithm") that openpgp's `type: "curve25519"` makes.
   const options =
     algorithm === "RSA_4096"
       ? ({ type: "rsa", rsaBits: 4096 } as const)
-      : ({ type: "curve25519" } as const);
+      : ({ type: "ecc", curve: "curve25519Legacy" } as const);
   const { privateKey, publicKey } = await openpgp.generateKey({
     ...options,
     userIDs: [identity.email ? identity : { name: identity.name }],
