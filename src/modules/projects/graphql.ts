@@ -1,6 +1,7 @@
 // GraphQL adapters for projects.
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
+import { requestMetaOf } from "../../graphql/context.ts";
 import { createProject, deleteProject, findProject, findProjects, updateProject } from "./service.ts";
 
 export const ProjectType = builder.prismaObject("Project", {
@@ -54,18 +55,18 @@ builder.mutationFields((t) => ({
     type: ProjectType,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
-    resolve: (_root, { input }, ctx) => createProject(ctx.deps, ctx.actor, input),
+    resolve: (_root, { input }, ctx) => createProject(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
   }),
   updateProject: t.field({
     type: ProjectType,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateProjectInput, required: true }) },
-    resolve: (_root, { input }, ctx) => updateProject(ctx.deps, ctx.actor, { ...input, id: String(input.id) }),
+    resolve: (_root, { input }, ctx) => updateProject(ctx.deps, ctx.actor, { ...input, id: String(input.id) }, requestMetaOf(ctx)),
   }),
   deleteProject: t.field({
     type: ProjectType,
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => deleteProject(ctx.deps, ctx.actor, String(id)),
+    resolve: (_root, { id }, ctx) => deleteProject(ctx.deps, ctx.actor, String(id), requestMetaOf(ctx)),
   }),
 }));

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { requireTenantActor, requireUnconfined, type Actor, type TenantActor } from "../../auth/actor.ts";
 import { requirePermission } from "../../auth/permissions.ts";
-import type { Deps } from "../../deps.ts";
+import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import type { Prisma as P } from "../../generated/prisma/client.ts";
 import { recordAudit } from "../audit/service.ts";
@@ -57,7 +57,7 @@ export async function getProject(deps: Deps, actor: Actor, id: string) {
   return project;
 }
 
-export async function createProject(deps: Deps, actor: Actor, raw: z.input<typeof createInput>) {
+export async function createProject(deps: Deps, actor: Actor, raw: z.input<typeof createInput>, meta: RequestMeta = {}) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:write");
   requireUnconfined(a);
@@ -66,12 +66,12 @@ export async function createProject(deps: Deps, actor: Actor, raw: z.input<typeo
     const project = await tx.project.create({
       data: { tenantId: a.tenantId, name: input.name, description: input.description ?? null },
     });
-    await recordAudit(tx, a, { tenantId: a.tenantId, action: "project.create", targetType: "Project", targetId: project.id });
+    await recordAudit(tx, a, { tenantId: a.tenantId, action: "project.create", targetType: "Project", targetId: project.id, ip: meta.ip, requestId: meta.requestId });
     return project;
   });
 }
 
-export async function updateProject(deps: Deps, actor: Actor, raw: z.input<typeof updateInput>) {
+export async function updateProject(deps: Deps, actor: Actor, raw: z.input<typeof updateInput>, meta: RequestMeta = {}) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:write");
   requireUnconfined(a);
@@ -82,13 +82,13 @@ export async function updateProject(deps: Deps, actor: Actor, raw: z.input<typeo
     if (input.description !== undefined) data.description = input.description;
     const { count } = await tx.project.updateMany({ where: scoped(a, { id: input.id }), data });
     if (count === 0) throw new AppError("PROJECT_NOT_FOUND", "project not found");
-    await recordAudit(tx, a, { tenantId: a.tenantId, action: "project.update", targetType: "Project", targetId: input.id });
+    await recordAudit(tx, a, { tenantId: a.tenantId, action: "project.update", targetType: "Project", targetId: input.id, ip: meta.ip, requestId: meta.requestId });
     return tx.project.findUniqueOrThrow({ where: { id: input.id } });
   });
 }
 
 /** Soft delete: the project disappears and every credential in it is revoked, in one transaction. */
-export async function deleteProject(deps: Deps, actor: Actor, id: string) {
+export async function deleteProject(deps: Deps, actor: Actor, id: string, meta: RequestMeta = {}) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:write");
   requireUnconfined(a);
@@ -113,6 +113,8 @@ export async function deleteProject(deps: Deps, actor: Actor, id: string) {
       targetType: "Project",
       targetId: id,
       metadata: { revokedKeys: keys.length, revokedKeyPairs: pairs },
+      ip: meta.ip,
+      requestId: meta.requestId,
     });
     return { project: await tx.project.findUniqueOrThrow({ where: { id } }), keyIds: keys.map((k) => k.id) };
   });

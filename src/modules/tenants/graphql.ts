@@ -1,6 +1,7 @@
 // GraphQL adapters for tenants and users: thin calls into ./service.ts.
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
+import { requestMetaOf } from "../../graphql/context.ts";
 import { requireTenantActor } from "../../auth/actor.ts";
 import { addUser, assertPlatformAdmin, createTenant, getTenant, keyPrefixSchema } from "./service.ts";
 
@@ -99,7 +100,7 @@ builder.mutationFields((t) => ({
         name: input.name,
         ownerEmail: input.ownerEmail,
         keyPrefix: input.keyPrefix ?? undefined,
-      }),
+      }, requestMetaOf(ctx)),
   }),
   addUser: t.field({
     type: UserType,
@@ -112,7 +113,7 @@ builder.mutationFields((t) => ({
         name: input.name ?? undefined,
         role: input.role ?? "MEMBER",
         permissions: input.permissions ?? [],
-      });
+      }, undefined, requestMetaOf(ctx));
     },
   }),
 }));

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { isPlatformAdmin, isTenantAdmin, requireTenantActor, type Actor } from "../../auth/actor.ts";
 import { isValidPermission, requirePermission } from "../../auth/permissions.ts";
-import type { Deps } from "../../deps.ts";
+import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import type { Role } from "../../generated/prisma/enums.ts";
 import { recordAudit } from "../audit/service.ts";
@@ -38,7 +38,7 @@ export function assertPlatformAdmin(actor: Actor): void {
   if (!isPlatformAdmin(actor)) throw new AppError("FORBIDDEN", "platform administrators only");
 }
 
-export async function createTenant(deps: Deps, actor: Actor, raw: z.input<typeof createTenantInput>) {
+export async function createTenant(deps: Deps, actor: Actor, raw: z.input<typeof createTenantInput>, meta: RequestMeta = {}) {
   assertPlatformAdmin(actor);
   const input = parseInput(createTenantInput, raw);
   return uniqueEmail("ownerEmail", () => deps.prisma.$transaction(async (tx) => {
@@ -62,12 +62,14 @@ export async function createTenant(deps: Deps, actor: Actor, raw: z.input<typeof
       targetType: "Tenant",
       targetId: tenant.id,
       metadata: { ownerId: owner.id },
+      ip: meta.ip,
+      requestId: meta.requestId,
     });
     return { tenant, owner };
   }));
 }
 
-export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addUserInput>, tenantId?: string) {
+export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addUserInput>, tenantId?: string, meta: RequestMeta = {}) {
   const input = parseInput(addUserInput, raw);
   let targetTenant: string;
   if (actor.kind === "system") {
@@ -105,6 +107,8 @@ export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addU
       targetType: "User",
       targetId: user.id,
       metadata: { role: user.role },
+      ip: meta.ip,
+      requestId: meta.requestId,
     });
     return user;
   }));
