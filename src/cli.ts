@@ -2,8 +2,10 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { system } from "./auth/actor.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { serverCommands, type CommandValues, type ServerCommand } from "./admin-commands.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { controlSocketPath, ControlSocketUnavailable, sendControlCommand } from "./control-socket.ts";
+import { DataDirLockedError } from "./db/data-dir-lock.ts";
 import { projectRoot } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
@@ -13,12 +15,32 @@ import { closeDeps, openDeps } from "./server.ts";
 interface Command {
   usage: string;
   options: Record<string, { type: "string" | "boolean"; description: string }>;
-  run(values: Record<string, string | boolean | undefined>): Promise<void>;
+  run(values: CommandValues): Promise<void>;
 }
 
-async function withDeps<T>(fn: (deps: Deps) => Promise<T>): Promise<T> {
-  const config = await loadConfig(process.env, (m) => console.error(m));
-  const deps = await openDeps(config, createLogger({ level: "warn", destination: process.stderr as never }));
+/** What the user reads when the embedded database is taken: who holds it and what to do. */
+class CliError extends Error {}
+
+let config: Config | undefined;
+async function cliConfig(): Promise<Config> {
+  config ??= await loadConfig(process.env, (m) => console.error(m));
+  return config;
+}
+
+async function withDeps<T>(command: string, fn: (deps: Deps) => Promise<T>): Promise<T> {
+  let deps: Deps;
+  try {
+    deps = await openDeps(await cliConfig(), createLogger({ level: "warn", destination: process.stderr as never }));
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError)) throw error;
+    const { holder, dataDir } = error;
+    throw new CliError(
+      holder.role === "server"
+        ? `cannot run "${command}" while a keygate server (PID ${holder.pid}) holds the embedded database ${dataDir}: stop the server first (kill -TERM ${holder.pid}), then run the command again`
+        : `cannot run "${command}": another keygate command (PID ${holder.pid}) is using the embedded database ${dataDir}; run it again when that one has finished`,
+      { cause: error },
+    );
+  }
   try {
     return await fn(deps);
   } finally {
@@ -26,10 +48,23 @@ async function withDeps<T>(fn: (deps: Deps) => Promise<T>): Promise<T> {
   }
 }
 
-function required(values: Record<string, unknown>, name: string): string {
-  const value = values[name];
-  if (typeof value !== "string" || !value) throw new AppError("VALIDATION_FAILED", `--${name} is required`);
-  return value;
+/** Runs on the database, or, while a server holds the embedded one, inside that server. */
+async function runAnywhere(command: ServerCommand, values: CommandValues): Promise<string> {
+  try {
+    return await withDeps(command, (deps) => serverCommands[command](deps, values));
+  } catch (error) {
+    const cause = error instanceof CliError ? error.cause : undefined;
+    if (!(cause instanceof DataDirLockedError) || cause.holder.role !== "server") throw error;
+    const socket = controlSocketPath((await cliConfig()).dataDir);
+    try {
+      return await sendControlCommand(socket, command, values);
+    } catch (sent) {
+      if (!(sent instanceof ControlSocketUnavailable)) throw sent;
+      throw new CliError(
+        `the keygate server (PID ${cause.holder.pid}) holds the embedded database ${cause.dataDir} but its control socket does not answer (${sent.message}); stop the server (kill -TERM ${cause.holder.pid}) and run the command again`,
+      );
+    }
+  }
 }
 
 const commands: Record<string, Command> = {
@@ -38,7 +73,7 @@ const commands: Record<string, Command> = {
     options: {},
     async run() {
       // openDeps applies pending migrations; report what the database holds now.
-      await withDeps(async (deps) => {
+      await withDeps("migrate", async (deps) => {
         const rows = await deps.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
           'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY migration_name',
         );
@@ -55,16 +90,7 @@ const commands: Record<string, Command> = {
       "platform-admin": { type: "boolean", description: "make the owner a platform administrator" },
     },
     async run(values) {
-      await withDeps(async (deps) => {
-        const { createTenant } = await import("./modules/tenants/service.ts");
-        const { tenant, owner } = await createTenant(deps, system, {
-          name: required(values, "name"),
-          ownerEmail: required(values, "owner-email"),
-          keyPrefix: values["key-prefix"] as string | undefined,
-          platformAdmin: Boolean(values["platform-admin"]),
-        });
-        console.log(JSON.stringify({ tenantId: tenant.id, tenantNumber: Number(tenant.number), ownerId: owner.id, ownerEmail: owner.email }));
-      });
+      console.log(await runAnywhere("tenant create", values));
     },
   },
   "user add": {
@@ -76,20 +102,7 @@ const commands: Record<string, Command> = {
       permissions: { type: "string", description: "comma-separated permissions of a MEMBER" },
     },
     async run(values) {
-      await withDeps(async (deps) => {
-        const { addUser } = await import("./modules/tenants/service.ts");
-        const user = await addUser(
-          deps,
-          system,
-          {
-            email: required(values, "email"),
-            role: ((values.role as string | undefined)?.toUpperCase() ?? "MEMBER") as "MEMBER",
-            permissions: typeof values.permissions === "string" ? values.permissions.split(",").filter(Boolean) : [],
-          },
-          required(values, "tenant"),
-        );
-        console.log(JSON.stringify({ userId: user.id, email: user.email, role: user.role }));
-      });
+      console.log(await runAnywhere("user add", values));
     },
   },
   "secrets reencrypt": {
@@ -97,7 +110,7 @@ const commands: Record<string, Command> = {
     options: {},
     async run() {
       // ENCRYPTION_KEY must list the new version first and the old ones after it: v2:<new>,v1:<old>.
-      await withDeps(async (deps) => {
+      await withDeps("secrets reencrypt", async (deps) => {
         const { reencryptSecrets } = await import("./modules/keys/reencrypt.ts");
         const report = await reencryptSecrets(deps);
         console.log(JSON.stringify(report));
@@ -144,13 +157,13 @@ async function main(argv: string[]) {
     for (const [k, o] of Object.entries(command.options)) console.log(`  --${k.padEnd(16)} ${o.description}`);
     return;
   }
-  await command.run(values as Record<string, string | boolean | undefined>);
+  await command.run(values as CommandValues);
 }
 
 // Exit as soon as the command is done: the WASM schema engine leaves a timer behind that
 // would hold the process for several seconds after migrating.
 main(process.argv.slice(2)).then(() => process.exit(0), (error) => {
-  if (error instanceof ConfigError || error instanceof AppError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof AppError || error instanceof CliError) console.error(error.message);
   else if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) console.error(`${(error as Error).message}\n${help()}`);
   else console.error(error);
   process.exit(1);

@@ -1,9 +1,13 @@
 // Boots the gateway: config → database (migrated) → first tenant → HTTP server.
 // main.ts and the end-to-end tests both use it.
+import { mkdir } from "node:fs/promises";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { databaseOptionsFromConfig, openDatabase } from "./db/client.ts";
+import type { LockRole } from "./db/data-dir-lock.ts";
+import { makePrivate } from "./db/private-files.ts";
+import { startControlSocket, type ControlSocket } from "./control-socket.ts";
 import type { Deps } from "./deps.ts";
 import type { Logger } from "./logger.ts";
 import { ensureDefaultTenant } from "./modules/tenants/service.ts";
@@ -18,9 +22,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function openDeps(config: Config, logger: Logger): Promise<Deps> {
-  const db = await openDatabase(databaseOptionsFromConfig(config));
+/** `role`: who this process is, named to a second process that finds the embedded database taken. */
+export async function openDeps(config: Config, logger: Logger, role: LockRole = "cli"): Promise<Deps> {
+  // The embedded database's lock comes first: a second process fails before writing anything.
+  const db = await openDatabase(databaseOptionsFromConfig(config, role));
   try {
+    // DATA_DIR holds the database, the outbox and development secrets: the service user's alone.
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    await makePrivate(config.dataDir);
     const applied = await db.migrate((line) => logger.debug({ engine: line }, "schema engine"));
     if (applied.length) logger.info({ migrations: applied }, "applied migrations");
   } catch (error) {
@@ -40,7 +49,7 @@ export async function closeDeps(deps: Deps): Promise<void> {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const deps = await openDeps(config, logger);
+  const deps = await openDeps(config, logger, "server");
   const first = await ensureDefaultTenant(deps);
   if (first.created) {
     logger.info(
@@ -49,6 +58,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     );
   }
   deps.keys.start();
+  // On the embedded database no other process may open it: the CLI's commands come in here.
+  let control: ControlSocket | undefined;
+  if (deps.db.kind === "pglite") {
+    try {
+      control = await startControlSocket(deps);
+    } catch (error) {
+      logger.warn({ err: error }, "no control socket: CLI commands cannot run while this server holds the database");
+    }
+  }
   const { app } = createApp(deps);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -64,6 +82,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     url,
     close() {
       closing ??= (async () => {
+        await control?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Keep-alive sockets would hold close() open; idle ones go now, busy ones finish first.

@@ -8,13 +8,19 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
+import { lockDataDir, type DataDirLock, type LockRole } from "./data-dir-lock.ts";
+import { makePrivate, PrivateNodeFS } from "./private-files.ts";
 
 export type Prisma = InstanceType<typeof PrismaClient>;
 
 export type DatabaseOptions =
   | { kind: "postgres"; url: string }
-  /** `dataDir` undefined: in memory. `loadDataDir`: start from a dumped image (tests). */
-  | { kind: "pglite"; dataDir?: string; loadDataDir?: Blob | File };
+  /**
+   * `dataDir` undefined: in memory. `loadDataDir`: start from a dumped image (tests).
+   * A data directory is locked for this process (DataDirLockedError if another holds it);
+   * `role` says who holds it in the other process's message.
+   */
+  | { kind: "pglite"; dataDir?: string; loadDataDir?: Blob | File; role?: LockRole };
 
 export interface Database {
   kind: "postgres" | "pglite";
@@ -29,11 +35,35 @@ export interface Database {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   let adapter: SqlMigrationAwareDriverAdapterFactory;
   let pglite: PGlite | undefined;
+  let lock: DataDirLock | undefined;
+  let pgliteDir: string | undefined;
+  let sweep: NodeJS.Timeout | undefined;
   if (options.kind === "postgres") {
     adapter = new PrismaPg({ connectionString: options.url, max: 20 });
   } else {
-    if (options.dataDir) await mkdir(path.dirname(path.resolve(options.dataDir)), { recursive: true });
-    pglite = await PGlite.create(options.dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+    const loadDataDir = options.loadDataDir ? { loadDataDir: options.loadDataDir } : {};
+    if (options.dataDir) {
+      const dataDir = path.resolve(options.dataDir);
+      await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o700 });
+      // Before PGlite touches a file: a second process must fail here, having written nothing.
+      lock = lockDataDir(dataDir, options.role ?? "cli");
+      try {
+        await mkdir(dataDir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== "EEXIST") throw error;
+        });
+        await makePrivate(dataDir);
+        const fs = new PrivateNodeFS(dataDir);
+        pglite = await PGlite.create({ fs, ...loadDataDir });
+        // Without the hook (another PGlite build) new files are private within a minute instead.
+        if (!fs.hooked) sweep = setInterval(() => void makePrivate(dataDir).catch(() => {}), 60_000).unref();
+        pgliteDir = dataDir;
+      } catch (error) {
+        lock.release();
+        throw error;
+      }
+    } else {
+      pglite = await PGlite.create(undefined, loadDataDir);
+    }
     adapter = new PrismaPGlite(pglite);
   }
   const prisma = new PrismaClient({ adapter }) as Prisma;
@@ -51,13 +81,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       if (closed) return;
       closed = true;
       await prisma.$disconnect();
-      await pglite?.close();
+      try {
+        await pglite?.close();
+        if (sweep) clearInterval(sweep);
+        if (pgliteDir) await makePrivate(pgliteDir);
+      } finally {
+        lock?.release();
+      }
     },
   };
 }
 
-export function databaseOptionsFromConfig(config: { databaseUrl?: string; dataDir: string }): DatabaseOptions {
+export function databaseOptionsFromConfig(config: { databaseUrl?: string; dataDir: string }, role: LockRole = "cli"): DatabaseOptions {
   return config.databaseUrl
     ? { kind: "postgres", url: config.databaseUrl }
-    : { kind: "pglite", dataDir: path.join(config.dataDir, "pgdata") };
+    : { kind: "pglite", dataDir: path.join(config.dataDir, "pgdata"), role };
 }
