@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../src/auth/signature.ts";
+import { sha256Hex } from "../../src/crypto/tokens.ts";
 import { testSecrets } from "../helpers/harness.ts";
 import { processEnvironment, startServerProcess, type ProcessEnvironment, type ServerProcess } from "../helpers/server-process.ts";
 
@@ -93,7 +94,9 @@ describe("vendor flows end to end", () => {
     const exchanged = await call("/auth/token", { body: { api_key, api_secret } });
     expect(exchanged.status).toBe(200);
     const bearer = exchanged.body.data.access_token;
-    const verify = await call("/v1/keys/verify", { headers: { authorization: `Bearer ${bearer}` }, body: { key: api_key, permissions: ["transactions:write"] } });
+    // The service behind the gateway verifies the secure key with the signature its client sent.
+    const signature = { header: signRequest(api_secret, "POST", "/transactions", "{}"), method: "POST", path: "/transactions", bodySha256: sha256Hex("{}") };
+    const verify = await call("/v1/keys/verify", { headers: { authorization: `Bearer ${bearer}` }, body: { key: api_key, permissions: ["transactions:write"], signature } });
     expect(verify.body).toMatchObject({ valid: true, code: "VALID" });
     const graphql = await call("/graphql", { headers: { authorization: `Bearer ${bearer}` }, body: { query: "{ tenant { name } }" } });
     expect(graphql.body).toEqual({ data: { tenant: { name: "Default" } } });
