@@ -2,7 +2,6 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
@@ -19,6 +18,8 @@ import type { Actor } from "./auth/actor.ts";
 import { SIGNATURE_HEADER } from "./auth/signature.ts";
 import { MAX_BODY_BYTES } from "./rest/http.ts";
 import { keygateError } from "./rest/envelope.ts";
+import { corsMiddleware } from "./cors.ts";
+import { bufferBody, LARGE_BODY_BYTES, spendLargeBodyBudget } from "./body-budget.ts";
 
 export type AppEnv = { Variables: { requestId: string; actor?: Actor } };
 
@@ -60,16 +61,28 @@ export function createApp(deps: Deps) {
     );
   });
 
+  // Before the body limits: a 413 or 429 must reach an allowed page readable, and preflights cost nothing.
+  app.use("*", corsMiddleware(deps.config.corsOrigins));
+
   const tooLarge = (c: Context) => c.json({ error: { code: "PAYLOAD_TOO_LARGE", message: `body larger than ${MAX_BODY_BYTES} bytes` } }, 413);
-  const streamLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
   app.use("*", async (c, next) => {
-    // Declared lengths are checked from the header alone; only chunked bodies pay for Hono's
-    // counting stream (touching the Request body costs more than most handlers on the Node server).
+    // Declared lengths are checked from the header alone; only chunked bodies are counted as they
+    // are read (touching the Request body costs more than most handlers on the Node server).
     const length = c.req.header("content-length");
-    if (length !== undefined) return Number(length) > MAX_BODY_BYTES ? tooLarge(c) : next();
-    // Off the Node server (app.request in tests) a body may come with neither header.
-    const onNodeServer = Boolean((c.env as { incoming?: unknown } | undefined)?.incoming);
-    if (c.req.header("transfer-encoding") || !onNodeServer) return streamLimit(c, next);
+    let size = Number(length ?? 0);
+    if (length === undefined) {
+      // Off the Node server (app.request in tests) a body may come with neither header.
+      const onNodeServer = Boolean((c.env as { incoming?: unknown } | undefined)?.incoming);
+      if (!c.req.header("transfer-encoding") && onNodeServer) return next();
+      const buffered = await bufferBody(c, MAX_BODY_BYTES);
+      if (buffered === "too large") return tooLarge(c);
+      size = buffered;
+    }
+    if (size > MAX_BODY_BYTES) return tooLarge(c);
+    if (size > LARGE_BODY_BYTES) {
+      const refused = await spendLargeBodyBudget(deps, c);
+      if (refused) return refused;
+    }
     return next();
   });
 

@@ -30,7 +30,27 @@ const envSchema = z.object({
   SESSION_IDLE_TTL_SECONDS: seconds.default(7 * 24 * 3600),
   GRAPHIQL: z.enum(["true", "false"]).optional(),
   INTROSPECTION: z.enum(["true", "false"]).optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) => value.split(",").map((o) => o.trim()).filter(Boolean))
+    .superRefine((origins, ctx) => {
+      for (const origin of origins) {
+        if (!isOrigin(origin)) ctx.addIssue({ code: "custom", message: `${JSON.stringify(origin)} is not an origin (scheme://host[:port], no path, no wildcard)` });
+      }
+    })
+    .optional(),
 });
+
+/** An exact origin as browsers send it: `https://app.example.com`, `http://localhost:3000`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    // Exact origins only: URL accepts `*` in a host name, a browser never sends one.
+    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === value && !value.includes("*");
+  } catch {
+    return false;
+  }
+}
 
 export interface EncryptionKey {
   version: number;
@@ -58,6 +78,8 @@ export interface Config {
   sessionIdleTtlSeconds: number;
   graphiql: boolean;
   introspection: boolean;
+  /** Browser origins allowed to call the gateway (CORS): CORS_ORIGINS plus PUBLIC_URL's own. */
+  corsOrigins: string[];
   /** Where JWTs say they come from and whom they are for. */
   jwtIssuer: string;
   jwtAudience: string;
@@ -157,6 +179,7 @@ export async function loadConfig(
     sessionIdleTtlSeconds: e.SESSION_IDLE_TTL_SECONDS,
     graphiql: e.GRAPHIQL ? e.GRAPHIQL === "true" : !production,
     introspection: e.INTROSPECTION ? e.INTROSPECTION === "true" : !production,
+    corsOrigins: [...new Set([new URL(publicUrl).origin, ...(e.CORS_ORIGINS ?? [])])],
     jwtIssuer: publicUrl,
     jwtAudience: "keygate",
   };

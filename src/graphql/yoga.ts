@@ -49,6 +49,9 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
     graphqlEndpoint: "/graphql",
     graphiql: deps.config.graphiql ? { title: "Keygate" } : false,
     landingPage: false,
+    // CORS is decided once for every route, by the Hono app (src/cors.ts): yoga's own default
+    // would echo any Origin with credentials allowed.
+    cors: false,
     logging: false,
     // One operation per request: batching would multiply every limit below.
     batching: false,

@@ -16,6 +16,8 @@ export const policies = {
   refreshIp: { points: 120, durationSeconds: 60 },
   exchangeKey: { points: 30, durationSeconds: 60 },
   exchangeFailure: { points: 10, durationSeconds: 60 },
+  // Anonymous bodies over 64 KiB (src/body-budget.ts): enough for any honest client, which sends none.
+  largeAnonymousBodyIp: { points: 20, durationSeconds: 60 },
 } satisfies Record<string, Policy>;
 
 export type PolicyName = keyof typeof policies;
