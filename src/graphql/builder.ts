@@ -1,10 +1,12 @@
-// The Pothos builder and nothing else. Plugin order: ScopeAuth, Errors, Prisma, Relay, Validation.
+// The Pothos builder and nothing else. Plugin order: ScopeAuth, Errors, Prisma, Relay, Validation,
+// then Keygate's paging check (./paging-plugin.ts), innermost: authorization answers first.
 import SchemaBuilder from "@pothos/core";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ValidationPlugin from "@pothos/plugin-validation";
+import PagingArgumentsPlugin from "./paging-plugin.ts";
 import { DateTimeResolver, EmailAddressResolver, JSONResolver, UUIDResolver } from "graphql-scalars";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
@@ -33,7 +35,7 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, PagingArgumentsPlugin],
   scopeAuth: {
     authScopes: async (ctx) => ({
       authenticated: ctx.actor.kind === "user" || ctx.actor.kind === "apiKey",
