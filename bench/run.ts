@@ -4,6 +4,7 @@
 //   3. GraphQL verifyKey with the same key.
 // GET /healthz of the gateway is measured too: the floor set by HTTP, routing and logging.
 // 50 connections, BENCH_SECONDS (default 10) each. Prints req/s, p50, p99 and the ratio to the baseline.
+// First, on a quiet process: the strict-text check against JSON.parse (bench/input-cost.ts).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -16,6 +17,10 @@ import { createLogger } from "../src/logger.ts";
 import { closeDeps, openDeps } from "../src/server.ts";
 import { createTenant } from "../src/modules/tenants/service.ts";
 import { generateApiKey } from "../src/modules/keys/service.ts";
+import { inputCostTable, measureInputCost } from "./input-cost.ts";
+
+// Measured before any server starts, so that nothing else competes for the CPU.
+const inputCost = measureInputCost();
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = 50;
@@ -90,6 +95,8 @@ console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
 for (const r of rows) {
   console.log(`| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.rps / rows[0].rps).toFixed(3)} |`);
 }
+console.log(`\nStrict-text check (src/storable-text.ts) against JSON.parse of the same body, median of 21 runs\n`);
+console.log(inputCostTable(inputCost));
 await new Promise((r) => gateway.once("exit", r));
 await rm(dataDir, { recursive: true, force: true });
 process.exit(0);
