@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { databaseOptionsFromConfig, openDatabase } from "../../src/db/client.ts";
 import { projectRoot } from "../../src/db/migrate.ts";
@@ -21,10 +21,12 @@ beforeAll(async () => {
   environment = await processEnvironment("keygate-lock");
   env = { DATA_DIR: environment.dataDir, DATABASE_URL: "", ...testSecrets, ADMIN_EMAIL: "root@lock.test" };
 });
-afterAll(async () => {
+// A failed test must not leave its server holding the directory for the next one.
+afterEach(async () => {
   await server?.stop();
-  await environment.cleanup();
+  server = undefined;
 });
+afterAll(() => environment.cleanup());
 
 function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
