@@ -15,14 +15,14 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
-import { signAccessToken } from "../src/auth/access-token.ts";
-import { system } from "../src/auth/actor.ts";
+import { signAccessToken } from "../src/access/access-token.ts";
+import { system } from "../src/access/actor.ts";
 import { loadConfig, type Config } from "../src/config.ts";
 import { sha256Hex } from "../src/crypto/tokens.ts";
 import { projectRoot } from "../src/db/migrate.ts";
 import type { Deps } from "../src/deps.ts";
 import { createLogger } from "../src/logger.ts";
-import { openSession } from "../src/modules/auth/sessions.ts";
+import { openSession } from "../src/modules/sign-in/sessions.ts";
 import { createTenant } from "../src/modules/tenants/service.ts";
 import { openDeps } from "../src/server.ts";
 

@@ -1,7 +1,7 @@
 // The administration commands that also run inside a live server: the CLI runs them on its own
 // database, or sends them over the control socket to the server that holds the embedded one.
 // Both transports call these, so the answer is the same either way.
-import { system } from "./auth/actor.ts";
+import { system } from "./access/actor.ts";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { addUser, createTenant } from "./modules/tenants/service.ts";

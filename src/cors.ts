@@ -4,7 +4,7 @@
 // headers, never cookies, so a page needs no credentialed requests, and none are offered.
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import { SIGNATURE_HEADER } from "./auth/signature.ts";
+import { SIGNATURE_HEADER } from "./access/signature.ts";
 
 /** Request headers a browser page may send: Keygate's own and the vendor routes'. */
 export const CORS_ALLOW_HEADERS = [

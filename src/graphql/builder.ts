@@ -10,8 +10,8 @@ import PagingArgumentsPlugin from "./paging-plugin.ts";
 import { DateTimeResolver, EmailAddressResolver, JSONResolver, UUIDResolver } from "graphql-scalars";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
-import { isPlatformAdmin, isTenantAdmin } from "../auth/actor.ts";
-import { grants } from "../auth/permissions.ts";
+import { isPlatformAdmin, isTenantAdmin } from "../access/actor.ts";
+import { grants } from "../access/permissions.ts";
 import { AppError } from "../errors.ts";
 import type { GraphQLContext } from "./context.ts";
 

@@ -1,5 +1,5 @@
 // The GraphQL context: the services' dependencies, the authenticated actor and request facts.
-import type { Actor } from "../auth/actor.ts";
+import type { Actor } from "../access/actor.ts";
 import type { Deps, RequestMeta } from "../deps.ts";
 
 export interface GraphQLContext {

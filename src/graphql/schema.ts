@@ -3,7 +3,7 @@ import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.ts";
 import "../modules/tenants/graphql.ts";
 import "../modules/projects/graphql.ts";
-import "../modules/auth/graphql.ts";
+import "../modules/sign-in/graphql.ts";
 import "../modules/keys/graphql.ts";
 import "../modules/project-keys/graphql.ts";
 import "../modules/audit/graphql.ts";

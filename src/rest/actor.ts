@@ -1,8 +1,8 @@
 // The caller of a Hono request, authenticated once and remembered for the request.
 import type { Context } from "hono";
-import type { Actor } from "../auth/actor.ts";
-import { authenticate } from "../auth/authenticate.ts";
-import { SIGNATURE_HEADER } from "../auth/signature.ts";
+import type { Actor } from "../access/actor.ts";
+import { authenticate } from "../access/authenticate.ts";
+import { SIGNATURE_HEADER } from "../access/signature.ts";
 import type { Deps } from "../deps.ts";
 import { noteActor } from "../request-context.ts";
 

@@ -1,7 +1,7 @@
 // Extractor compatibility (seed 003): POST /api/v1/apikey issues a JWT-format key and
 // answers an ApiKeyDto with int64 ids and epoch-millisecond times.
 import { z } from "zod";
-import { isPlatformAdmin, type TenantActor } from "../auth/actor.ts";
+import { isPlatformAdmin, type TenantActor } from "../access/actor.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import type { ApiKey } from "../generated/prisma/client.ts";

@@ -1,14 +1,14 @@
 // Kotani Pay compatibility (seeds 000, 001): `/api/v3/auth/*` with the `{ success, message, data }`
 // envelope. Thin adapters: parse, call the services, reshape.
 import type { Context } from "hono";
-import type { TenantActor } from "../auth/actor.ts";
-import { looksLikeJwt } from "../auth/access-token.ts";
-import { bearerToken } from "../auth/authenticate.ts";
+import type { TenantActor } from "../access/actor.ts";
+import { looksLikeJwt } from "../access/access-token.ts";
+import { bearerToken } from "../access/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { generateApiKey, generateSecureApiKey } from "../modules/keys/service.ts";
 import { AppError } from "../errors.ts";
-import { MAGIC_LINK_PATH, requestMagicLink, verifyMagicLink } from "../modules/auth/magic-link.ts";
-import { refreshSession, type SessionTokens } from "../modules/auth/sessions.ts";
+import { MAGIC_LINK_PATH, requestMagicLink, verifyMagicLink } from "../modules/sign-in/magic-link.ts";
+import { refreshSession, type SessionTokens } from "../modules/sign-in/sessions.ts";
 import { kotaniError, kotaniOk } from "./envelope.ts";
 import { readJsonObject, requestMeta, wantsHtml, wantsJson } from "./http.ts";
 import { tenantActorOf, vendorApp } from "./vendor-app.ts";

@@ -2,7 +2,7 @@
 // (the vendor's, or Keygate's own), and the authenticated caller.
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app.ts";
-import { requireTenantActor, type TenantActor } from "../auth/actor.ts";
+import { requireTenantActor, type TenantActor } from "../access/actor.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { actorOf } from "./actor.ts";

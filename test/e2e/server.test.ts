@@ -1,6 +1,6 @@
 // The real server process: start, answer, stop on SIGTERM, keep its data across restarts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signAccessToken } from "../../src/auth/access-token.ts";
+import { signAccessToken } from "../../src/access/access-token.ts";
 import { loadConfig } from "../../src/config.ts";
 import { databaseOptionsFromConfig, openDatabase } from "../../src/db/client.ts";
 import { testSecrets } from "../helpers/harness.ts";

@@ -17,7 +17,7 @@
 // (to look past a known bug, e.g. FUZZ_IGNORE='0x00|FormData'), nothing is tolerated by default.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signRequest } from "../../src/auth/signature.ts";
+import { signRequest } from "../../src/access/signature.ts";
 import { generateKey } from "../../src/crypto/key-format.ts";
 import { createHarness, generateKeyFor, generateSecureMutation, gql, seedTenant, seedUser, signIn, type Harness } from "../helpers/harness.ts";
 

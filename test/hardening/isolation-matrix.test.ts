@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/crypto/key-format.ts";
 import { signKeyJwt } from "../../src/modules/keys/jwt-key.ts";
-import { signRequest } from "../../src/auth/signature.ts";
+import { signRequest } from "../../src/access/signature.ts";
 import { createHarness, generateKeyFor, generateSecureMutation, gql, seedTenant, seedUser, verifyMutation, type Harness } from "../helpers/harness.ts";
 
 let h: Harness;

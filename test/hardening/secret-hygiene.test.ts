@@ -1,7 +1,7 @@
 // After a run that creates every kind of credential, neither a database dump nor the
 // captured logs contain a plaintext key, secret, token or passphrase.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signRequest } from "../../src/auth/signature.ts";
+import { signRequest } from "../../src/access/signature.ts";
 import { createHarness, databaseDump, generateKeyFor, generateSecureMutation, gql, hashOf, outboxLinks, seedTenant, type Harness } from "../helpers/harness.ts";
 
 let h: Harness;

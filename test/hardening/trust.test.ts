@@ -1,7 +1,7 @@
 // Regression tests for the attacks of the trust review (issue 10, items 1-5 and 9), each
 // replayed over real HTTP against the app served as main.ts serves it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signRequest } from "../../src/auth/signature.ts";
+import { signRequest } from "../../src/access/signature.ts";
 import { sha256Hex } from "../../src/crypto/tokens.ts";
 import { createHarness, hashOf, outboxLinks, seedTenant, seedUser, type Harness } from "../helpers/harness.ts";
 import { httpGql, httpPost, listen, type Listening } from "../helpers/listen.ts";

@@ -6,7 +6,7 @@ import { Writable } from "node:stream";
 import { inject } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { closeDeps } from "../../src/server.ts";
-import { signAccessToken } from "../../src/auth/access-token.ts";
+import { signAccessToken } from "../../src/access/access-token.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import type { Deps } from "../../src/deps.ts";
@@ -16,7 +16,7 @@ import { Limiters } from "../../src/rate-limit/limiters.ts";
 import { KeyRuntime } from "../../src/modules/keys/runtime.ts";
 import { Background } from "../../src/background.ts";
 import { createTenant, addUser } from "../../src/modules/tenants/service.ts";
-import { system } from "../../src/auth/actor.ts";
+import { system } from "../../src/access/actor.ts";
 import { adminQuery, serverUrl, uniqueDatabaseName } from "./databases.ts";
 
 export const testSecrets = {

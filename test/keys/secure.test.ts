@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
-import { signRequest } from "../../src/auth/signature.ts";
+import { signRequest } from "../../src/access/signature.ts";
 import { open, secretAad } from "../../src/crypto/envelope.ts";
 import { createHarness, generateSecureMutation, gql, seedTenant, type Harness } from "../helpers/harness.ts";
 

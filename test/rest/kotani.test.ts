@@ -1,6 +1,6 @@
 // Seeds 000 and 001: every documented Kotani request, with real credentials.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signRequest } from "../../src/auth/signature.ts";
+import { signRequest } from "../../src/access/signature.ts";
 import { createHarness, hashOf, outboxLinks, seedTenant, seedUser, type Harness } from "../helpers/harness.ts";
 import { matchesKotaniSeed, matchesServedDocument } from "../helpers/openapi.ts";
 

@@ -1,5 +1,5 @@
 // Seed 002: Yativo's documented request, with real credentials.
-import { signRequest } from "../../src/auth/signature.ts";
+import { signRequest } from "../../src/access/signature.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, gql, seedTenant, postJson, type Harness } from "../helpers/harness.ts";
 import { matchesServedDocument } from "../helpers/openapi.ts";

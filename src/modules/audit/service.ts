@@ -1,5 +1,5 @@
 // Append-only audit trail. Written in the same transaction as the change it records.
-import { isTenantAdmin, requireTenantActor, type Actor } from "../../auth/actor.ts";
+import { isTenantAdmin, requireTenantActor, type Actor } from "../../access/actor.ts";
 import { AppError } from "../../errors.ts";
 import type { Prisma } from "../../db/client.ts";
 import type { Prisma as P } from "../../generated/prisma/client.ts";

@@ -1,5 +1,5 @@
 // Key + secret → a 60-minute bearer token carrying the key's permissions (seed 002).
-import { signAccessToken } from "../../auth/access-token.ts";
+import { signAccessToken } from "../../access/access-token.ts";
 import { constantTimeEqual } from "../../crypto/tokens.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";

@@ -1,11 +1,11 @@
 // Per-process state of key verification: a short-lived lookup cache (invalidated here on
 // every change, so revocation is immediate on this instance and bounded by CACHE_TTL_MS on
 // others) and last-used times written in batches, never once per request.
-import { grants } from "../../auth/permissions.ts";
-import { effectivePermissions } from "../../auth/actor.ts";
+import { grants } from "../../access/permissions.ts";
+import { effectivePermissions } from "../../access/actor.ts";
 import type { Prisma } from "../../db/client.ts";
 import type { Logger } from "../../logger.ts";
-import { sweepSignatureUses } from "../../auth/signature.ts";
+import { sweepSignatureUses } from "../../access/signature.ts";
 
 export const CACHE_TTL_MS = 5_000;
 const FLUSH_EVERY_MS = 5_000;

@@ -2,8 +2,8 @@
 // enable, disable, revoke and rotate. A key and its secret appear in one response only.
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { administersTenant, confinedProject, requireTenantActor, type Actor, type TenantActor } from "../../auth/actor.ts";
-import { grants, isValidPermission, requirePermission } from "../../auth/permissions.ts";
+import { administersTenant, confinedProject, requireTenantActor, type Actor, type TenantActor } from "../../access/actor.ts";
+import { grants, isValidPermission, requirePermission } from "../../access/permissions.ts";
 import { generateKey, keyPrefix, maskParts } from "../../crypto/key-format.ts";
 import { seal, secretAad } from "../../crypto/envelope.ts";
 import { sha256Hex } from "../../crypto/tokens.ts";

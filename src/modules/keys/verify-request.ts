@@ -1,7 +1,7 @@
 // Verification as the services behind the gateway ask for it, shared by REST and GraphQL:
 // one input schema, one tenant decision, one answer shape.
 import { z } from "zod";
-import type { Actor } from "../../auth/actor.ts";
+import type { Actor } from "../../access/actor.ts";
 import type { Deps } from "../../deps.ts";
 import { sha256Hex } from "../../crypto/tokens.ts";
 import { parseInput } from "../validation.ts";

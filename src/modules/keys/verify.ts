@@ -3,12 +3,12 @@
 // expiry, permissions, a secure key's signature, and the key's own rate limits.
 // Nothing is charged until every check has passed.
 import type { Deps } from "../../deps.ts";
-import { grantsAll } from "../../auth/permissions.ts";
+import { grantsAll } from "../../access/permissions.ts";
 import { parseKey } from "../../crypto/key-format.ts";
 import { sha256Hex } from "../../crypto/tokens.ts";
-import { looksLikeJwt } from "../../auth/access-token.ts";
+import { looksLikeJwt } from "../../access/access-token.ts";
 import { AppError } from "../../errors.ts";
-import { verifySignature, type SignedRequest } from "../../auth/signature.ts";
+import { verifySignature, type SignedRequest } from "../../access/signature.ts";
 import { checkKeyJwt } from "./jwt-key.ts";
 import { keySecret } from "./key-secret.ts";
 import type { CachedKey } from "./runtime.ts";

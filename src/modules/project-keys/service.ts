@@ -4,8 +4,8 @@
 // key sealed again under ENCRYPTION_KEY; never a plaintext private key or passphrase.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { confinedProject, requireTenantActor, type Actor, type TenantActor } from "../../auth/actor.ts";
-import { requirePermission } from "../../auth/permissions.ts";
+import { confinedProject, requireTenantActor, type Actor, type TenantActor } from "../../access/actor.ts";
+import { requirePermission } from "../../access/permissions.ts";
 import { seal } from "../../crypto/envelope.ts";
 import { generatePgpKeyPair, generateRsaKeyPair, type GeneratedKeyPair } from "../../crypto/key-pairs.ts";
 import { randomToken } from "../../crypto/tokens.ts";

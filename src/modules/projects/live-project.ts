@@ -1,6 +1,6 @@
 // Credentials are inserted into a project only while it is live, decided inside the inserting
 // transaction: a check made before it (or without a lock) loses to a concurrent delete.
-import { confinedProject, type TenantActor } from "../../auth/actor.ts";
+import { confinedProject, type TenantActor } from "../../access/actor.ts";
 import type { Prisma } from "../../db/client.ts";
 import { AppError } from "../../errors.ts";
 

@@ -1,7 +1,7 @@
 // Projects group keys and key pairs inside a tenant.
 import { z } from "zod";
-import { requireTenantActor, requireUnconfined, type Actor, type TenantActor } from "../../auth/actor.ts";
-import { requirePermission } from "../../auth/permissions.ts";
+import { requireTenantActor, requireUnconfined, type Actor, type TenantActor } from "../../access/actor.ts";
+import { requirePermission } from "../../access/permissions.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import type { Prisma as P } from "../../generated/prisma/client.ts";

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
-import { requireTenantActor } from "../../auth/actor.ts";
+import { requireTenantActor } from "../../access/actor.ts";
 import { addUser, assertPlatformAdmin, createTenant, getTenant, keyPrefixSchema } from "./service.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["OWNER", "ADMIN", "MEMBER"] as const });

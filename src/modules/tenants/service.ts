@@ -1,7 +1,7 @@
 // Tenants and their users.
 import { z } from "zod";
-import { isPlatformAdmin, isTenantAdmin, requireTenantActor, type Actor } from "../../auth/actor.ts";
-import { isValidPermission, requirePermission } from "../../auth/permissions.ts";
+import { isPlatformAdmin, isTenantAdmin, requireTenantActor, type Actor } from "../../access/actor.ts";
+import { isValidPermission, requirePermission } from "../../access/permissions.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import type { Role } from "../../generated/prisma/enums.ts";

@@ -1,7 +1,7 @@
 // Disabling and re-enabling a person. A disabled user's sessions end and every key bound to
 // them stops verifying, as bearer credential and in exchanges, on the very next request.
 import { z } from "zod";
-import { isTenantAdmin, requireTenantActor, type Actor } from "../../auth/actor.ts";
+import { isTenantAdmin, requireTenantActor, type Actor } from "../../access/actor.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { recordAudit } from "../audit/service.ts";

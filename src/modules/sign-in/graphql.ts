@@ -5,7 +5,7 @@ import { requestMetaOf } from "../../graphql/context.ts";
 import { requestMagicLink, verifyMagicLink } from "./magic-link.ts";
 import { listSessions, logout, refreshSession, revokeSession, type SessionTokens } from "./sessions.ts";
 import { UserType } from "../tenants/graphql.ts";
-import { isTenantAdmin } from "../../auth/actor.ts";
+import { isTenantAdmin } from "../../access/actor.ts";
 import { AppError } from "../../errors.ts";
 
 

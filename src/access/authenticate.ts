@@ -4,7 +4,7 @@ import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { anonymous, effectivePermissions, type Actor } from "./actor.ts";
 import { looksLikeJwt, verifyAccessToken, type AccessTokenClaims } from "./access-token.ts";
-import { sessionIsLive } from "../modules/auth/sessions.ts";
+import { sessionIsLive } from "../modules/sign-in/sessions.ts";
 import { chargeKey, checkKeyState, keyShapeOk, verifyKey, type VerifyResult } from "../modules/keys/verify.ts";
 import { loadKey, type CachedKey } from "../modules/keys/runtime.ts";
 import { keySecret } from "../modules/keys/key-secret.ts";

@@ -2,8 +2,8 @@
 // replaced on every use; a retry inside the grace window gets the same answer again, and any
 // other replay of a used token revokes the family.
 import { z } from "zod";
-import { signAccessToken } from "../../auth/access-token.ts";
-import { requireTenantActor, type Actor } from "../../auth/actor.ts";
+import { signAccessToken } from "../../access/access-token.ts";
+import { requireTenantActor, type Actor } from "../../access/actor.ts";
 import type { Prisma } from "../../db/client.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
