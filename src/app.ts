@@ -8,7 +8,7 @@ import { createGraphQLServer } from "./graphql/yoga.ts";
 import { requestStore, type RequestFacts } from "./request-context.ts";
 import { clientIp } from "./rest/client-ip.ts";
 import { kotaniRoutes } from "./rest/kotani.ts";
-import { nativeRoutes } from "./rest/native.ts";
+import { healthRoutes, nativeRoutes } from "./rest/native.ts";
 import { yativoRoutes } from "./rest/yativo.ts";
 import { extractorRoutes } from "./rest/extractor.ts";
 import { companyRoutes } from "./rest/company.ts";
@@ -86,15 +86,7 @@ export function createApp(deps: Deps) {
     return next();
   });
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", async (c) => {
-    try {
-      await deps.db.ping();
-      return c.json({ status: "ready", database: deps.db.kind });
-    } catch {
-      return c.json({ status: "unavailable", database: deps.db.kind }, 503);
-    }
-  });
+  app.route("/", healthRoutes(deps));
 
   app.on(["GET", "POST", "OPTIONS"], "/graphql", async (c) => {
     let actor: Actor;

@@ -1,13 +1,13 @@
 // The caller of a Hono request, authenticated once and remembered for the request.
-import type { Context } from "hono";
-import type { Actor } from "../access/actor.ts";
+import { requireTenantActor, type Actor, type TenantActor } from "../access/actor.ts";
 import { authenticate } from "../access/authenticate.ts";
 import { SIGNATURE_HEADER } from "../access/signature.ts";
 import type { Deps } from "../deps.ts";
 import { noteActor } from "../request-context.ts";
+import type { RestContext } from "./route.ts";
 
-export async function actorOf(deps: Deps, c: Context): Promise<Actor> {
-  const known = (c.get as (k: string) => Actor | undefined)("actor");
+export async function actorOf(deps: Deps, c: RestContext): Promise<Actor> {
+  const known = c.get("actor");
   if (known) return known;
   const url = new URL(c.req.url);
   const actor = await authenticate(deps, {
@@ -18,7 +18,12 @@ export async function actorOf(deps: Deps, c: Context): Promise<Actor> {
     // Hono caches the body, so the route can still read it afterwards.
     body: async () => new Uint8Array(await c.req.arrayBuffer()),
   });
-  (c.set as (k: string, v: Actor) => void)("actor", actor);
+  c.set("actor", actor);
   noteActor(actor);
   return actor;
+}
+
+/** The signed-in user or API key behind the request; anonymous callers are UNAUTHENTICATED. */
+export async function tenantActorOf(deps: Deps, c: RestContext): Promise<TenantActor> {
+  return requireTenantActor(await actorOf(deps, c));
 }

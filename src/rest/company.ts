@@ -1,14 +1,15 @@
 // Company project keys (seed 004): POST /api/adm/companyProjectKeys/generate, and the
-// /api/admin/... spelling the same document uses in its example.
-import type { Context } from "hono";
+// /api/admin/... spelling the same document uses in its example. Both are declared with their
+// request and response schemas.
 import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { generateProjectKey } from "../modules/project-keys/service.ts";
 import { parseInput } from "../modules/validation.ts";
-import { companyError } from "./envelope.ts";
+import { tenantActorOf } from "./actor.ts";
+import { companyEnvelope } from "./envelope.ts";
 import { readJsonObject, requestMeta } from "./http.ts";
-import { tenantActorOf, vendorApp } from "./vendor-app.ts";
+import { defineRoute, mountRoutes, routeGroup, type RestContext } from "./route.ts";
 
 const guid = z.uuid("must be a GUID");
 
@@ -28,50 +29,84 @@ export const companyGenerateBody = z.object({
 
 const typeMap = { TransactionRSAKey: "TRANSACTION_RSA", FileContentPGPKey: "FILE_CONTENT_PGP" } as const;
 
-export function companyRoutes(deps: Deps) {
-  const app = vendorApp(deps, companyError);
+const keyTypes = ["TransactionRSAKey", "FileContentPGPKey"] as const;
 
-  const generate = async (c: Context) => {
-    const actor = await tenantActorOf(deps, c);
-    const body = parseInput(companyGenerateBody, await readJsonObject(c));
-    // The company is the caller's tenant; another company's id is not the caller's to use.
-    if (body.companyId && body.companyId !== actor.tenantId) throw new AppError("FORBIDDEN", "companyId: not your company");
-    if (body.companyProjectId && body.companyProjectId !== body.projectId) {
-      throw AppError.validation("companyProjectId", "must match projectId");
-    }
-    const result = await generateProjectKey(
-      deps,
-      actor,
-      {
-        projectId: body.projectId,
-        name: body.name,
-        description: body.description,
-        isActive: body.isActive,
-        type: body.type ? typeMap[body.type] : "API_KEY",
-        passphrase: body.passphrase,
-        permissions: body.permissions,
-      },
-      requestMeta(c),
-    );
-    c.header("Cache-Control", "no-store");
-    if (result.type === "API_KEY") {
-      return c.json({ success: true, code: 200, errorMessage: null, id: result.apiKey.id, keyValue: result.keyValue });
-    }
-    const answer: Record<string, unknown> = {
-      success: true,
-      code: 200,
-      errorMessage: null,
-      id: result.keyPair.id,
-      publicKey: result.keyPair.publicKey,
-      encryptedPrivateKey: result.encryptedPrivateKey,
-      expirationDate: result.keyPair.expiresAt?.toISOString() ?? null,
-      type: body.type,
-    };
-    if (result.passphrase) answer.passphrase = result.passphrase;
+export const companyKeyAnswer = z.object({
+  success: z.literal(true),
+  code: z.literal(200),
+  errorMessage: z.null(),
+  id: z.string(),
+  keyValue: z.string(),
+});
+
+export const companyKeyPairAnswer = z.object({
+  success: z.literal(true),
+  code: z.literal(200),
+  errorMessage: z.null(),
+  id: z.string(),
+  publicKey: z.string(),
+  encryptedPrivateKey: z.string(),
+  expirationDate: z.iso.datetime().nullable(),
+  type: z.enum(keyTypes),
+  /** Only when Keygate generated the passphrase (none was given): shown once. */
+  passphrase: z.string().optional(),
+});
+
+async function generate(c: RestContext, deps: Deps) {
+  const actor = await tenantActorOf(deps, c);
+  const body = parseInput(companyGenerateBody, await readJsonObject(c));
+  // The company is the caller's tenant; another company's id is not the caller's to use.
+  if (body.companyId && body.companyId !== actor.tenantId) throw new AppError("FORBIDDEN", "companyId: not your company");
+  if (body.companyProjectId && body.companyProjectId !== body.projectId) {
+    throw AppError.validation("companyProjectId", "must match projectId");
+  }
+  const result = await generateProjectKey(
+    deps,
+    actor,
+    {
+      projectId: body.projectId,
+      name: body.name,
+      description: body.description,
+      isActive: body.isActive,
+      type: body.type ? typeMap[body.type] : "API_KEY",
+      passphrase: body.passphrase,
+      permissions: body.permissions,
+    },
+    requestMeta(c),
+  );
+  c.header("Cache-Control", "no-store");
+  if (result.type === "API_KEY") {
+    const answer: z.infer<typeof companyKeyAnswer> = { success: true, code: 200, errorMessage: null, id: result.apiKey.id, keyValue: result.keyValue };
     return c.json(answer);
+  }
+  const answer: z.infer<typeof companyKeyPairAnswer> = {
+    success: true,
+    code: 200,
+    errorMessage: null,
+    id: result.keyPair.id,
+    publicKey: result.keyPair.publicKey,
+    encryptedPrivateKey: result.encryptedPrivateKey,
+    expirationDate: result.keyPair.expiresAt?.toISOString() ?? null,
+    type: body.type!,
   };
-
-  app.post("/api/adm/companyProjectKeys/generate", generate);
-  app.post("/api/admin/companyProjectKeys/generate", generate);
-  return app;
+  if (result.passphrase) answer.passphrase = result.passphrase;
+  return c.json(answer);
 }
+
+const generateRoute = (path: string) =>
+  defineRoute({
+    method: "post",
+    path,
+    summary: "Generate a project key, or an RSA/PGP key pair",
+    security: ["bearer"],
+    request: { body: companyGenerateBody },
+    responses: { 200: { description: "the key (or key pair), once", json: z.union([companyKeyAnswer, companyKeyPairAnswer]) } },
+    handler: generate,
+  });
+
+export const companyApi = routeGroup("Company project keys", companyEnvelope, [
+  generateRoute("/api/adm/companyProjectKeys/generate"),
+  generateRoute("/api/admin/companyProjectKeys/generate"),
+]);
+
+export const companyRoutes = (deps: Deps) => mountRoutes(deps, companyApi);

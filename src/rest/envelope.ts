@@ -1,8 +1,11 @@
 // Vendor response envelopes. Each maps Keygate's AppError codes to the statuses and
 // messages its vendor documents; unexpected errors become the vendor's 500 without detail.
-import type { Context } from "hono";
+// Each is declared with the body it answers and every status it can produce, so the
+// document of every route lists its errors from the same place that answers them.
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { AppError, type ErrorCode } from "../errors.ts";
+import { z } from "zod";
+import { AppError, errorStatus, type ErrorCode } from "../errors.ts";
+import { component, type Envelope, type RestContext } from "./route.ts";
 
 type ErrorMap = Partial<Record<ErrorCode, [ContentfulStatusCode, string]>>;
 
@@ -31,14 +34,30 @@ function statusAndMessage(error: unknown, map: ErrorMap): [ContentfulStatusCode,
   return [500, "Internal Server Error", error];
 }
 
-function retryAfter(c: Context, error: AppError | undefined) {
+/** Every status an envelope with this map can answer (any AppError, and the unexpected 500), with its messages. */
+function statusesOf(map: ErrorMap): Record<number, string> {
+  const messages = new Map<number, Set<string>>([[500, new Set(["Internal Server Error"])]]);
+  for (const code of Object.keys(errorStatus) as ErrorCode[]) {
+    const [status, message] = statusAndMessage(new AppError(code, code), map);
+    messages.set(status, (messages.get(status) ?? new Set()).add(message));
+  }
+  return Object.fromEntries([...messages].sort(([a], [b]) => a - b).map(([status, known]) => [status, [...known].join(" / ")]));
+}
+
+function retryAfter(c: RestContext, error: AppError | undefined) {
   if (error?.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
 }
 
 /** Kotani Pay (seeds 000, 001): `{ success, message, data }`. */
-export function kotaniOk(c: Context, message: string, data: Record<string, unknown> = {}, status: ContentfulStatusCode = 200) {
-  return c.json({ success: true, message, data }, status);
+export function kotaniOk<D extends Record<string, unknown>>(c: RestContext, message: string, data: D = {} as D, status: ContentfulStatusCode = 200) {
+  return c.json({ success: true as const, message, data }, status);
 }
+
+/** A Kotani success body: `data` is the route's own. */
+export const kotaniSuccess = <D extends z.ZodType>(data: D, message?: string) =>
+  z.object({ success: z.literal(true), message: message === undefined ? z.string() : z.literal(message), data });
+
+export const kotaniFailure = component("KotaniError", z.object({ success: z.literal(false), message: z.string(), data: z.object({}) }));
 
 // Kotani documents 403 "Unauthorized" for a missing or bad credential, 404 for a bad API key.
 const kotaniErrors = errorMap({
@@ -49,11 +68,14 @@ const kotaniErrors = errorMap({
   KEY_NOT_FOUND: [404, "Invalid Api Key"],
 });
 
-export function kotaniError(c: Context, error: unknown) {
+export function kotaniError(c: RestContext, error: unknown) {
   const [status, message, app] = statusAndMessage(error, kotaniErrors);
   retryAfter(c, app);
-  return c.json({ success: false, message, data: {} }, status);
+  const body: z.infer<typeof kotaniFailure> = { success: false, message, data: {} };
+  return c.json(body, status);
 }
+
+export const kotaniEnvelope: Envelope = { answer: kotaniError, body: kotaniFailure, statuses: statusesOf(kotaniErrors) };
 
 /** Yativo (seed 002): `{ success, message, ... }`; errors add the stable code and the bad fields. */
 const yativoErrors = errorMap({
@@ -63,39 +85,85 @@ const yativoErrors = errorMap({
   INVALID_SIGNATURE: [401, "Unauthenticated"],
 });
 
-export function yativoError(c: Context, error: unknown) {
+export const yativoFailure = component(
+  "YativoError",
+  z.object({
+    success: z.literal(false),
+    message: z.string(),
+    error: z.object({ code: z.string() }),
+    /** The offending fields, each with its messages. */
+    errors: z.record(z.string(), z.array(z.string())).optional(),
+  }),
+);
+
+export function yativoError(c: RestContext, error: unknown) {
   const [status, message, app] = statusAndMessage(error, yativoErrors);
   retryAfter(c, app);
-  const body: Record<string, unknown> = { success: false, message, error: { code: app?.code ?? "INTERNAL" } };
+  const body: z.infer<typeof yativoFailure> = { success: false, message, error: { code: app?.code ?? "INTERNAL" } };
   if (app?.fields.length) body.errors = Object.fromEntries(app.fields.map((f) => [f.field, [f.message]]));
   return c.json(body, status);
 }
 
+export const yativoEnvelope: Envelope = { answer: yativoError, body: yativoFailure, statuses: statusesOf(yativoErrors) };
+
 /** Extractor (seed 003): a Quarkus-style `{ status, error, message }`. */
 const extractorErrors = errorMap();
 
-export function extractorError(c: Context, error: unknown) {
+export const extractorFailure = component("ExtractorError", z.object({ status: z.number().int(), error: z.string(), message: z.string() }));
+
+export function extractorError(c: RestContext, error: unknown) {
   const [status, title, app] = statusAndMessage(error, extractorErrors);
   retryAfter(c, app);
-  return c.json({ status, error: title, message: app && status < 500 ? app.message : title }, status);
+  const body: z.infer<typeof extractorFailure> = { status, error: title, message: app && status < 500 ? app.message : title };
+  return c.json(body, status);
 }
+
+export const extractorEnvelope: Envelope = { answer: extractorError, body: extractorFailure, statuses: statusesOf(extractorErrors) };
 
 /** Company project keys (seed 004): `{ success, code, errorMessage }` with the HTTP status as code. */
 const companyErrors = errorMap({ PROJECT_NOT_FOUND: [404, "No project exists with the specified ID."] });
 
-export function companyError(c: Context, error: unknown) {
+export const companyFailure = component("CompanyError", z.object({ success: z.literal(false), code: z.number().int(), errorMessage: z.string() }));
+
+export function companyError(c: RestContext, error: unknown) {
   const [status, title, app] = statusAndMessage(error, companyErrors);
   retryAfter(c, app);
   const detail = app && status === 400 ? app.message : title;
-  return c.json({ success: false, code: status, errorMessage: detail }, status);
+  const body: z.infer<typeof companyFailure> = { success: false, code: status, errorMessage: detail };
+  return c.json(body, status);
 }
 
+export const companyEnvelope: Envelope = { answer: companyError, body: companyFailure, statuses: statusesOf(companyErrors) };
+
 /** Keygate's own routes: `{ error: { code, message, fields } }`, the AppError as it is. */
-export function keygateError(c: Context, error: unknown) {
+export const keygateFailure = component(
+  "NativeError",
+  z.object({
+    error: z.object({
+      code: z.enum([...(Object.keys(errorStatus) as ErrorCode[])]),
+      message: z.string(),
+      fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+      /** On a 500 only: the id to quote when reporting it. */
+      requestId: z.string().optional(),
+    }),
+  }),
+);
+
+export function keygateError(c: RestContext, error: unknown) {
   if (error instanceof AppError && error.status < 500) {
     retryAfter(c, error);
-    return c.json({ error: { code: error.code, message: error.message, fields: error.fields } }, error.status as ContentfulStatusCode);
+    const body: z.infer<typeof keygateFailure> = { error: { code: error.code, message: error.message, fields: error.fields } };
+    return c.json(body, error.status as ContentfulStatusCode);
   }
-  const requestId = (c.get as (key: string) => string | undefined)("requestId");
-  return c.json({ error: { code: "INTERNAL", message: "internal error", requestId } }, 500);
+  const body: z.infer<typeof keygateFailure> = { error: { code: "INTERNAL", message: "internal error", requestId: c.get("requestId") } };
+  return c.json(body, 500);
 }
+
+/** Each status with the codes that answer it. */
+const keygateStatuses: Record<number, string> = {};
+for (const [code, status] of Object.entries(errorStatus)) keygateStatuses[status] = keygateStatuses[status] ? `${keygateStatuses[status]}, ${code}` : code;
+
+export const keygateEnvelope: Envelope = { answer: keygateError, body: keygateFailure, statuses: keygateStatuses };
+
+/** What the gateway itself may answer before any route runs: the body limit and the anonymous large-body budget. */
+export const gatewayAnswers = { body: keygateFailure, statuses: { 413: "Payload Too Large (body limit)", 429: "Too Many Requests (large bodies)" } };

@@ -1,5 +1,6 @@
 // Extractor compatibility (seed 003): POST /api/v1/apikey issues a JWT-format key and
-// answers an ApiKeyDto with int64 ids and epoch-millisecond times.
+// answers an ApiKeyDto with int64 ids and epoch-millisecond times. The route is declared with its
+// request and response schemas.
 import { z } from "zod";
 import { isPlatformAdmin, type TenantActor } from "../access/actor.ts";
 import type { Deps } from "../deps.ts";
@@ -7,9 +8,10 @@ import { AppError } from "../errors.ts";
 import type { ApiKey } from "../generated/prisma/client.ts";
 import { generateApiKey } from "../modules/keys/service.ts";
 import { parseInput } from "../modules/validation.ts";
-import { extractorError } from "./envelope.ts";
+import { tenantActorOf } from "./actor.ts";
+import { extractorEnvelope } from "./envelope.ts";
 import { readJsonObject, requestMeta } from "./http.ts";
-import { tenantActorOf, vendorApp } from "./vendor-app.ts";
+import { component, defineRoute, mountRoutes, routeGroup } from "./route.ts";
 
 export const extractorCreateBody = z.object({
   label: z.string({ error: "is required" }).max(200).regex(/\S/, "must contain a non-space character"),
@@ -29,8 +31,24 @@ async function actingFor(deps: Deps, actor: TenantActor, tenantNumber?: number):
   return { actor: { ...(actor as Extract<TenantActor, { kind: "user" }>), tenantId: target.id, role: "ADMIN", permissions: ["*"] }, tenantNumber: target.number };
 }
 
-export function apiKeyDto(apiKey: ApiKey, key: string, tenantNumber: bigint) {
-  const dto: Record<string, unknown> = {
+export const apiKeyDtoSchema = component(
+  "ApiKeyDto",
+  z.object({
+    id: z.number().int(),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+    status: z.enum(["ACTIVE", "DISABLED", "DELETED"]),
+    tenantId: z.number().int(),
+    apiKey: z.string(),
+    label: z.string(),
+    jti: z.string(),
+    lifetime: z.number().int().optional(),
+    expiresAt: z.number().int().optional(),
+  }),
+);
+
+export function apiKeyDto(apiKey: ApiKey, key: string, tenantNumber: bigint): z.infer<typeof apiKeyDtoSchema> {
+  const dto: z.infer<typeof apiKeyDtoSchema> = {
     id: Number(apiKey.number),
     createdAt: apiKey.createdAt.getTime(),
     updatedAt: apiKey.updatedAt.getTime(),
@@ -46,10 +64,14 @@ export function apiKeyDto(apiKey: ApiKey, key: string, tenantNumber: bigint) {
   return dto;
 }
 
-export function extractorRoutes(deps: Deps) {
-  const app = vendorApp(deps, extractorError);
-
-  app.post("/api/v1/apikey", async (c) => {
+const create = defineRoute({
+  method: "post",
+  path: "/api/v1/apikey",
+  summary: "Generate a JWT API key",
+  security: ["bearer"],
+  request: { body: extractorCreateBody },
+  responses: { 200: { description: "OK", json: apiKeyDtoSchema } },
+  handler: async (c, deps) => {
     const caller = await tenantActorOf(deps, c);
     const body = parseInput(extractorCreateBody, await readJsonObject(c));
     const { actor, tenantNumber } = await actingFor(deps, caller, body.tenantId);
@@ -61,7 +83,9 @@ export function extractorRoutes(deps: Deps) {
     );
     c.header("Cache-Control", "no-store");
     return c.json(apiKeyDto(apiKey, key, tenantNumber));
-  });
+  },
+});
 
-  return app;
-}
+export const extractorApi = routeGroup("Extractor", extractorEnvelope, [create]);
+
+export const extractorRoutes = (deps: Deps) => mountRoutes(deps, extractorApi);

@@ -1,16 +1,16 @@
 // Shared pieces of the REST adapters: request facts and strict JSON bodies.
 import type { IncomingMessage } from "node:http";
-import type { Context } from "hono";
 import type { RequestMeta } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { clientIp } from "./client-ip.ts";
 import { assertStorableText } from "../storable-text.ts";
+import type { RestContext as Context } from "./route.ts";
 
 export function requestMeta(c: Context): RequestMeta {
   return {
     ip: clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,
-    requestId: (c.get as (key: string) => string | undefined)("requestId") ?? null,
+    requestId: c.get("requestId") ?? null,
   };
 }
 

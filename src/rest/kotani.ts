@@ -1,6 +1,7 @@
 // Kotani Pay compatibility (seeds 000, 001): `/api/v3/auth/*` with the `{ success, message, data }`
-// envelope. Thin adapters: parse, call the services, reshape.
-import type { Context } from "hono";
+// envelope. Thin adapters: parse, call the services, reshape. Each route is declared with its
+// request and response schemas (the document at /openapi.json is generated from them).
+import { z } from "zod";
 import type { TenantActor } from "../access/actor.ts";
 import { looksLikeJwt } from "../access/access-token.ts";
 import { bearerToken } from "../access/authenticate.ts";
@@ -9,12 +10,16 @@ import { generateApiKey, generateSecureApiKey } from "../modules/keys/service.ts
 import { AppError } from "../errors.ts";
 import { MAGIC_LINK_PATH, requestMagicLink, verifyMagicLink } from "../modules/sign-in/magic-link.ts";
 import { refreshSession, type SessionTokens } from "../modules/sign-in/sessions.ts";
-import { kotaniError, kotaniOk } from "./envelope.ts";
+import { parseInput } from "../modules/validation.ts";
+import { tenantActorOf } from "./actor.ts";
+import { kotaniEnvelope, kotaniOk, kotaniSuccess } from "./envelope.ts";
 import { readJsonObject, requestMeta, wantsHtml, wantsJson } from "./http.ts";
-import { tenantActorOf, vendorApp } from "./vendor-app.ts";
+import { defineRoute, mountRoutes, routeGroup, type RestContext } from "./route.ts";
 import { confirmPage, failedPage, noStoreHeaders, signedInPage } from "./verify-page.ts";
 
-export function sessionData(tokens: SessionTokens) {
+export const kotaniSession = z.object({ user_id: z.string(), session_id: z.string(), token_id: z.string(), token: z.string(), refresh_token: z.string() });
+
+export function sessionData(tokens: SessionTokens): z.infer<typeof kotaniSession> {
   return {
     user_id: tokens.userId,
     session_id: tokens.sessionId,
@@ -24,7 +29,10 @@ export function sessionData(tokens: SessionTokens) {
   };
 }
 
-async function hashFromPost(c: Context): Promise<unknown> {
+export const kotaniLoginBody = z.object({ email: z.string({ error: "is required" }).meta({ format: "email" }) });
+const hashInput = z.object({ hash: z.string().min(1) });
+
+async function hashFromPost(c: RestContext): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (/application\/x-www-form-urlencoded|multipart\/form-data/i.test(type)) {
     const form = await c.req.parseBody().catch(() => {
@@ -37,7 +45,7 @@ async function hashFromPost(c: Context): Promise<unknown> {
 }
 
 /** Kotani answers a bad API key with 404 "Invalid Api Key" and any other bad credential with 403. */
-async function kotaniActor(deps: Deps, c: Context): Promise<TenantActor> {
+async function kotaniActor(deps: Deps, c: RestContext): Promise<TenantActor> {
   try {
     return await tenantActorOf(deps, c);
   } catch (error) {
@@ -49,19 +57,36 @@ async function kotaniActor(deps: Deps, c: Context): Promise<TenantActor> {
   }
 }
 
-export function kotaniRoutes(deps: Deps) {
-  const app = vendorApp(deps, kotaniError);
-
-  app.post("/api/v3/auth/login", async (c) => {
-    const body = await readJsonObject(c);
-    if (typeof body.email !== "string") throw AppError.validation("email", "is required");
+const login = defineRoute({
+  method: "post",
+  path: "/api/v3/auth/login",
+  summary: "Request a magic link (same answer for unknown emails)",
+  request: { body: kotaniLoginBody },
+  responses: { 200: { description: "sent", json: kotaniSuccess(z.object({}), "login magic link sent to your email") } },
+  handler: async (c, deps) => {
+    const body = parseInput(kotaniLoginBody, await readJsonObject(c));
     await requestMagicLink(deps, body.email, requestMeta(c));
     return kotaniOk(c, "login magic link sent to your email");
-  });
+  },
+});
 
-  // GET from a JSON client consumes the link (the documented contract); a browser, a
-  // scanner or anything that does not ask for JSON gets a page that consumes nothing.
-  app.on(["GET", "HEAD"], MAGIC_LINK_PATH, async (c) => {
+// GET from a JSON client consumes the link (the documented contract); a browser, a
+// scanner or anything that does not ask for JSON gets a page that consumes nothing.
+const openLink = defineRoute({
+  method: ["get", "head"],
+  path: MAGIC_LINK_PATH,
+  summary: "Open a magic link",
+  description:
+    "`Accept: application/json`: consumes the link and returns the tokens. Anything else (browsers, mail scanners, HEAD): a confirmation page that consumes nothing.",
+  request: {
+    query: z.object({ hash: z.string() }),
+    headers: z.object({ accept: z.string().optional().describe("`application/json` to consume the link; anything else gets the confirmation page.") }),
+  },
+  responses: {
+    200: { description: "tokens, or the confirmation page", json: kotaniSuccess(kotaniSession, "ok"), html: true },
+    400: { description: "no hash: Bad Request, or a page saying the link is incomplete", html: true },
+  },
+  handler: async (c, deps) => {
     c.header("Cache-Control", "no-store");
     const hash = c.req.query("hash");
     if (typeof hash !== "string" || !hash) {
@@ -74,9 +99,18 @@ export function kotaniRoutes(deps: Deps) {
     const tokens = await verifyMagicLink(deps, hash, requestMeta(c));
     c.header("Cache-Control", "no-store");
     return kotaniOk(c, "ok", sessionData(tokens));
-  });
+  },
+});
 
-  app.post(MAGIC_LINK_PATH, async (c) => {
+const consumeLink = defineRoute({
+  method: "post",
+  path: MAGIC_LINK_PATH,
+  summary: "Consume a magic link (the confirmation page's button)",
+  description: "A browser (`Accept: text/html`) gets a page with the tokens, or a page saying the link failed (with the error's status).",
+  request: { body: hashInput, form: hashInput },
+  responses: { 200: { description: "tokens", json: kotaniSuccess(kotaniSession, "ok"), html: true } },
+  htmlErrors: true,
+  handler: async (c, deps) => {
     const html = wantsHtml(c);
     const hash = await hashFromPost(c);
     try {
@@ -91,45 +125,86 @@ export function kotaniRoutes(deps: Deps) {
       }
       throw error;
     }
-  });
+  },
+});
 
-  // The refresh token may come as a bearer token, a `refresh_token` query parameter or header.
-  app.get("/api/v3/auth/refresh-token", async (c) => {
+// The refresh token may come as a bearer token, a `refresh_token` query parameter or header.
+const refresh = defineRoute({
+  method: "get",
+  path: "/api/v3/auth/refresh-token",
+  summary: "Rotate the refresh token",
+  description:
+    "The refresh token may come as `Authorization: Bearer <refresh token>`, the `refresh_token` query parameter, or a `refresh_token` (or `x-refresh-token`) header. Replaying a used one ends the session.",
+  security: ["refreshToken", "bearer"],
+  request: {
+    query: z.object({ refresh_token: z.string().optional() }),
+    headers: z.object({ refresh_token: z.string().optional(), "x-refresh-token": z.string().optional() }),
+  },
+  responses: { 200: { description: "new tokens", json: kotaniSuccess(kotaniSession, "ok") } },
+  handler: async (c, deps) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
     const token = bearer ?? c.req.query("refresh_token") ?? c.req.header("refresh_token") ?? c.req.header("x-refresh-token");
     if (!token) throw AppError.validation("refresh_token", "is required");
     const tokens = await refreshSession(deps, token, requestMeta(c));
     c.header("Cache-Control", "no-store");
     return kotaniOk(c, "ok", sessionData(tokens));
-  });
+  },
+});
 
-  // Seed 001, "API Key Types": integrator-level (`*`) for owners and admins, user-bound
-  // with no permissions otherwise (the service applies exactly that rule).
-  app.get("/api/v3/auth/api-key", async (c) => {
+// Seed 001, "API Key Types": integrator-level (`*`) for owners and admins, user-bound
+// with no permissions otherwise (the service applies exactly that rule).
+const apiKey = defineRoute({
+  method: "get",
+  path: "/api/v3/auth/api-key",
+  summary: "Generate an API key (integrator-level for owners and admins, user-bound otherwise)",
+  security: ["bearer"],
+  responses: { 200: { description: "the key, once", json: kotaniSuccess(z.object({ key: z.string() }), "Api-key generated successfully") } },
+  handler: async (c, deps) => {
     const actor = await kotaniActor(deps, c);
     const { key } = await generateApiKey(deps, actor, { name: "Kotani API key" }, { meta: requestMeta(c) });
     c.header("Cache-Control", "no-store");
     return kotaniOk(c, "Api-key generated successfully", { key });
-  });
+  },
+});
 
-  app.get("/api/v3/auth/api-key/secure", async (c) => {
+const secureApiKey = defineRoute({
+  method: "get",
+  path: "/api/v3/auth/api-key/secure",
+  summary: "Generate an API key and a signing secret",
+  security: ["bearer"],
+  responses: {
+    200: { description: "key and secret, once", json: kotaniSuccess(z.object({ key: z.string(), secret: z.string() }), "Api-key generated successfully") },
+  },
+  handler: async (c, deps) => {
     const actor = await kotaniActor(deps, c);
     const { key, secret } = await generateSecureApiKey(deps, actor, { name: "Kotani secure API key" }, requestMeta(c));
     c.header("Cache-Control", "no-store");
     return kotaniOk(c, "Api-key generated successfully", { key, secret });
-  });
+  },
+});
 
-  // "The API also accepts a JWT token in the same header — both formats are valid."
-  app.get("/api/v3/health", async (c) => {
+const healthData = z.object({ status: z.literal("up"), time: z.iso.datetime(), tenant_id: z.string(), auth: z.enum(["jwt", "api_key"]) });
+
+// "The API also accepts a JWT token in the same header — both formats are valid."
+const health = defineRoute({
+  method: "get",
+  path: "/api/v3/health",
+  summary: "Health, for a bearer JWT or a bearer API key",
+  security: ["bearer"],
+  responses: { 200: { description: "up", json: kotaniSuccess(healthData, "ok") } },
+  handler: async (c, deps) => {
     const actor = await kotaniActor(deps, c);
     await deps.db.ping();
-    return kotaniOk(c, "ok", {
+    const data: z.infer<typeof healthData> = {
       status: "up",
       time: new Date().toISOString(),
       tenant_id: actor.tenantId,
       auth: actor.kind === "user" ? "jwt" : "api_key",
-    });
-  });
+    };
+    return kotaniOk(c, "ok", data);
+  },
+});
 
-  return app;
-}
+export const kotaniApi = routeGroup("Kotani Pay", kotaniEnvelope, [login, openLink, consumeLink, refresh, apiKey, secureApiKey, health]);
+
+export const kotaniRoutes = (deps: Deps) => mountRoutes(deps, kotaniApi);

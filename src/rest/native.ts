@@ -1,19 +1,74 @@
-// Keygate's own REST routes: the verification fast path for the services behind the gateway.
+// Keygate's own REST routes: the verification fast path for the services behind the gateway,
+// and the process checks. Each route is declared with its request and response schemas.
+import { z } from "zod";
 import type { Deps } from "../deps.ts";
-import { verifyForCaller } from "../modules/keys/verify-request.ts";
+import { verifyCodes } from "../modules/keys/verify.ts";
+import { verifyBody, verifyForCaller } from "../modules/keys/verify-request.ts";
 import { actorOf } from "./actor.ts";
-import { keygateError } from "./envelope.ts";
+import { keygateEnvelope } from "./envelope.ts";
 import { readJsonObject } from "./http.ts";
-import { vendorApp } from "./vendor-app.ts";
+import { component, defineRoute, mountRoutes, routeGroup } from "./route.ts";
 
-export function nativeRoutes(deps: Deps) {
-  const app = vendorApp(deps, keygateError);
+export const verifyAnswerSchema = component(
+  "VerifyAnswer",
+  z.object({
+    valid: z.boolean(),
+    code: z.enum(verifyCodes),
+    keyId: z.string().nullable(),
+    tenantId: z.string().nullable(),
+    ownerId: z.string().nullable(),
+    projectId: z.string().nullable(),
+    name: z.string().nullable(),
+    permissions: z.array(z.string()),
+    expiresAt: z.iso.datetime().nullable(),
+    ratelimit: z.object({ limit: z.number().int(), remaining: z.number().int(), reset: z.number().int() }).nullable(),
+  }),
+);
 
-  // Always 200 with `valid` and `code`: the caller decides what a bad key means for its request.
-  app.post("/v1/keys/verify", async (c) => {
+// Always 200 with `valid` and `code`: the caller decides what a bad key means for its request.
+const verify = defineRoute({
+  method: "post",
+  path: "/v1/keys/verify",
+  summary: "Verify a key (for the services behind the gateway)",
+  description: "Always 200 with valid and code. A caller signed in to a tenant sees only its tenant's keys.",
+  request: { body: verifyBody },
+  responses: { 200: { description: "verification result", json: verifyAnswerSchema } },
+  handler: async (c, deps) => {
     const actor = await actorOf(deps, c);
-    return c.json(await verifyForCaller(deps, actor, (await readJsonObject(c)) as never));
-  });
+    const answer: z.infer<typeof verifyAnswerSchema> = await verifyForCaller(deps, actor, (await readJsonObject(c)) as never);
+    return c.json(answer);
+  },
+});
 
-  return app;
-}
+export const nativeApi = routeGroup("Keygate", keygateEnvelope, [verify]);
+
+export const nativeRoutes = (deps: Deps) => mountRoutes(deps, nativeApi);
+
+const readiness = z.object({ status: z.enum(["ready", "unavailable"]), database: z.string() });
+
+const healthz = defineRoute({
+  method: "get",
+  path: "/healthz",
+  summary: "Process up",
+  responses: { 200: { description: "up", json: z.object({ status: z.literal("ok") }) } },
+  handler: (c) => c.json({ status: "ok" as const }),
+});
+
+const readyz = defineRoute({
+  method: "get",
+  path: "/readyz",
+  summary: "Database answers",
+  responses: { 200: { description: "ready", json: readiness }, 503: { description: "unavailable", json: readiness } },
+  handler: async (c, deps) => {
+    try {
+      await deps.db.ping();
+      return c.json({ status: "ready", database: deps.db.kind } satisfies z.infer<typeof readiness>);
+    } catch {
+      return c.json({ status: "unavailable", database: deps.db.kind } satisfies z.infer<typeof readiness>, 503);
+    }
+  },
+});
+
+export const healthApi = routeGroup("Health", keygateEnvelope, [healthz, readyz]);
+
+export const healthRoutes = (deps: Deps) => mountRoutes(deps, healthApi);

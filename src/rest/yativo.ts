@@ -1,12 +1,14 @@
 // Yativo compatibility (seed 002): API keys with a secret, traded for 60-minute bearer tokens.
+// Each route is declared with its request and response schemas.
 import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { exchangeApiKey, EXCHANGE_TOKEN_TTL_SECONDS } from "../modules/keys/exchange.ts";
 import { generateSecureApiKey } from "../modules/keys/service.ts";
 import { parseInput } from "../modules/validation.ts";
-import { yativoError } from "./envelope.ts";
+import { tenantActorOf } from "./actor.ts";
+import { yativoEnvelope } from "./envelope.ts";
 import { readJsonObject, requestMeta } from "./http.ts";
-import { tenantActorOf, vendorApp } from "./vendor-app.ts";
+import { defineRoute, mountRoutes, routeGroup } from "./route.ts";
 
 /** The scopes Yativo documents; omitting `permissions` grants them all. */
 export const yativoScopes = [
@@ -32,10 +34,39 @@ export const yativoTokenBody = z.object({
   api_secret: z.string({ error: "is required" }).min(1, "is required").max(256),
 });
 
-export function yativoRoutes(deps: Deps) {
-  const app = vendorApp(deps, yativoError);
+export const yativoGenerateAnswer = z.object({
+  success: z.literal(true),
+  message: z.literal("API key generated successfully"),
+  warning: z.string(),
+  data: z.object({
+    key_id: z.string(),
+    api_key: z.string(),
+    api_secret: z.string(),
+    key_name: z.string(),
+    name: z.string(),
+    scopes: z.array(z.string()),
+    permissions: z.array(z.string()),
+    expires_at: z.iso.datetime().nullable(),
+    created_at: z.iso.datetime(),
+    rate_limit: z.object({ requests_per_minute: z.number().int(), requests_per_hour: z.number().int(), requests_per_day: z.number().int() }),
+    token_expiry_minutes: z.literal(EXCHANGE_TOKEN_TTL_SECONDS / 60),
+  }),
+});
 
-  app.post("/api/v1/apikey/generate", async (c) => {
+export const yativoTokenAnswer = z.object({
+  success: z.literal(true),
+  message: z.literal("Token generated successfully"),
+  data: z.object({ access_token: z.string(), token_type: z.literal("Bearer"), expires_in: z.number().int(), expires_at: z.iso.datetime() }),
+});
+
+const generate = defineRoute({
+  method: "post",
+  path: "/api/v1/apikey/generate",
+  summary: "Create an API key and secret",
+  security: ["bearer"],
+  request: { body: yativoGenerateBody },
+  responses: { 200: { description: "key and secret, once", json: yativoGenerateAnswer } },
+  handler: async (c, deps) => {
     const actor = await tenantActorOf(deps, c);
     const body = parseInput(yativoGenerateBody, await readJsonObject(c));
     const scopes = body.permissions ? [...new Set(body.permissions)] : [...yativoScopes];
@@ -55,7 +86,7 @@ export function yativoRoutes(deps: Deps) {
       requestMeta(c),
     );
     c.header("Cache-Control", "no-store");
-    return c.json({
+    const answer: z.infer<typeof yativoGenerateAnswer> = {
       success: true,
       message: "API key generated successfully",
       warning: "Save the API Secret securely. It will not be shown again!",
@@ -72,14 +103,22 @@ export function yativoRoutes(deps: Deps) {
         rate_limit: yativoRateLimit,
         token_expiry_minutes: EXCHANGE_TOKEN_TTL_SECONDS / 60,
       },
-    });
-  });
+    };
+    return c.json(answer);
+  },
+});
 
-  app.post("/auth/token", async (c) => {
+const token = defineRoute({
+  method: "post",
+  path: "/auth/token",
+  summary: "Trade api_key + api_secret for a bearer token valid 60 minutes",
+  request: { body: yativoTokenBody },
+  responses: { 200: { description: "token", json: yativoTokenAnswer } },
+  handler: async (c, deps) => {
     const body = parseInput(yativoTokenBody, await readJsonObject(c));
     const token = await exchangeApiKey(deps, body.api_key, body.api_secret, requestMeta(c));
     c.header("Cache-Control", "no-store");
-    return c.json({
+    const answer: z.infer<typeof yativoTokenAnswer> = {
       success: true,
       message: "Token generated successfully",
       data: {
@@ -88,8 +127,11 @@ export function yativoRoutes(deps: Deps) {
         expires_in: token.expiresIn,
         expires_at: token.expiresAt.toISOString(),
       },
-    });
-  });
+    };
+    return c.json(answer);
+  },
+});
 
-  return app;
-}
+export const yativoApi = routeGroup("Yativo", yativoEnvelope, [generate, token]);
+
+export const yativoRoutes = (deps: Deps) => mountRoutes(deps, yativoApi);
