@@ -5,6 +5,7 @@ import { Hono, type Context } from "hono";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
+import { graphQLErrorBody } from "./graphql/errors.ts";
 import { requestStore, type RequestFacts } from "./request-context.ts";
 import { clientIp } from "./rest/client-ip.ts";
 import { kotaniRoutes } from "./rest/kotani.ts";
@@ -95,7 +96,7 @@ export function createApp(deps: Deps) {
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
-      return c.json({ errors: [{ message: error.message, extensions: { code: error.code } }] }, error.status as 401);
+      return c.json(graphQLErrorBody(error), error.status as 401);
     }
     // A signed request's body was read to check the signature: hand yoga a fresh copy.
     const request = c.req.header(SIGNATURE_HEADER)

@@ -27,6 +27,8 @@ export const builder = new SchemaBuilder<{
     permission: string;
   };
   Scalars: {
+    // IDs are UUID strings everywhere: resolvers get a string, never `string | number`.
+    ID: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date | string };
     EmailAddress: { Input: string; Output: string };
     UUID: { Input: string; Output: string };

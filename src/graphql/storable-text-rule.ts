@@ -3,7 +3,9 @@
 // Checking the parsed values instead of the source text covers every spelling of a character.
 // `spec: false`: a 400 for every client, as for bad variables, not only for those that accept
 // application/graphql-response+json (yoga's default for validation errors).
-import { GraphQLError, Kind, type ASTNode, type ValidationRule } from "graphql";
+import { Kind, type ASTNode, type ValidationRule } from "graphql";
+import { AppError } from "../errors.ts";
+import { toGraphQLError } from "./errors.ts";
 import { isStorable, UNSTORABLE_MESSAGE } from "../storable-text.ts";
 
 /** The argument, input-field and variable names leading to a literal: `input.name`, `$filter.tags`. */
@@ -22,11 +24,6 @@ export const StorableTextRule: ValidationRule = (context) => ({
   StringValue(node, _key, parent, _path, ancestors) {
     if (isStorable(node.value)) return;
     const field = fieldOf([...ancestors, parent as ASTNode]);
-    context.reportError(
-      new GraphQLError(`${field}: ${UNSTORABLE_MESSAGE}`, {
-        nodes: [node],
-        extensions: { code: "VALIDATION_FAILED", fields: [{ field, message: UNSTORABLE_MESSAGE }], http: { status: 400, spec: false } },
-      }),
-    );
+    context.reportError(toGraphQLError(AppError.validation(field, UNSTORABLE_MESSAGE), { nodes: [node] }, { status: 400, spec: false }));
   },
 });

@@ -8,40 +8,26 @@ import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import type { Actor } from "../access/actor.ts";
-import { authenticate, authRequestFrom } from "../access/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
-import { currentRequestId, noteActor } from "../request-context.ts";
+import { currentRequestId } from "../request-context.ts";
+import { toGraphQLError } from "./errors.ts";
 import { findUnstorable } from "../storable-text.ts";
 import { StorableTextRule } from "./storable-text-rule.ts";
 import type { GraphQLContext } from "./context.ts";
 import { schema } from "./schema.ts";
 
-/** What the HTTP layer already knows about the request; absent when yoga is called directly. */
+/** What the HTTP layer knows about the request: the caller, authenticated once, and its facts. */
 export interface ServerContext {
-  actor?: Actor;
-  requestId?: string;
-  ip?: string | null;
+  actor: Actor;
+  requestId: string;
+  ip: string | null;
 }
 
 function isGraphQLErrorLike(value: unknown): value is { originalError?: unknown } {
   return value instanceof Error && value.name === "GraphQLError";
 }
 
-function toGraphQLError(error: AppError, source?: GraphQLError): GraphQLError {
-  const extensions: Record<string, unknown> = { code: error.code };
-  // A rejected token answers 401 over HTTP too, so clients and proxies see it without parsing.
-  if (error.code === "INVALID_TOKEN") extensions.http = { status: 401 };
-  if (error.fields.length) extensions.fields = error.fields;
-  if (error.retryAfter !== undefined) extensions.retryAfter = error.retryAfter;
-  return new GraphQLError(error.message, {
-    nodes: source?.nodes,
-    source: source?.source,
-    positions: source?.positions,
-    path: source?.path,
-    extensions,
-  });
-}
 
 export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContext, GraphQLContext> {
   return createYoga<ServerContext, GraphQLContext>({
@@ -75,7 +61,7 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
         onParams({ params }) {
           const problem = params.variables ? findUnstorable(params.variables, "variables") : undefined;
           if (problem) {
-            throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: "VALIDATION_FAILED", fields: [problem], http: { status: 400 } } });
+            throw toGraphQLError(AppError.validation(problem.field, problem.message), {}, { status: 400 });
           }
         },
         onValidate({ addValidationRule }: { addValidationRule: (rule: ValidationRule) => void }) {
@@ -90,9 +76,9 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
         // (Checked by shape: graphql's CJS and ESM builds can both be loaded, each with its own class.)
         let original: unknown = error;
         while (isGraphQLErrorLike(original) && original.originalError) original = original.originalError;
-        if (original instanceof AppError && original.status < 500) return toGraphQLError(original, graphQLError);
+        if (original instanceof AppError && original.status < 500) return toGraphQLError(original, graphQLError ?? {});
         // Pothos rejects malformed cursors and paging arguments this way: the client's mistake.
-        if (original instanceof PothosValidationError) return toGraphQLError(new AppError("VALIDATION_FAILED", original.message), graphQLError);
+        if (original instanceof PothosValidationError) return toGraphQLError(new AppError("VALIDATION_FAILED", original.message), graphQLError ?? {});
         // A GraphQL error all the way down (validation, variable coercion): its outer message names the field.
         if (isGraphQLErrorLike(original)) return graphQLError ?? (original as GraphQLError);
         const requestId = currentRequestId();
@@ -104,26 +90,13 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
         });
       },
     },
-    context: async ({ request, actor, requestId, ip }): Promise<GraphQLContext> => {
-      let who = actor;
-      if (!who) {
-        try {
-          who = await authenticate(deps, authRequestFrom(request));
-        } catch (error) {
-          if (error instanceof AppError) {
-            throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status } } });
-          }
-          throw error;
-        }
-      }
-      noteActor(who as { kind: string; tenantId?: string; keyId?: string });
-      return {
-        deps,
-        actor: who,
-        requestId: requestId ?? currentRequestId() ?? randomUUID(),
-        ip: ip ?? null,
-        userAgent: request.headers.get("user-agent"),
-      };
-    },
+    // The Hono app in front authenticates every request, once (src/app.ts): yoga never does.
+    context: ({ request, actor, requestId, ip }): GraphQLContext => ({
+      deps,
+      actor,
+      requestId,
+      ip,
+      userAgent: request.headers.get("user-agent"),
+    }),
   });
 }

@@ -15,7 +15,6 @@ import {
   generateApiKey,
   generateSecureApiKey,
   rotateKey,
-  type GenerateKeyInput,
 } from "./service.ts";
 import { verifyCodes } from "./verify.ts";
 
@@ -109,13 +108,6 @@ const GenerateApiKeyInput = builder.inputType("GenerateApiKeyInput", {
   }),
 });
 
-type GenerateArgs = typeof GenerateApiKeyInput.$inferInput;
-const toServiceInput = (input: GenerateArgs): GenerateKeyInput => ({
-  ...input,
-  projectId: input.projectId == null ? input.projectId : String(input.projectId),
-  ownerId: input.ownerId == null ? input.ownerId : String(input.ownerId),
-});
-
 const GenerateApiKeyPayload = builder.objectRef<{ key: string; apiKey: ApiKey }>("GenerateApiKeyPayload").implement({
   fields: (t) => ({
     key: t.exposeString("key", { description: "The key. Shown in this response only." }),
@@ -200,7 +192,7 @@ builder.queryFields((t) => ({
         findKeys(
           ctx.deps,
           ctx.actor,
-          { status: args.status, kind: args.kind, projectId: args.projectId?.toString(), ownerId: args.ownerId?.toString() },
+          { status: args.status, kind: args.kind, projectId: args.projectId, ownerId: args.ownerId },
           query,
         ),
     },
@@ -212,7 +204,7 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => findKey(ctx.deps, ctx.actor, String(id), query),
+    resolve: (query, _root, { id }, ctx) => findKey(ctx.deps, ctx.actor, id, query),
   }),
 }));
 
@@ -221,13 +213,13 @@ builder.mutationFields((t) => ({
     type: GenerateApiKeyPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: GenerateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => generateApiKey(ctx.deps, ctx.actor, toServiceInput(input), { meta: requestMetaOf(ctx) }),
+    resolve: (_root, { input }, ctx) => generateApiKey(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
   }),
   generateSecureApiKey: t.field({
     type: GenerateSecureApiKeyPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: GenerateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => generateSecureApiKey(ctx.deps, ctx.actor, toServiceInput(input), requestMetaOf(ctx)),
+    resolve: (_root, { input }, ctx) => generateSecureApiKey(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
   }),
   exchangeApiKey: t.field({
     type: ExchangePayload,
@@ -255,13 +247,13 @@ builder.mutationFields((t) => ({
     type: ApiKeyType,
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => enableKey(ctx.deps, ctx.actor, String(id), requestMetaOf(ctx)),
+    resolve: (_root, { id }, ctx) => enableKey(ctx.deps, ctx.actor, { id }, requestMetaOf(ctx)),
   }),
   disableKey: t.field({
     type: ApiKeyType,
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => disableKey(ctx.deps, ctx.actor, String(id), requestMetaOf(ctx)),
+    resolve: (_root, { id }, ctx) => disableKey(ctx.deps, ctx.actor, { id }, requestMetaOf(ctx)),
   }),
   rotateKey: t.field({
     type: RotateKeyPayload,
@@ -270,6 +262,6 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true }),
       gracePeriodSeconds: t.arg.int({ defaultValue: 0, description: "How long the old key keeps working (0: stops at once)." }),
     },
-    resolve: (_root, { id, gracePeriodSeconds }, ctx) => rotateKey(ctx.deps, ctx.actor, String(id), gracePeriodSeconds ?? 0, requestMetaOf(ctx)),
+    resolve: (_root, { id, gracePeriodSeconds }, ctx) => rotateKey(ctx.deps, ctx.actor, { id, gracePeriodSeconds }, requestMetaOf(ctx)),
   }),
 }));

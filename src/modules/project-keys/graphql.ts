@@ -111,7 +111,7 @@ builder.queryFields((t) => ({
     authScopes: { authenticated: true },
     description: "A key pair's public half; null for an unknown id and for another tenant's.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_query, _root, { id }, ctx) => findKeyPair(ctx.deps, ctx.actor, String(id)),
+    resolve: (_query, _root, { id }, ctx) => findKeyPair(ctx.deps, ctx.actor, id),
   }),
 }));
 
@@ -121,13 +121,13 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: GenerateProjectKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      generateProjectKey(ctx.deps, ctx.actor, { ...input, projectId: String(input.projectId), rsaBits: input.rsaBits as 3072 | 4096 | null | undefined }, requestMetaOf(ctx)),
+      generateProjectKey(ctx.deps, ctx.actor, { ...input, rsaBits: input.rsaBits as 3072 | 4096 | null | undefined }, requestMetaOf(ctx)),
   }),
   revokeKey: t.field({
     type: CredentialInterface,
     authScopes: { authenticated: true },
     description: "Revokes an API key (project keys included) or a key pair; the very next request with it fails.",
     args: { id: t.arg.id({ required: true }), reason: t.arg.string({ validate: z.string().max(500) }) },
-    resolve: async (_root, { id, reason }, ctx) => (await revokeCredential(ctx.deps, ctx.actor, String(id), reason, requestMetaOf(ctx))).row,
+    resolve: async (_root, { id, reason }, ctx) => (await revokeCredential(ctx.deps, ctx.actor, { id, reason }, requestMetaOf(ctx))).row,
   }),
 }));

@@ -14,7 +14,7 @@ import { AppError } from "../../errors.ts";
 import type { ApiKey, KeyPair } from "../../generated/prisma/client.ts";
 import { recordAudit } from "../audit/service.ts";
 import { parseInput } from "../validation.ts";
-import { administersKeys, generateApiKey, keyScope, revokeKey } from "../keys/service.ts";
+import { administersKeys, generateKeyOfKind, keyScope, revokeKey } from "../keys/service.ts";
 import { lockLiveProject, requireVisibleProject } from "../projects/live-project.ts";
 
 const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -60,7 +60,7 @@ export async function generateProjectKey(deps: Deps, actor: Actor, raw: ProjectK
   const name = input.name ?? `${project.name} key`;
 
   if (type === "API_KEY") {
-    const { apiKey, key } = await generateApiKey(
+    const { apiKey, key } = await generateKeyOfKind(
       deps,
       a,
       {
@@ -71,7 +71,8 @@ export async function generateProjectKey(deps: Deps, actor: Actor, raw: ProjectK
         expiresAt: input.expiresAt,
         permissions: input.permissions ?? [],
       },
-      { kind: "PROJECT_KEY", meta },
+      "PROJECT_KEY",
+      meta,
     );
     return { type, apiKey, keyValue: key };
   }
@@ -174,9 +175,9 @@ export async function revokeKeyPair(deps: Deps, a: TenantActor, id: string, reas
 }
 
 /** revokeKey for every credential kind: an API key (project keys included) or a key pair. */
-export async function revokeCredential(deps: Deps, actor: Actor, id: string, reason?: string | null, meta?: RequestMeta) {
+export async function revokeCredential(deps: Deps, actor: Actor, { id, reason }: { id: string; reason?: string | null }, meta?: RequestMeta) {
   try {
-    return { kind: "apiKey" as const, row: await revokeKey(deps, actor, id, reason, meta) };
+    return { kind: "apiKey" as const, row: await revokeKey(deps, actor, { id, reason }, meta) };
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== "KEY_NOT_FOUND") throw error;
   }

@@ -28,7 +28,7 @@ builder.queryFields((t) => ({
     authScopes: { authenticated: true },
     description: "Null for an unknown id, and for another tenant's id.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => findProject(ctx.deps, ctx.actor, String(id), query),
+    resolve: (query, _root, { id }, ctx) => findProject(ctx.deps, ctx.actor, id, query),
   }),
 }));
 
@@ -61,12 +61,12 @@ builder.mutationFields((t) => ({
     type: ProjectType,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateProjectInput, required: true }) },
-    resolve: (_root, { input }, ctx) => updateProject(ctx.deps, ctx.actor, { ...input, id: String(input.id) }, requestMetaOf(ctx)),
+    resolve: (_root, { input }, ctx) => updateProject(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
   }),
   deleteProject: t.field({
     type: ProjectType,
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => deleteProject(ctx.deps, ctx.actor, String(id), requestMetaOf(ctx)),
+    resolve: (_root, { id }, ctx) => deleteProject(ctx.deps, ctx.actor, id, requestMetaOf(ctx)),
   }),
 }));

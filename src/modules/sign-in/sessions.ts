@@ -3,7 +3,7 @@
 // other replay of a used token revokes the family.
 import { z } from "zod";
 import { signAccessToken } from "../../access/access-token.ts";
-import { requireTenantActor, type Actor } from "../../access/actor.ts";
+import { isTenantAdmin, requireTenantActor, type Actor } from "../../access/actor.ts";
 import type { Prisma } from "../../db/client.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
@@ -210,16 +210,19 @@ export async function logout(deps: Deps, actor: Actor, meta: RequestMeta = {}) {
   return revoke(deps, actor, actor.sessionId, "logout", meta);
 }
 
-export async function revokeSession(deps: Deps, actor: Actor, sessionId: string, meta: RequestMeta = {}) {
+export async function revokeSession(deps: Deps, actor: Actor, { id: sessionId }: { id: string }, meta: RequestMeta = {}) {
   if (!z.uuid().safeParse(sessionId).success) throw new AppError("SESSION_NOT_FOUND", "session not found");
   return revoke(deps, actor, sessionId, "revoked", meta);
 }
 
-export async function listSessions(deps: Deps, actor: Actor) {
+/** A user's sessions, newest first: the user's own, or any user's of the tenant for owners and admins. */
+export async function listSessions(deps: Deps, actor: Actor, { userId }: { userId?: string } = {}) {
   const a = requireTenantActor(actor);
   if (a.kind !== "user") return [];
+  const whose = userId ?? a.userId;
+  if (whose !== a.userId && !isTenantAdmin(a)) throw new AppError("FORBIDDEN", "not allowed");
   return deps.prisma.session.findMany({
-    where: { userId: a.userId, tenantId: a.tenantId },
+    where: { userId: whose, tenantId: a.tenantId },
     orderBy: { createdAt: "desc" },
     take: 100,
   });

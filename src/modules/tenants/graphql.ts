@@ -3,7 +3,7 @@ import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
 import { requireTenantActor } from "../../access/actor.ts";
-import { addUser, assertPlatformAdmin, createTenant, getTenant, keyPrefixSchema } from "./service.ts";
+import { addUser, createTenant, findTenants, findViewer, getTenant, keyPrefixSchema } from "./service.ts";
 
 export const RoleEnum = builder.enumType("Role", { values: ["OWNER", "ADMIN", "MEMBER"] as const });
 
@@ -41,27 +41,20 @@ builder.queryFields((t) => ({
     type: "User",
     nullable: true,
     description: "The signed-in user; null for anonymous callers and API keys.",
-    resolve: (query, _root, _args, ctx) =>
-      ctx.actor.kind === "user" ? ctx.deps.prisma.user.findUnique({ ...query, where: { id: ctx.actor.userId } }) : null,
+    resolve: (query, _root, _args, ctx) => findViewer(ctx.deps, ctx.actor, query),
   }),
   tenant: t.prismaField({
     type: "Tenant",
     authScopes: { authenticated: true },
     description: "The caller's tenant.",
-    resolve: async (query, _root, _args, ctx) => {
-      const tenant = await getTenant(ctx.deps, ctx.actor);
-      return ctx.deps.prisma.tenant.findUniqueOrThrow({ ...query, where: { id: tenant.id } });
-    },
+    resolve: (query, _root, _args, ctx) => getTenant(ctx.deps, ctx.actor, query),
   }),
   tenants: t.prismaConnection({
     type: "Tenant",
     cursor: "id",
     authScopes: { platformAdmin: true },
     description: "Every tenant (platform administrators only).",
-    resolve: (query, _root, _args, ctx) => {
-      assertPlatformAdmin(ctx.actor);
-      return ctx.deps.prisma.tenant.findMany({ ...query, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
-    },
+    resolve: (query, _root, _args, ctx) => findTenants(ctx.deps, ctx.actor, query),
   }, { name: "TenantConnection" }, { name: "TenantEdge" }),
 }));
 

@@ -5,6 +5,7 @@ import { isValidPermission, requirePermission } from "../../access/permissions.t
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import type { Role } from "../../generated/prisma/enums.ts";
+import type { Prisma as P } from "../../generated/prisma/client.ts";
 import { recordAudit } from "../audit/service.ts";
 import { parseInput } from "../validation.ts";
 
@@ -26,11 +27,24 @@ const addUserInput = z.object({
   permissions: z.array(z.string().refine(isValidPermission, "must be resource:action, resource:* or *")).default([]),
 });
 
-export async function getTenant(deps: Deps, actor: Actor) {
+/** The caller's tenant, with the caller's selection (`query`: Pothos' include/select). */
+export async function getTenant<Q extends Omit<P.TenantFindUniqueArgs, "where">>(deps: Deps, actor: Actor, query?: Q) {
   const a = requireTenantActor(actor);
-  const tenant = await deps.prisma.tenant.findUnique({ where: { id: a.tenantId } });
+  const tenant = await deps.prisma.tenant.findUnique({ ...(query ?? {}), where: { id: a.tenantId } });
   if (!tenant) throw new AppError("TENANT_NOT_FOUND", "tenant not found");
   return tenant;
+}
+
+/** Every tenant: platform administrators only. */
+export async function findTenants<Q extends Omit<P.TenantFindManyArgs, "orderBy">>(deps: Deps, actor: Actor, query: Q) {
+  assertPlatformAdmin(actor);
+  return deps.prisma.tenant.findMany({ ...query, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+}
+
+/** The signed-in person; null for anonymous callers and API keys. */
+export async function findViewer<Q extends Omit<P.UserFindUniqueArgs, "where">>(deps: Deps, actor: Actor, query?: Q) {
+  if (actor.kind !== "user") return null;
+  return deps.prisma.user.findUnique({ ...(query ?? {}), where: { id: actor.userId } });
 }
 
 export function assertPlatformAdmin(actor: Actor): void {

@@ -8,7 +8,7 @@ import { recordAudit } from "../audit/service.ts";
 
 const userNotFound = () => new AppError("USER_NOT_FOUND", "user not found");
 
-export async function setUserDisabled(deps: Deps, actor: Actor, userId: string, disabled: boolean, meta: RequestMeta = {}) {
+export async function setUserDisabled(deps: Deps, actor: Actor, { id: userId, disabled }: { id: string; disabled: boolean }, meta: RequestMeta = {}) {
   const a = requireTenantActor(actor);
   if (!isTenantAdmin(a)) throw new AppError("FORBIDDEN", "owners and admins only");
   if (!z.uuid().safeParse(userId).success) throw userNotFound();
