@@ -3,7 +3,7 @@ import { createPublicKey, createSign, createVerify } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRsaPrivateKey } from "../../src/crypto/key-pairs.ts";
 import { createHarness, gql, seedTenant, seedUser, postJson, type Harness } from "../helpers/harness.ts";
-import { matchesServedDocument } from "../helpers/openapi.ts";
+import { checkResponses, matchesServedDocument } from "../helpers/openapi.ts";
 
 let h: Harness;
 let acme: Awaited<ReturnType<typeof seedTenant>>;
@@ -11,7 +11,7 @@ let globex: Awaited<ReturnType<typeof seedTenant>>;
 let projectId: string;
 
 beforeAll(async () => {
-  h = await createHarness();
+  h = checkResponses(await createHarness());
   acme = await seedTenant(h.deps, "Acme");
   globex = await seedTenant(h.deps, "Globex");
   projectId = (await gql(h, 'mutation { createProject(input: { name: "E-commerce" }) { id } }', {}, acme.token)).data!.createProject.id;

@@ -2,14 +2,14 @@
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, seedTenant, type Harness } from "../helpers/harness.ts";
-import { matchesExtractorSeed, matchesServedDocument } from "../helpers/openapi.ts";
+import { checkResponses, matchesExtractorSeed, matchesServedDocument } from "../helpers/openapi.ts";
 
 let h: Harness;
 let acme: Awaited<ReturnType<typeof seedTenant>>;
 let platform: Awaited<ReturnType<typeof seedTenant>>;
 
 beforeAll(async () => {
-  h = await createHarness();
+  h = checkResponses(await createHarness());
   acme = await seedTenant(h.deps, "Acme");
   platform = await seedTenant(h.deps, "Platform", { platformAdmin: true });
 });

@@ -2,13 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../src/access/signature.ts";
 import { createHarness, hashOf, outboxLinks, seedTenant, seedUser, type Harness } from "../helpers/harness.ts";
-import { matchesKotaniSeed, matchesServedDocument } from "../helpers/openapi.ts";
+import { checkResponses, matchesKotaniSeed, matchesServedDocument } from "../helpers/openapi.ts";
 
 let h: Harness;
 let acme: Awaited<ReturnType<typeof seedTenant>>;
 
 beforeAll(async () => {
-  h = await createHarness();
+  h = checkResponses(await createHarness());
   acme = await seedTenant(h.deps, "Acme");
 });
 afterAll(() => h.close());

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.ts";
 import { createHarness, type Harness } from "../helpers/harness.ts";
+import { checkResponse, checked, checkResponses, matchesServedDocument, undocumentedPaths } from "../helpers/openapi.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -7,18 +9,81 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
+type Doc = { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+
+/** Every `METHOD /path` the Hono app routes, but GraphQL, the document, the docs page and preflights. */
+function servedRoutes(app: Pick<Harness["app"], "routes">): string[] {
+  const routes = app.routes
+    .filter((r) => r.method !== "ALL" && r.method !== "OPTIONS" && !r.path.includes("*") && !undocumentedPaths(r.path))
+    .map((r) => `${r.method} ${r.path}`);
+  return [...new Set(routes)].sort();
+}
+
+function documentedRoutes(doc: Doc): string[] {
+  return Object.entries(doc.paths)
+    .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+    .sort();
+}
+
+async function servedDocument(app: Pick<Harness["app"], "request"> = h.app): Promise<Doc> {
+  const response = await app.request("/openapi.json");
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
 describe("OpenAPI document and docs page", () => {
-  it("documents every REST route the app serves", async () => {
-    const response = await h.app.request("/openapi.json");
-    expect(response.status).toBe(200);
-    const doc = await response.json();
-    expect(doc.openapi).toBe("3.1.0");
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`));
-    const served = h.app.routes
-      .filter((r) => !r.path.includes("*") && !r.path.startsWith("/docs") && !["/graphql", "/openapi.json"].includes(r.path) && r.method !== "ALL")
-      .map((r) => `${r.method} ${r.path}`)
-      .filter((r) => !r.startsWith("HEAD "));
-    for (const route of served) expect(documented).toContain(route);
+  it("documents exactly the REST routes the app serves, each with its method", async () => {
+    const doc = await servedDocument();
+    expect((doc as unknown as { openapi: string }).openapi).toBe("3.1.0");
+    const served = servedRoutes(h.app);
+    expect(served.length).toBeGreaterThanOrEqual(15);
+    expect(documentedRoutes(doc)).toEqual(served);
+  });
+
+  it("fails for a route added to the app without a declaration", async () => {
+    const { app } = createApp(h.deps);
+    app.get("/api/v3/undeclared", (c) => c.json({ ok: true }));
+    const doc = await servedDocument(app);
+    expect(servedRoutes(app)).toContain("GET /api/v3/undeclared");
+    expect(documentedRoutes(doc)).not.toContain("GET /api/v3/undeclared");
+  });
+
+  it("declares for every operation its success and every error its envelope can answer, in JSON", async () => {
+    const doc = await servedDocument();
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const statuses = Object.keys(operation.responses);
+        expect(statuses, `${method} ${path}`).toEqual(expect.arrayContaining(["200", "400", "413", "429", "500"]));
+      }
+    }
+  });
+
+  it("refuses a response whose status, shape or content type the document does not declare", async () => {
+    const doc = (await servedDocument()) as never;
+    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+    const ok = { success: true, message: "Api-key generated successfully", data: { key: "kg_x" } };
+    await checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", json(ok));
+    await expect(checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", json(ok, 201))).rejects.toThrow(/documents no 201/);
+    await expect(checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", json({ ...ok, data: { key: 1 } }))).rejects.toThrow(/must be string/);
+    await expect(checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", json({ ...ok, extra: true }))).rejects.toThrow(/additional/);
+    await expect(checkResponse(doc, matchesServedDocument, "POST", "/api/v3/auth/api-key", json(ok))).rejects.toThrow(/not in the document/);
+    await expect(checkResponse(doc, matchesServedDocument, "GET", "/api/v3/nowhere", json(ok))).rejects.toThrow(/not in the document/);
+    const page = new Response("<p>hi</p>", { headers: { "content-type": "text/html" } });
+    await expect(checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", page)).rejects.toThrow(/page/);
+    await checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/verify", page);
+  });
+
+  it("checks the responses of a harness's requests against the served document", async () => {
+    const checkedApp = checkResponses(h).app;
+    const before = checked.responses;
+    expect((await checkedApp.request("/healthz")).status).toBe(200);
+    expect((await checkedApp.request("/v1/keys/verify", { method: "POST", body: "{" })).status).toBe(400);
+    expect((await checkedApp.request("/api/v3/auth/verify?hash=x")).status).toBe(200);
+    expect(checked.responses).toBe(before + 3);
+    // Big bodies are refused by the gateway before any route: declared too.
+    const big = await checkedApp.request("/api/v3/auth/login", { method: "POST", headers: { "content-length": String(2 * 1024 * 1024) }, body: "{}" });
+    expect(big.status).toBe(413);
+    expect(checked.responses).toBe(before + 4);
   });
 
   it("renders the docs page from local assets only", async () => {
