@@ -39,8 +39,8 @@ export const serverCommands = {
         email: required(values, "email"),
         role: (optional(values, "role")?.toUpperCase() ?? "MEMBER") as "MEMBER",
         permissions: permissions ? permissions.split(",").filter(Boolean) : [],
+        tenantId: required(values, "tenant"),
       },
-      required(values, "tenant"),
     );
     return JSON.stringify({ userId: user.id, email: user.email, role: user.role });
   },

@@ -79,7 +79,7 @@ const create = defineRoute({
       deps,
       actor,
       { name: body.label, lifetime: body.lifetime ?? null, status: body.status ?? "ACTIVE", format: "JWT" },
-      { meta: requestMeta(c) },
+      requestMeta(c),
     );
     c.header("Cache-Control", "no-store");
     return c.json(apiKeyDto(apiKey, key, tenantNumber));

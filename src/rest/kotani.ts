@@ -161,7 +161,7 @@ const apiKey = defineRoute({
   responses: { 200: { description: "the key, once", json: kotaniSuccess(z.object({ key: z.string() }), "Api-key generated successfully") } },
   handler: async (c, deps) => {
     const actor = await kotaniActor(deps, c);
-    const { key } = await generateApiKey(deps, actor, { name: "Kotani API key" }, { meta: requestMeta(c) });
+    const { key } = await generateApiKey(deps, actor, { name: "Kotani API key" }, requestMeta(c));
     c.header("Cache-Control", "no-store");
     return kotaniOk(c, "Api-key generated successfully", { key });
   },

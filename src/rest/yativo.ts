@@ -116,7 +116,7 @@ const token = defineRoute({
   responses: { 200: { description: "token", json: yativoTokenAnswer } },
   handler: async (c, deps) => {
     const body = parseInput(yativoTokenBody, await readJsonObject(c));
-    const token = await exchangeApiKey(deps, body.api_key, body.api_secret, requestMeta(c));
+    const token = await exchangeApiKey(deps, { apiKey: body.api_key, apiSecret: body.api_secret }, requestMeta(c));
     c.header("Cache-Control", "no-store");
     const answer: z.infer<typeof yativoTokenAnswer> = {
       success: true,

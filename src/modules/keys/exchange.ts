@@ -9,7 +9,7 @@ import { verifyKey } from "./verify.ts";
 
 export const EXCHANGE_TOKEN_TTL_SECONDS = 3600;
 
-export async function exchangeApiKey(deps: Deps, apiKey: string, apiSecret: string, meta: RequestMeta = {}) {
+export async function exchangeApiKey(deps: Deps, { apiKey, apiSecret }: { apiKey: string; apiSecret: string }, meta: RequestMeta = {}) {
   const invalid = () => new AppError("UNAUTHENTICATED", "invalid api key or secret");
   if (typeof apiKey !== "string" || typeof apiSecret !== "string" || apiSecret.length > 256) throw invalid();
   const result = await verifyKey(deps, apiKey, { charge: false });

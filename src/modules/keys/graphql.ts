@@ -225,7 +225,7 @@ builder.mutationFields((t) => ({
     type: ExchangePayload,
     description: "Trades a secure key and its secret for a bearer token valid 60 minutes.",
     args: { apiKey: t.arg.string({ required: true }), apiSecret: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => exchangeApiKey(ctx.deps, args.apiKey, args.apiSecret, requestMetaOf(ctx)),
+    resolve: (_root, args, ctx) => exchangeApiKey(ctx.deps, args, requestMetaOf(ctx)),
   }),
   verifyKey: t.field({
     type: VerifyKeyResult,

@@ -106,7 +106,7 @@ builder.mutationFields((t) => ({
         name: input.name ?? undefined,
         role: input.role ?? "MEMBER",
         permissions: input.permissions ?? [],
-      }, undefined, requestMetaOf(ctx));
+      }, requestMetaOf(ctx));
     },
   }),
 }));

@@ -25,6 +25,7 @@ const addUserInput = z.object({
   name: z.string().trim().max(200).optional(),
   role: z.enum(["OWNER", "ADMIN", "MEMBER"]).default("MEMBER"),
   permissions: z.array(z.string().refine(isValidPermission, "must be resource:action, resource:* or *")).default([]),
+  tenantId: z.uuid().optional(),
 });
 
 /** The caller's tenant, with the caller's selection (`query`: Pothos' include/select). */
@@ -83,8 +84,10 @@ export async function createTenant(deps: Deps, actor: Actor, raw: z.input<typeof
   }));
 }
 
-export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addUserInput>, tenantId?: string, meta: RequestMeta = {}) {
+/** `tenantId` is for the system actor (CLI) only; everyone else adds to their own tenant. */
+export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addUserInput>, meta: RequestMeta = {}) {
   const input = parseInput(addUserInput, raw);
+  const tenantId = input.tenantId;
   let targetTenant: string;
   if (actor.kind === "system") {
     if (!tenantId) throw AppError.validation("tenantId", "required");
