@@ -6,7 +6,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app.ts";
 import type { Deps } from "../deps.ts";
-import { AppError } from "../errors.ts";
+import { AppError, errorStatus } from "../errors.ts";
 
 export type RestContext = Context<AppEnv>;
 export type Method = "get" | "head" | "post";
@@ -46,7 +46,7 @@ export interface RouteSpec {
   };
   /** The answers of the handler itself; the envelope adds the errors. */
   responses: Record<number, ResponseSpec>;
-  /** Error statuses also answer a page (for browsers), besides the envelope. */
+  /** Errors answer a browser a page with the AppError's own status, besides the envelope's JSON. */
   htmlErrors?: boolean;
   handler: (c: RestContext, deps: Deps) => Response | Promise<Response>;
 }
@@ -156,10 +156,16 @@ export function operations(group: RouteGroup, gateway: GatewayAnswers): Record<s
     for (const [status, description] of Object.entries(group.envelope.statuses)) {
       const sameEnvelope = group.envelope.body === gateway.body;
       const body = status in gateway.statuses && !sameEnvelope ? { anyOf: [errorBody, gatewayBody] } : errorBody;
-      responses[status] = { description, content: { ...json(body), ...(route.htmlErrors ? page : {}) } };
+      responses[status] = { description, content: json(body) };
     }
     for (const [status, description] of Object.entries(gateway.statuses)) {
       responses[status] ??= { description, content: json(gatewayBody) };
+    }
+    if (route.htmlErrors) {
+      for (const status of new Set(Object.values(errorStatus))) {
+        const response = (responses[status] ??= { description: "a page saying what failed", content: {} });
+        Object.assign(response.content as object, page);
+      }
     }
     for (const [status, answer] of Object.entries(route.responses)) {
       const content = { ...((responses[status]?.content as object | undefined) ?? {}) } as Record<string, unknown>;

@@ -131,3 +131,21 @@ describe("Kotani Pay: documented errors", () => {
     }
   });
 });
+
+describe("Kotani Pay: the sign-in link in a browser", () => {
+  const browser = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
+  const form = (hash: string, accept = browser.accept) =>
+    h.app.request("/api/v3/auth/verify", { method: "POST", headers: { accept, "content-type": "application/x-www-form-urlencoded" }, body: `hash=${hash}` });
+
+  it("answers pages (and HEAD) with the statuses the document declares", async () => {
+    expect((await get("/api/v3/auth/verify", browser)).status).toBe(400);
+    expect((await get("/api/v3/auth/verify?hash=abc", browser)).headers.get("content-type")).toMatch(/text\/html/);
+    expect((await h.app.request("/api/v3/auth/verify?hash=abc", { method: "HEAD" })).status).toBe(200);
+    const used = await form("x".repeat(40));
+    expect(used.status).toBe(401);
+    expect(used.headers.get("content-type")).toMatch(/text\/html/);
+    const json = await form("x".repeat(40), "application/json");
+    expect(json.status).toBe(403);
+    expect(await json.json()).toEqual({ success: false, message: "Unauthorized", data: {} });
+  });
+});
