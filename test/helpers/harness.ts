@@ -55,7 +55,6 @@ async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void
 export interface Harness {
   deps: Deps;
   app: ReturnType<typeof createApp>["app"];
-  yoga: ReturnType<typeof createApp>["yoga"];
   /** Every log line written during the test file, raw. */
   logs: string[];
   close(): Promise<void>;
@@ -73,11 +72,10 @@ export async function createHarness(configOverrides: Record<string, string> = {}
   });
   const logger = createLogger({ level: config.logLevel, destination });
   const deps: Deps = { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: Limiters.create(config.redisUrl), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger) };
-  const { app, yoga } = createApp(deps);
+  const { app } = createApp(deps);
   return {
     deps,
     app,
-    yoga,
     logs,
     async close() {
       await closeDeps(deps);
@@ -107,7 +105,7 @@ export async function seedTenant(deps: Deps, name = "Acme", options: { platformA
 
 export async function seedUser(deps: Deps, tenantId: string, role: "OWNER" | "ADMIN" | "MEMBER", permissions: string[] = []) {
   counter += 1;
-  const user = await addUser(deps, system, { email: `user${counter}-${Date.now()}@example.test`, role, permissions }, tenantId);
+  const user = await addUser(deps, system, { email: `user${counter}-${Date.now()}@example.test`, role, permissions, tenantId });
   return { user, token: await signIn(deps, user.id) };
 }
 
@@ -117,13 +115,14 @@ export interface GraphQLResult<T = Record<string, any>> {
   errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
 }
 
+/** A GraphQL request through the Hono app, as production serves it (authentication included). */
 export async function gql<T = Record<string, any>>(
-  h: Pick<Harness, "yoga">,
+  h: Pick<Harness, "app">,
   query: string,
   variables: Record<string, unknown> = {},
   token?: string,
 ): Promise<GraphQLResult<T>> {
-  const response = await h.yoga.fetch("http://keygate.test/graphql", {
+  const response = await h.app.request("/graphql", {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
@@ -178,7 +177,7 @@ export const verifyMutation = `mutation($key: String!, $permissions: [String!]) 
   verifyKey(key: $key, permissions: $permissions) { valid code keyId tenantId ownerId permissions expiresAt ratelimit { limit remaining reset } }
 }`;
 
-export async function generateKeyFor(h: Pick<Harness, "yoga">, token: string, input: Record<string, unknown> = {}) {
+export async function generateKeyFor(h: Pick<Harness, "app">, token: string, input: Record<string, unknown> = {}) {
   const result = await gql(h, generateMutation, { input: { name: "test key", ...input } }, token);
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data!.generateApiKey as { key: string; apiKey: Record<string, any> };
