@@ -82,14 +82,39 @@ export function mountRoutes(deps: Deps, group: RouteGroup): Hono<AppEnv> {
     if (!(error instanceof AppError) || error.status >= 500) deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
     return group.envelope.answer(c, error);
   });
+  // Outside production every answer of a handler is checked against its declaration (errors are
+  // answered by the envelope, declared by construction); a mismatch is logged as an error. Extra
+  // properties pass here (zod strips them); the REST tests refuse them against the document.
+  const checking = deps.config.env !== "production";
   for (const route of group.routes) {
     app.on(
       methodsOf(route).map((m) => m.toUpperCase()),
       route.path,
-      (c) => route.handler(c, deps),
+      checking
+        ? async (c) => {
+            const response = await route.handler(c, deps);
+            const problem = await undeclared(route, group, c.req.method, response);
+            if (problem) deps.logger.error({ requestId: c.get("requestId"), route: `${c.req.method} ${route.path}`, status: response.status, problem }, "response not declared");
+            return response;
+          }
+        : (c) => route.handler(c, deps),
     );
   }
   return app;
+}
+
+/** What is wrong with a handler's answer, by the route's declaration; undefined when it is declared. */
+async function undeclared(route: RouteSpec, group: RouteGroup, method: string, response: Response): Promise<string | undefined> {
+  const declared = route.responses[response.status];
+  const type = response.headers.get("content-type") ?? "";
+  if (/text\/html/i.test(type)) {
+    return declared?.html || (route.htmlErrors && response.status >= 400) ? undefined : "a page this status does not declare";
+  }
+  if (!declared) return response.status in group.envelope.statuses ? undefined : "a status the route does not declare";
+  if (method === "HEAD" || !declared.json) return undefined;
+  if (!/application\/json/i.test(type)) return `content type ${type || "none"}, not JSON`;
+  const result = declared.json.safeParse(await response.clone().json());
+  return result.success ? undefined : z.prettifyError(result.error);
 }
 
 // ---- OpenAPI generation ----

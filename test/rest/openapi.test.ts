@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createApp } from "../../src/app.ts";
+import { keygateEnvelope } from "../../src/rest/envelope.ts";
+import { defineRoute, mountRoutes, routeGroup } from "../../src/rest/route.ts";
 import { createHarness, type Harness } from "../helpers/harness.ts";
 import { checkResponse, checked, checkResponses, matchesServedDocument, undocumentedPaths } from "../helpers/openapi.ts";
 
@@ -84,6 +87,23 @@ describe("OpenAPI document and docs page", () => {
     const big = await checkedApp.request("/api/v3/auth/login", { method: "POST", headers: { "content-length": String(2 * 1024 * 1024) }, body: "{}" });
     expect(big.status).toBe(413);
     expect(checked.responses).toBe(before + 4);
+  });
+
+  it("logs, outside production, a handler's answer that its declaration does not have", async () => {
+    const declared = { 200: { description: "ok", json: z.object({ ok: z.boolean() }) } };
+    const app = mountRoutes(
+      h.deps,
+      routeGroup("Drift", keygateEnvelope, [
+        defineRoute({ method: "get", path: "/drift/shape", summary: "wrong type", responses: declared, handler: (c) => c.json({ ok: "yes" }) }),
+        defineRoute({ method: "get", path: "/drift/status", summary: "undeclared status", responses: declared, handler: (c) => c.json({ ok: true }, 202) }),
+        defineRoute({ method: "get", path: "/drift/page", summary: "undeclared page", responses: declared, handler: (c) => c.html("<p>hi</p>") }),
+        defineRoute({ method: "get", path: "/drift/none", summary: "as declared", responses: declared, handler: (c) => c.json({ ok: true }) }),
+      ]),
+    );
+    const mark = h.logs.length;
+    for (const path of ["/drift/shape", "/drift/status", "/drift/page", "/drift/none"]) await app.request(path);
+    const logged = h.logs.slice(mark).filter((line) => line.includes("response not declared")).map((line) => JSON.parse(line).route);
+    expect(logged).toEqual(["GET /drift/shape", "GET /drift/status", "GET /drift/page"]);
   });
 
   it("renders the docs page from local assets only", async () => {
