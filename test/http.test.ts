@@ -1,11 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./helpers/harness.ts";
+import { describe, expect, it } from "vitest";
+import { useHarness } from "./helpers/fixtures.ts";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await createHarness();
-});
-afterAll(() => h.close());
+const h = useHarness();
 
 describe("HTTP basics", () => {
   it("answers /healthz and /readyz", async () => {

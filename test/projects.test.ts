@@ -1,22 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, gql, seedTenant, seedUser, type Harness } from "./helpers/harness.ts";
+import { describe, expect, it } from "vitest";
+import { gql, postJson, seedTenant, seedUser } from "./helpers/harness.ts";
+import { useHarness, withTenant } from "./helpers/fixtures.ts";
 
-let h: Harness;
-let a: Awaited<ReturnType<typeof seedTenant>>;
-let b: Awaited<ReturnType<typeof seedTenant>>;
+const h = useHarness();
+const a = withTenant(h, "TenantA");
+const b = withTenant(h, "TenantB");
 
 const create = "mutation($input: CreateProjectInput!) { createProject(input: $input) { id name description } }";
 const update = "mutation($input: UpdateProjectInput!) { updateProject(input: $input) { id name description } }";
 const remove = "mutation($id: ID!) { deleteProject(id: $id) { id deletedAt } }";
 const one = "query($id: ID!) { project(id: $id) { id name } }";
 const list = "query($first: Int, $after: String) { projects(first: $first, after: $after) { edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }";
-
-beforeAll(async () => {
-  h = await createHarness();
-  a = await seedTenant(h.deps, "TenantA");
-  b = await seedTenant(h.deps, "TenantB");
-});
-afterAll(() => h.close());
 
 describe("projects", () => {
   it("creates, reads, updates and deletes a project", async () => {
@@ -77,5 +71,29 @@ describe("projects", () => {
     expect(denied.errors![0].extensions!.code).toBe("FORBIDDEN");
     const writer = await seedUser(h.deps, a.tenant.id, "MEMBER", ["projects:*"]);
     expect((await gql(h, create, { input: { name: "ok" } }, writer.token)).errors).toBeUndefined();
+  });
+});
+
+describe("deleteProject", () => {
+  const newProject = async (token = a.token) => (await gql(h, 'mutation { createProject(input: { name: "p" }) { id } }', {}, token)).data!.createProject.id as string;
+  const verify = async (key: string) => (await (await postJson(h, "/v1/keys/verify", { key })).json()).code;
+
+  it("revokes the project's keys on the very next request", async () => {
+    const project = await newProject();
+    const key = (await gql(h, "mutation($p: ID!) { generateProjectKey(input: { projectId: $p }) { keyValue } }", { p: project }, a.token)).data!.generateProjectKey.keyValue;
+    expect(await verify(key)).toBe("VALID");
+    await gql(h, "mutation($id: ID!) { deleteProject(id: $id) { id } }", { id: project }, a.token);
+    expect(await verify(key)).toBe("REVOKED");
+  });
+
+  it("needs an administrator when the project holds live credentials", async () => {
+    const project = await newProject();
+    await gql(h, "mutation($p: ID!) { generateProjectKey(input: { projectId: $p }) { id } }", { p: project }, a.token);
+    const member = await seedUser(h.deps, a.tenant.id, "MEMBER", ["projects:*"]);
+    const denied = await gql(h, "mutation($id: ID!) { deleteProject(id: $id) { id } }", { id: project }, member.token);
+    expect(denied.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect((await gql(h, "query($id: ID!) { project(id: $id) { id } }", { id: project }, a.token)).data!.project).not.toBeNull();
+    const empty = await newProject(member.token);
+    expect((await gql(h, "mutation($id: ID!) { deleteProject(id: $id) { id } }", { id: empty }, member.token)).errors).toBeUndefined();
   });
 });

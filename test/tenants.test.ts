@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, gql, seedTenant, seedUser, type Harness } from "./helpers/harness.ts";
+import { describe, expect, it } from "vitest";
+import { gql, seedUser } from "./helpers/harness.ts";
+import { useHarness, withTenant } from "./helpers/fixtures.ts";
 import { ensureDefaultTenant } from "../src/modules/tenants/service.ts";
 
-let h: Harness;
-let acme: Awaited<ReturnType<typeof seedTenant>>;
-let platform: Awaited<ReturnType<typeof seedTenant>>;
-
-beforeAll(async () => {
-  h = await createHarness();
-  platform = await seedTenant(h.deps, "Platform", { platformAdmin: true });
-  acme = await seedTenant(h.deps, "Acme");
-});
-afterAll(() => h.close());
+const h = useHarness();
+const platform = withTenant(h, "Platform", { platformAdmin: true });
+const acme = withTenant(h, "Acme");
 
 describe("viewer and tenant", () => {
   it("returns the signed-in user and their tenant", async () => {
@@ -115,6 +109,13 @@ describe("addUser", () => {
     expect(result.errors![0].extensions!.code).toBe("FORBIDDEN");
     const owner = await gql(h, "{ tenant { users { email } } }", {}, acme.token);
     expect(owner.data!.tenant.users.map((u: any) => u.email)).toContain(acme.owner.email);
+  });
+
+  it("answers two simultaneous addUser calls for one address with one success and one validation error", async () => {
+    const add = () => gql(h, "mutation { addUser(input: { email: \"twice@acme.test\" }) { id } }", {}, acme.token);
+    const results = await Promise.all([add(), add()]);
+    expect(results.filter((r) => !r.errors)).toHaveLength(1);
+    expect(results.find((r) => r.errors)!.errors![0].extensions!.code).toBe("VALIDATION_FAILED");
   });
 });
 

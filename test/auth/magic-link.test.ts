@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/crypto/tokens.ts";
-import { createHarness, gql, hashOf, outboxLinks, seedTenant, seedUser, type Harness } from "../helpers/harness.ts";
+import { gql, hashOf, outboxLinks, seedUser } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let acme: Awaited<ReturnType<typeof seedTenant>>;
+const h = useHarness();
+const acme = withTenant(h, "Acme");
 
 const request = "mutation($email: EmailAddress!) { requestMagicLink(email: $email) { message } }";
 const verify = "mutation($hash: String!) { verify(hash: $hash) { userId sessionId tokenId accessToken refreshToken accessTokenExpiresAt } }";
-
-beforeAll(async () => {
-  h = await createHarness();
-  acme = await seedTenant(h.deps, "Acme");
-});
-afterAll(() => h.close());
 
 /** A new member's address: the per-address rate limit is 5 links per 15 minutes. */
 async function newEmail(): Promise<string> {

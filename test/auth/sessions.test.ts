@@ -1,18 +1,13 @@
 import { SignJWT, UnsecuredJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, gql, hashOf, outboxLinks, seedTenant, seedUser, type Harness } from "../helpers/harness.ts";
+import { describe, expect, it } from "vitest";
+import { gql, hashOf, outboxLinks, seedTenant, seedUser } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let acme: Awaited<ReturnType<typeof seedTenant>>;
+const h = useHarness();
+const acme = withTenant(h, "Acme");
 
 const refresh = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken sessionId } }";
 const viewer = "{ viewer { email } }";
-
-beforeAll(async () => {
-  h = await createHarness();
-  acme = await seedTenant(h.deps, "Acme");
-});
-afterAll(() => h.close());
 
 async function signInFresh(): Promise<{ email: string; accessToken: string; refreshToken: string; sessionId: string }> {
   const { user } = await seedUser(h.deps, acme.tenant.id, "MEMBER");

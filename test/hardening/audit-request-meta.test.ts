@@ -1,17 +1,11 @@
 // Audit events of project, tenant and user changes carry the client IP and the request id,
 // like key events do.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, seedTenant, type Harness } from "../helpers/harness.ts";
+import { describe, expect, it } from "vitest";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let admin: Awaited<ReturnType<typeof seedTenant>>;
+const h = useHarness();
+const admin = withTenant(h, "AuditMeta", { platformAdmin: true });
 const ip = "203.0.113.77";
-
-beforeAll(async () => {
-  h = await createHarness();
-  admin = await seedTenant(h.deps, "AuditMeta", { platformAdmin: true });
-});
-afterAll(() => h.close());
 
 /** Through the whole app, as from a socket at `ip`, with the caller's request id. */
 async function call(requestId: string, query: string, variables: Record<string, unknown> = {}) {

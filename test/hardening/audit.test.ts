@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, generateKeyFor, gql, seedTenant, seedUser, type Harness } from "../helpers/harness.ts";
+import { describe, expect, it } from "vitest";
+import { generateKeyFor, gql, seedUser } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let a: Awaited<ReturnType<typeof seedTenant>>;
-let b: Awaited<ReturnType<typeof seedTenant>>;
-
-beforeAll(async () => {
-  h = await createHarness();
-  a = await seedTenant(h.deps, "TenantA");
-  b = await seedTenant(h.deps, "TenantB");
-});
-afterAll(() => h.close());
+const h = useHarness();
+const a = withTenant(h, "TenantA");
+const b = withTenant(h, "TenantB");
 
 const query = `query($action: String, $actorId: String, $targetId: String, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
   auditEvents(action: $action, actorId: $actorId, targetId: $targetId, from: $from, to: $to, first: $first, after: $after) {

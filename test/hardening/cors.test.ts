@@ -1,27 +1,18 @@
 // CORS: one decision for every route. Allowed origins (CORS_ORIGINS plus PUBLIC_URL's own) get the
 // echo, Vary: Origin and a 204 preflight; any other origin gets no CORS header; never credentials.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config.ts";
-import { createHarness, seedTenant, testConfig, type Harness } from "../helpers/harness.ts";
+import { testConfig, type Harness } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
 const allowed = "https://app.example.test";
 const alsoAllowed = "http://localhost:5173";
 const publicOrigin = "https://keygate.example.test";
 const evil = "https://evil.example.test";
 
-let h: Harness;
-let bare: Harness;
-let token: string;
-
-beforeAll(async () => {
-  h = await createHarness({ CORS_ORIGINS: `${allowed}, ${alsoAllowed}`, PUBLIC_URL: `${publicOrigin}/` });
-  bare = await createHarness();
-  token = (await seedTenant(h.deps, "Cors")).token;
-});
-afterAll(async () => {
-  await h.close();
-  await bare.close();
-});
+const h = useHarness({ CORS_ORIGINS: `${allowed}, ${alsoAllowed}`, PUBLIC_URL: `${publicOrigin}/` });
+const bare = useHarness();
+const cors = withTenant(h, "Cors");
 
 const corsHeaders = (response: Response) => [...response.headers.keys()].filter((name) => name.startsWith("access-control-"));
 const vary = (response: Response) => (response.headers.get("vary") ?? "").toLowerCase().split(/\s*,\s*/);
@@ -32,7 +23,7 @@ const preflight = (app: Harness["app"], path: string, origin: string, requestHea
 const graphqlPost = (app: Harness["app"], origin: string) =>
   app.request("/graphql", {
     method: "POST",
-    headers: { origin, "content-type": "application/json", authorization: `Bearer ${token}` },
+    headers: { origin, "content-type": "application/json", authorization: `Bearer ${cors.token}` },
     body: JSON.stringify({ query: "{ viewer { id } }" }),
   });
 

@@ -1,24 +1,18 @@
 // Ciphertext transplant and ENCRYPTION_KEY rotation.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseEncryptionKeys } from "../../src/config.ts";
 import { open, secretAad } from "../../src/crypto/envelope.ts";
 import { reencryptSecrets } from "../../src/modules/keys/reencrypt.ts";
 import { privateKeyAad } from "../../src/modules/project-keys/service.ts";
-import { createHarness, generateSecureMutation, gql, seedTenant, testSecrets, type Harness } from "../helpers/harness.ts";
+import { generateSecureMutation, gql, testSecrets } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let a: Awaited<ReturnType<typeof seedTenant>>;
-let b: Awaited<ReturnType<typeof seedTenant>>;
+const h = useHarness();
+const a = withTenant(h, "TenantA");
+const b = withTenant(h, "TenantB");
 const oldKey = testSecrets.ENCRYPTION_KEY;
 const newKey = randomBytes(32).toString("base64");
-
-beforeAll(async () => {
-  h = await createHarness();
-  a = await seedTenant(h.deps, "TenantA");
-  b = await seedTenant(h.deps, "TenantB");
-});
-afterAll(() => h.close());
 
 const exchange = "mutation($k: String!, $s: String!) { exchangeApiKey(apiKey: $k, apiSecret: $s) { accessToken } }";
 

@@ -19,7 +19,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../src/access/signature.ts";
 import { generateKey } from "../../src/crypto/key-format.ts";
-import { createHarness, generateKeyFor, generateSecureMutation, gql, seedTenant, seedUser, signIn, type Harness } from "../helpers/harness.ts";
+import { generateKeyFor, generateSecureMutation, gql, seedUser, signIn } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
@@ -31,9 +32,9 @@ function options<T>(runs = RUNS): fc.Parameters<T> {
   return { numRuns: runs, ...(SEED !== undefined ? { seed: SEED } : {}) };
 }
 
-let h: Harness;
-let owner: Awaited<ReturnType<typeof seedTenant>>;
-let admin: Awaited<ReturnType<typeof seedTenant>>;
+const h = useHarness({ LOG_LEVEL: "error" });
+const owner = withTenant(h, "Fuzzed");
+const admin = withTenant(h, "Platform", { platformAdmin: true });
 
 /** Valid credentials, and real ids the generators mix in so that some requests reach the services. */
 const real = {
@@ -737,9 +738,6 @@ async function fuzzOperation(op: Operation, valid: boolean, runs = RUNS) {
 // ---------------------------------------------------------------------------------------------
 
 beforeAll(async () => {
-  h = await createHarness({ LOG_LEVEL: "error" });
-  owner = await seedTenant(h.deps, "Fuzzed");
-  admin = await seedTenant(h.deps, "Platform", { platformAdmin: true });
   real.ownerToken = owner.token;
   real.adminToken = admin.token;
   const member = await seedUser(h.deps, owner.tenant.id, "MEMBER", ["keys:read", "keys:write", "projects:read"]);
@@ -789,7 +787,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (process.env.FUZZ_STATS) console.log(JSON.stringify(stats, null, 1));
-  await h?.close();
 });
 
 describe("REST routes never answer 5xx, stack traces or Prisma messages", () => {

@@ -1,20 +1,12 @@
 // GraphQL Armor, introspection, CSRF, GET, batching, body size and error masking.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, gql, seedTenant, type Harness } from "../helpers/harness.ts";
+import { describe, expect, it } from "vitest";
+import { gql, type Harness } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let dev: Harness;
-let prod: Harness;
-let token: string;
+const dev = useHarness({ NODE_ENV: "development" });
+const prod = useHarness({ NODE_ENV: "production" });
+const acme = withTenant(prod, "Acme");
 
-beforeAll(async () => {
-  dev = await createHarness({ NODE_ENV: "development" });
-  prod = await createHarness({ NODE_ENV: "production" });
-  token = (await seedTenant(prod.deps, "Acme")).token;
-});
-afterAll(async () => {
-  await dev.close();
-  await prod.close();
-});
 
 const post = (h: Harness, body: unknown, headers: Record<string, string> = {}) =>
   h.app.request("/graphql", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
@@ -26,16 +18,16 @@ describe("GraphQL limits", () => {
     const tokens = `{ viewer { ${Array.from({ length: 2500 }, () => "id").join(" ")} } }`;
     const directives = `{ viewer ${Array.from({ length: 30 }, () => "@include(if: true)").join(" ")} { id } }`;
     for (const query of [deep, aliases, tokens, directives]) {
-      const result = await gql(prod, query, {}, token);
+      const result = await gql(prod, query, {}, acme.token);
       expect(result.errors?.length).toBeGreaterThan(0);
       expect(result.data ?? null).toBeNull();
     }
-    expect((await gql(prod, "{ viewer { tenant { name } } }", {}, token)).errors).toBeUndefined();
+    expect((await gql(prod, "{ viewer { tenant { name } } }", {}, acme.token)).errors).toBeUndefined();
   });
 
   it("turns introspection and GraphiQL off in production, on in development", async () => {
     const introspection = "{ __schema { queryType { name } } }";
-    expect((await gql(prod, introspection, {}, token)).errors?.[0].message).toMatch(/introspection/i);
+    expect((await gql(prod, introspection, {}, acme.token)).errors?.[0].message).toMatch(/introspection/i);
     expect((await gql(dev, introspection)).data).toEqual({ __schema: { queryType: { name: "Query" } } });
     const graphiql = (h: Harness) => h.app.request("/graphql", { headers: { accept: "text/html" } });
     expect(await (await graphiql(dev)).text()).toMatch(/graphiql/i);
@@ -44,24 +36,24 @@ describe("GraphQL limits", () => {
 
   it("gives no field suggestions outside development", async () => {
     const typo = "{ viewr { id } }";
-    expect(JSON.stringify(await gql(prod, typo, {}, token))).not.toMatch(/Did you mean/);
+    expect(JSON.stringify(await gql(prod, typo, {}, acme.token))).not.toMatch(/Did you mean/);
     expect(JSON.stringify(await gql(dev, typo))).toMatch(/Did you mean/);
   });
 
   it("refuses mutations over GET and GETs without the CSRF header", async () => {
     const mutation = encodeURIComponent('mutation { createProject(input: { name: "x" }) { id } }');
-    const noHeader = await prod.app.request(`/graphql?query=${encodeURIComponent("{ viewer { id } }")}`, { headers: { authorization: `Bearer ${token}` } });
+    const noHeader = await prod.app.request(`/graphql?query=${encodeURIComponent("{ viewer { id } }")}`, { headers: { authorization: `Bearer ${acme.token}` } });
     expect(noHeader.status).toBe(403);
     const withHeader = await prod.app.request(`/graphql?query=${encodeURIComponent("{ viewer { id } }")}`, {
-      headers: { authorization: `Bearer ${token}`, "x-graphql-yoga-csrf": "1", accept: "application/json" },
+      headers: { authorization: `Bearer ${acme.token}`, "x-graphql-yoga-csrf": "1", accept: "application/json" },
     });
     expect(withHeader.status).toBe(200);
-    const viaGet = await prod.app.request(`/graphql?query=${mutation}`, { headers: { authorization: `Bearer ${token}`, "x-graphql-yoga-csrf": "1", accept: "application/json" } });
+    const viaGet = await prod.app.request(`/graphql?query=${mutation}`, { headers: { authorization: `Bearer ${acme.token}`, "x-graphql-yoga-csrf": "1", accept: "application/json" } });
     expect(viaGet.status).toBe(405);
   });
 
   it("does not batch", async () => {
-    const response = await post(prod, [{ query: "{ viewer { id } }" }, { query: "{ viewer { id } }" }], { authorization: `Bearer ${token}` });
+    const response = await post(prod, [{ query: "{ viewer { id } }" }, { query: "{ viewer { id } }" }], { authorization: `Bearer ${acme.token}` });
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
   });
@@ -77,7 +69,7 @@ describe("GraphQL limits", () => {
     const original = prod.deps.prisma.project.findMany;
     (prod.deps.prisma.project as any).findMany = () => Promise.reject(new Error("connection reset by peer at db.internal:5432"));
     try {
-      const response = await post(prod, { query: "{ projects { edges { node { id } } } }" }, { authorization: `Bearer ${token}`, "x-request-id": "req-mask-1" });
+      const response = await post(prod, { query: "{ projects { edges { node { id } } } }" }, { authorization: `Bearer ${acme.token}`, "x-request-id": "req-mask-1" });
       const body = await response.json();
       expect(body.errors[0]).toMatchObject({ message: "Unexpected error.", extensions: { code: "INTERNAL", requestId: "req-mask-1" } });
       expect(JSON.stringify(body)).not.toMatch(/db\.internal|connection reset/);

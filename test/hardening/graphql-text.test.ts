@@ -1,24 +1,13 @@
 // Text PostgreSQL cannot store, spelled in a GraphQL string literal in any escape form, is a
 // validation error naming the field: never INTERNAL, never a database error in the log.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, seedTenant, type Harness } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 import { processEnvironment, startServerProcess, type ProcessEnvironment, type ServerProcess } from "../helpers/server-process.ts";
 
-let h: Harness;
-let token: string;
-let tenantId: string;
+const h = useHarness();
+const literals = withTenant(h, "Literals");
 
-beforeAll(async () => {
-  h = await createHarness();
-  const seeded = await seedTenant(h.deps, "Literals");
-  token = seeded.token;
-  tenantId = seeded.tenant.id;
-});
-afterAll(async () => {
-  await h.close();
-});
-
-async function graphql(query: string, variables: Record<string, unknown> = {}, authorization = `Bearer ${token}`) {
+async function graphql(query: string, variables: Record<string, unknown> = {}, authorization = `Bearer ${literals.token}`) {
   const response = await h.app.request("/graphql", {
     method: "POST",
     headers: { "content-type": "application/json", authorization },
@@ -28,7 +17,7 @@ async function graphql(query: string, variables: Record<string, unknown> = {}, a
 }
 
 const errorLines = () => h.logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
-const projectCount = () => h.deps.prisma.project.count({ where: { tenantId } });
+const projectCount = () => h.deps.prisma.project.count({ where: { tenantId: literals.tenant.id } });
 
 // The query text as the client writes it (a backslash is a GraphQL escape, not a JSON one).
 const spellings: [string, string][] = [

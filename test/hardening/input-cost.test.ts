@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { policies } from "../../src/rate-limit/limiters.ts";
 import { LARGE_BODY_BYTES } from "../../src/body-budget.ts";
 import { assertStorableText, findUnstorable } from "../../src/storable-text.ts";
-import { createHarness, gql, postJson, seedTenant, type Harness } from "../helpers/harness.ts";
+import { gql, postJson } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 import { processEnvironment, startServerProcess, type ProcessEnvironment, type ServerProcess } from "../helpers/server-process.ts";
 
 const budget = policies.largeAnonymousBodyIp.points;
@@ -33,13 +34,7 @@ describe("the strict-text check", () => {
 });
 
 describe("REST and GraphQL keep their 400s", () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await createHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   it("REST: NUL, surrogate and depth are 400 naming the path", async () => {
     const nul = await postJson(h, "/v1/keys/verify", { key: "x", meta: { name: "a\u0000" } });
@@ -59,15 +54,8 @@ describe("REST and GraphQL keep their 400s", () => {
 });
 
 describe("large anonymous bodies are rationed per client", () => {
-  let h: Harness;
-  let token: string;
-  beforeAll(async () => {
-    h = await createHarness();
-    token = (await seedTenant(h.deps, "Budget")).token;
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const h = useHarness();
+  const budgetTenant = withTenant(h, "Budget");
 
   it(`${budget} large anonymous bodies a minute, then 429 with Retry-After; small and authenticated bodies go on`, async () => {
     for (let i = 0; i < budget; i++) expect((await postJson(h, "/v1/keys/verify", largeBody())).status).toBe(200);
@@ -83,11 +71,11 @@ describe("large anonymous bodies are rationed per client", () => {
     expect((await postJson(h, "/v1/keys/verify", largeBody(), "made-up-token")).status).toBe(429);
 
     expect((await postJson(h, "/v1/keys/verify", { key: "kg_nope" })).status).toBe(200);
-    const authenticated = await gql(h, "{ viewer { id } }", { pad: "a".repeat(LARGE_BODY_BYTES) }, token);
+    const authenticated = await gql(h, "{ viewer { id } }", { pad: "a".repeat(LARGE_BODY_BYTES) }, budgetTenant.token);
     expect(authenticated.errors).toBeUndefined();
     const viaApp = await h.app.request("/graphql", {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      headers: { "content-type": "application/json", authorization: `Bearer ${budgetTenant.token}` },
       body: JSON.stringify({ query: "{ viewer { id } }", variables: { pad: "a".repeat(LARGE_BODY_BYTES) } }),
     });
     expect(viaApp.status).toBe(200);

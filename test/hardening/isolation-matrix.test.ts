@@ -5,15 +5,16 @@
 //
 // Adding a case is one line in `cases` below; every case runs with every credential of B.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/crypto/key-format.ts";
 import { signKeyJwt } from "../../src/modules/keys/jwt-key.ts";
 import { signRequest } from "../../src/access/signature.ts";
-import { createHarness, generateKeyFor, generateSecureMutation, gql, seedTenant, seedUser, verifyMutation, type Harness } from "../helpers/harness.ts";
+import { generateKeyFor, generateSecureMutation, gql, seedUser, verifyMutation } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let a: Awaited<ReturnType<typeof seedTenant>>;
-let b: Awaited<ReturnType<typeof seedTenant>>;
+const h = useHarness({ LOG_LEVEL: "warn" });
+const a = withTenant(h, "TenantA");
+const b = withTenant(h, "TenantB");
 
 /** Everything of tenant A that has an id (or is a credential). */
 const A = {
@@ -313,9 +314,6 @@ async function snapshotOfA(): Promise<string> {
 let before = "";
 
 beforeAll(async () => {
-  h = await createHarness({ LOG_LEVEL: "warn" });
-  a = await seedTenant(h.deps, "TenantA");
-  b = await seedTenant(h.deps, "TenantB");
 
   // Tenant A: one of everything.
   A.tenantNumber = String(a.tenant.number);
@@ -349,7 +347,6 @@ beforeAll(async () => {
 
   before = await snapshotOfA();
 });
-afterAll(() => h?.close());
 
 async function runCase(kase: MatrixCase, token: string) {
     const foreignValue = kase.foreign();

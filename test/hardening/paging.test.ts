@@ -9,11 +9,14 @@ import {
   type GraphQLField,
   type GraphQLObjectType,
 } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../../src/graphql/schema.ts";
-import { createHarness, gql, seedTenant, type Harness } from "../helpers/harness.ts";
+import { gql } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
+const h = useHarness();
+const admin = withTenant(h, "Paging", { platformAdmin: true });
+withTenant(h, "PagingOther");
 let token: string;
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -142,9 +145,6 @@ const literal = (paging: Paging) =>
     .join(", ");
 
 beforeAll(async () => {
-  h = await createHarness();
-  const admin = await seedTenant(h.deps, "Paging", { platformAdmin: true });
-  await seedTenant(h.deps, "PagingOther");
   token = admin.token;
   // Something in every connection: projects, keys in a project, API keys, audit events, tenants.
   for (const name of ["One", "Two", "Three"]) {
@@ -155,7 +155,6 @@ beforeAll(async () => {
     }
   }
 });
-afterAll(() => h.close());
 
 describe("paging arguments of every connection", () => {
   const { found, unreachable } = connectionFields();

@@ -1,9 +1,10 @@
 // Rate limits shared through Redis (REDIS_URL): two gateway instances count together.
 import { randomUUID } from "node:crypto";
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Limiters } from "../../src/rate-limit/limiters.ts";
-import { createHarness, gql, seedTenant, type Harness } from "../helpers/harness.ts";
+import { gql, seedTenant, type Harness } from "../helpers/harness.ts";
+import { useHarness } from "../helpers/fixtures.ts";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -21,17 +22,8 @@ async function redisReachable(): Promise<boolean> {
 const reachable = await redisReachable();
 
 describe.skipIf(!reachable)("Redis-backed rate limits", () => {
-  let one: Harness;
-  let two: Harness;
-
-  beforeAll(async () => {
-    one = await createHarness({ REDIS_URL });
-    two = await createHarness({ REDIS_URL });
-  });
-  afterAll(async () => {
-    await one?.close();
-    await two?.close();
-  });
+  const one = useHarness({ REDIS_URL });
+  const two = useHarness({ REDIS_URL });
 
   it("shares counters between instances", async () => {
     const a = Limiters.create(REDIS_URL);

@@ -1,17 +1,12 @@
 // After a run that creates every kind of credential, neither a database dump nor the
 // captured logs contain a plaintext key, secret, token or passphrase.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { signRequest } from "../../src/access/signature.ts";
-import { createHarness, databaseDump, generateKeyFor, generateSecureMutation, gql, hashOf, outboxLinks, seedTenant, type Harness } from "../helpers/harness.ts";
+import { databaseDump, generateKeyFor, generateSecureMutation, gql, hashOf, outboxLinks } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let acme: Awaited<ReturnType<typeof seedTenant>>;
-
-beforeAll(async () => {
-  h = await createHarness({ LOG_LEVEL: "debug" });
-  acme = await seedTenant(h.deps, "Acme");
-});
-afterAll(() => h.close());
+const h = useHarness({ LOG_LEVEL: "debug" });
+const acme = withTenant(h, "Acme");
 
 describe("secret hygiene", () => {
   it("keeps every credential out of the database and the logs", async () => {

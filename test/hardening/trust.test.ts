@@ -3,24 +3,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../src/access/signature.ts";
 import { sha256Hex } from "../../src/crypto/tokens.ts";
-import { createHarness, hashOf, outboxLinks, seedTenant, seedUser, type Harness } from "../helpers/harness.ts";
+import { hashOf, outboxLinks, seedUser } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 import { httpGql, httpPost, listen, type Listening } from "../helpers/listen.ts";
 
-let h: Harness;
+const h = useHarness();
+const acme = withTenant(h, "Acme");
 let server: Listening;
-let acme: Awaited<ReturnType<typeof seedTenant>>;
 let url: string;
 
 beforeAll(async () => {
-  h = await createHarness();
   server = await listen(h);
   url = server.url;
-  acme = await seedTenant(h.deps, "Acme");
 });
-afterAll(async () => {
-  await server.close();
-  await h.close();
-});
+afterAll(() => server.close());
 
 const generate = `mutation($input: GenerateApiKeyInput!) { generateApiKey(input: $input) { key apiKey { id permissions project { id } } } }`;
 const generateSecure = `mutation($input: GenerateApiKeyInput!) { generateSecureApiKey(input: $input) { key secret apiKey { id } } }`;

@@ -1,18 +1,13 @@
 import { decodeJwt } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/crypto/tokens.ts";
 import { parseKey } from "../../src/crypto/key-format.ts";
 import { schema } from "../../src/graphql/schema.ts";
-import { createHarness, generateKeyFor, generateMutation, gql, seedTenant, seedUser, verifyMutation, type Harness } from "../helpers/harness.ts";
+import { generateKeyFor, generateMutation, gql, seedUser, verifyMutation } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let acme: Awaited<ReturnType<typeof seedTenant>>;
-
-beforeAll(async () => {
-  h = await createHarness();
-  acme = await seedTenant(h.deps, "Acme");
-});
-afterAll(() => h.close());
+const h = useHarness();
+const acme = withTenant(h, "Acme");
 
 describe("generateApiKey", () => {
   it("issues an integrator-level key with wildcard permissions, checksummed, stored only hashed", async () => {

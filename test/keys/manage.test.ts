@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, databaseDump, generateKeyFor, generateSecureMutation, gql, seedTenant, seedUser, verifyMutation, type Harness } from "../helpers/harness.ts";
+import { describe, expect, it } from "vitest";
+import { databaseDump, generateKeyFor, generateSecureMutation, gql, seedTenant, seedUser, verifyMutation } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let a: Awaited<ReturnType<typeof seedTenant>>;
-let b: Awaited<ReturnType<typeof seedTenant>>;
+const h = useHarness();
+const a = withTenant(h, "TenantA");
+const b = withTenant(h, "TenantB");
 const unknownId = "00000000-0000-4000-8000-000000000000";
-
-beforeAll(async () => {
-  h = await createHarness();
-  a = await seedTenant(h.deps, "TenantA");
-  b = await seedTenant(h.deps, "TenantB");
-});
-afterAll(() => h.close());
 
 const rotate = "mutation($id: ID!, $g: Int) { rotateKey(id: $id, gracePeriodSeconds: $g) { key secret apiKey { id name permissions rotatedFromId } previous { id status expiresAt } } }";
 

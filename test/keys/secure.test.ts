@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { signRequest } from "../../src/access/signature.ts";
 import { open, secretAad } from "../../src/crypto/envelope.ts";
-import { createHarness, generateSecureMutation, gql, seedTenant, type Harness } from "../helpers/harness.ts";
+import { generateSecureMutation, gql } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let acme: Awaited<ReturnType<typeof seedTenant>>;
-let globex: Awaited<ReturnType<typeof seedTenant>>;
-
-beforeAll(async () => {
-  h = await createHarness();
-  acme = await seedTenant(h.deps, "Acme");
-  globex = await seedTenant(h.deps, "Globex");
-});
-afterAll(() => h.close());
+const h = useHarness();
+const acme = withTenant(h, "Acme");
+const globex = withTenant(h, "Globex");
 
 async function secureKey(token = acme.token, input: Record<string, unknown> = {}) {
   const result = await gql(h, generateSecureMutation, { input: { name: "signer", ...input } }, token);
@@ -62,6 +56,16 @@ describe("exchangeApiKey", () => {
     const plain = await gql(h, "mutation { generateApiKey(input: { name: \"p\" }) { key } }", {}, acme.token);
     const notSecure = await gql(h, exchange, { k: plain.data!.generateApiKey.key, s: secret });
     expect(notSecure.errors![0]).toEqual(wrong.errors![0]);
+  });
+
+  it("limits wrong secrets without locking the owner out", async () => {
+    const secure = (await gql(h, generateSecureMutation, { input: { name: "s" } }, acme.token)).data!.generateSecureApiKey;
+    const attempt = (s: string) => gql(h, exchange, { k: secure.key, s });
+    const codes = [];
+    for (let i = 0; i < 12; i++) codes.push((await attempt("0".repeat(64))).errors![0].extensions!.code);
+    expect(codes.slice(0, 10).every((c) => c === "UNAUTHENTICATED")).toBe(true);
+    expect(codes.slice(10)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
+    expect((await attempt(secure.secret)).errors).toBeUndefined();
   });
 });
 

@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createHarness, generateKeyFor, gql, seedTenant, verifyMutation, type Harness } from "../helpers/harness.ts";
+import { describe, expect, it, vi } from "vitest";
+import { generateKeyFor, gql, verifyMutation } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let acme: Awaited<ReturnType<typeof seedTenant>>;
-
-beforeAll(async () => {
-  h = await createHarness();
-  acme = await seedTenant(h.deps, "Acme");
-});
-afterAll(() => h.close());
+const h = useHarness();
+const acme = withTenant(h, "Acme");
 
 async function verifyRest(key: string, permissions?: string[], token?: string) {
   const response = await h.app.request("/v1/keys/verify", {

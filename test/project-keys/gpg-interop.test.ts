@@ -9,11 +9,13 @@ import path from "node:path";
 import { promisify } from "node:util";
 import * as openpgp from "openpgp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, gql, seedTenant, type Harness } from "../helpers/harness.ts";
+import { gql } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
 const run = promisify(execFile);
 
-let h: Harness;
+const h = useHarness();
+const tenant = withTenant(h, "GpgInterop");
 let token: string;
 let projectId: string;
 let gpgVersion = "";
@@ -32,9 +34,7 @@ beforeAll(async () => {
         "Install it: apt-get update && apt-get install -y gnupg",
     );
   }
-  h = await createHarness();
-  const a = await seedTenant(h.deps, "GpgInterop");
-  token = a.token;
+  token = tenant.token;
   projectId = (await gql(h, 'mutation { createProject(input: { name: "Files" }) { id } }', {}, token)).data!.createProject.id;
 }, 60_000);
 
@@ -43,7 +43,6 @@ afterAll(async () => {
     await run("gpgconf", ["--homedir", home, "--kill", "gpg-agent"]).catch(() => {});
     await rm(home, { recursive: true, force: true });
   }
-  await h?.close();
 });
 
 async function gnupgHome(): Promise<{ home: string; gpg: (...args: string[]) => Promise<{ stdout: string; stderr: string }> }> {

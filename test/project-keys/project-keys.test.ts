@@ -1,12 +1,13 @@
 import { createPublicKey, createSign, createVerify } from "node:crypto";
 import * as openpgp from "openpgp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openRsaPrivateKey } from "../../src/crypto/key-pairs.ts";
-import { createHarness, databaseDump, gql, seedTenant, seedUser, verifyMutation, type Harness } from "../helpers/harness.ts";
+import { databaseDump, generateKeyFor, gql, seedUser, verifyMutation } from "../helpers/harness.ts";
+import { useHarness, withTenant } from "../helpers/fixtures.ts";
 
-let h: Harness;
-let a: Awaited<ReturnType<typeof seedTenant>>;
-let b: Awaited<ReturnType<typeof seedTenant>>;
+const h = useHarness();
+const a = withTenant(h, "TenantA");
+const b = withTenant(h, "TenantB");
 let projectId: string;
 
 const generate = `mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) {
@@ -16,12 +17,8 @@ const generate = `mutation($input: GenerateProjectKeyInput!) { generateProjectKe
 const keysOf = `query($id: ID!) { project(id: $id) { keys(first: 50) { edges { node { id type name status masked fingerprint algorithm createdAt expiresAt } } } } }`;
 
 beforeAll(async () => {
-  h = await createHarness();
-  a = await seedTenant(h.deps, "TenantA");
-  b = await seedTenant(h.deps, "TenantB");
   projectId = (await gql(h, 'mutation { createProject(input: { name: "Shop" }) { id } }', {}, a.token)).data!.createProject.id;
 });
-afterAll(() => h.close());
 
 describe("project API keys", () => {
   it("issues several active keys per project, shown once, then masked", async () => {
@@ -51,6 +48,20 @@ describe("project API keys", () => {
     expect(badId.errors![0].extensions!.fields[0].field).toBe("projectId");
     const member = await seedUser(h.deps, a.tenant.id, "MEMBER", ["keys:*"]);
     expect((await gql(h, generate, { input: { projectId } }, member.token)).errors![0].extensions!.code).toBe("FORBIDDEN");
+  });
+});
+
+describe("project.keys visibility", () => {
+  it("shows members only the keys they own, and no key pairs", async () => {
+    const project = (await gql(h, 'mutation { createProject(input: { name: "p" }) { id } }', {}, a.token)).data!.createProject.id as string;
+    const member = await seedUser(h.deps, a.tenant.id, "MEMBER", ["projects:read", "keys:read", "keys:write"]);
+    await gql(h, "mutation($p: ID!) { generateProjectKey(input: { projectId: $p, name: \"admin's\" }) { id } }", { p: project }, a.token);
+    await gql(h, "mutation($p: ID!) { generateProjectKey(input: { projectId: $p, type: FILE_CONTENT_PGP }) { id } }", { p: project }, a.token);
+    await generateKeyFor(h, member.token, { name: "member's", projectId: project });
+    const names = async (token: string) =>
+      (await gql(h, "query($p: ID!) { project(id: $p) { keys { edges { node { name type } } } } }", { p: project }, token)).data!.project.keys.edges.map((e: any) => e.node.name).sort();
+    expect(await names(member.token)).toEqual(["member's"]);
+    expect((await names(a.token)).length).toBe(3);
   });
 });
 
