@@ -21,6 +21,7 @@ import { signRequest } from "../../src/access/signature.ts";
 import { generateKey } from "../../src/crypto/key-format.ts";
 import { generateKeyFor, generateSecureMutation, gql, seedUser, signIn } from "../helpers/harness.ts";
 import { useHarness, withTenant } from "../helpers/fixtures.ts";
+import { apiRoutes, appRoutes, rootFieldsOf, schemaArguments, schemaOperations } from "../helpers/surface.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
@@ -48,6 +49,8 @@ const real = {
   exchangeToken: "",
   /** Ids that generated mutations may revoke, rotate or delete: never the credentials above. */
   ids: [] as string[],
+  /** Users that disableUser and enableUser may find: never the member whose session is a credential above. */
+  userIds: [] as string[],
   keys: [] as string[],
   /** Dead credentials: revoked and disabled keys, a revoked session, tampered tokens. */
   dead: [] as string[],
@@ -610,6 +613,8 @@ const operations = (): Operation[] => [
   { name: "deleteProject", document: "mutation($id: ID!) { deleteProject(id: $id) { id deletedAt } }", variables: (t) => fc.record({ id: v(t).pick(idArb()) }) },
   { name: "disableKey", document: "mutation($id: ID!) { disableKey(id: $id) { id status } }", variables: (t) => fc.record({ id: v(t).pick(idArb()) }) },
   { name: "enableKey", document: "mutation($id: ID!) { enableKey(id: $id) { id status } }", variables: (t) => fc.record({ id: v(t).pick(idArb()) }) },
+  { name: "disableUser", document: "mutation($id: ID!) { disableUser(id: $id) { id email role } }", variables: (t) => fc.record({ id: v(t).pick(userIdArb()) }) },
+  { name: "enableUser", document: "mutation($id: ID!) { enableUser(id: $id) { id email role } }", variables: (t) => fc.record({ id: v(t).pick(userIdArb()) }) },
   {
     name: "exchangeApiKey",
     document: "mutation($k: String!, $s: String!) { exchangeApiKey(apiKey: $k, apiSecret: $s) { accessToken tokenType expiresIn expiresAt } }",
@@ -640,6 +645,7 @@ const operations = (): Operation[] => [
           passphrase: fc.oneof(fc.string({ minLength: 12, maxLength: 40 }), text),
           rsaBits: fc.oneof(fc.constantFrom(3072, 4096, 1024, 0), v(t).int),
           pgpAlgorithm: v(t).oneOf("CURVE25519", "RSA_4096"),
+          permissions: fc.array(permissionArb, { maxLength: 5 }),
         }),
       }),
     expensive: /TRANSACTION_RSA|RSA_4096/,
@@ -670,8 +676,17 @@ const operations = (): Operation[] => [
   { name: "verify", document: "mutation($h: String!) { verify(hash: $h) { accessToken } }", variables: (t) => fc.record({ h: v(t).pick(fc.oneof(text, fc.string({ minLength: 20, maxLength: 200 }))) }) },
   {
     name: "verifyKey",
-    document: "mutation($k: String!, $p: [String!]) { verifyKey(key: $k, permissions: $p) { valid code keyId tenantId permissions expiresAt ratelimit { limit remaining reset } } }",
-    variables: (t) => fc.record({ k: v(t).pick(keyArb()), p: v(t).pick(fc.array(permissionArb, { maxLength: 5 })) }, { requiredKeys: ["k"] }),
+    document:
+      "mutation($k: String!, $p: [String!], $s: VerifySignatureInput) { verifyKey(key: $k, permissions: $p, signature: $s) { valid code keyId tenantId permissions expiresAt ratelimit { limit remaining reset } } }",
+    variables: (t) =>
+      fc.record(
+        {
+          k: v(t).pick(fc.oneof(keyArb(), fc.constant(null).map(() => real.victimSecure.key))),
+          p: v(t).pick(fc.array(permissionArb, { maxLength: 5 })),
+          s: v(t).pick(verifySignatureArb(t)),
+        },
+        { requiredKeys: ["k"] },
+      ),
   },
   // Queries that take arguments, for good measure.
   {
@@ -696,10 +711,48 @@ const operations = (): Operation[] => [
   },
   {
     name: "query projects/tenants/project.keys(paging)",
-    document: "query($f: Int, $a: String, $id: ID!) { projects(first: $f, after: $a) { edges { node { id } } } tenants(first: $f, after: $a) { edges { node { id } } } project(id: $id) { keys(first: $f, after: $a) { edges { node { id } } } } }",
-    variables: (t) => fc.record({ f: v(t).int, a: fc.oneof(text, fc.string().map(b64url)), id: fc.constant(real.projectId) }, { requiredKeys: ["id"] }),
+    document:
+      "query($f: Int, $a: String, $l: Int, $b: String, $id: ID!) { projects(first: $f, after: $a, last: $l, before: $b) { edges { node { id } } } tenants(first: $f, after: $a, last: $l, before: $b) { edges { node { id } } } project(id: $id) { keys(first: $f, after: $a) { edges { node { id } } } } }",
+    variables: (t) =>
+      fc.record({ f: v(t).int, a: fc.oneof(text, fc.string().map(b64url)), l: v(t).int, b: fc.oneof(text, fc.string().map(b64url)), id: fc.constant(real.projectId) }, { requiredKeys: ["id"] }),
   },
+  {
+    name: "query auditEvents(filters, paging)",
+    document:
+      "query($ac: String, $ai: String, $ti: String, $fr: DateTime, $to: DateTime, $f: Int, $l: Int, $a: String, $b: String) { auditEvents(action: $ac, actorId: $ai, targetId: $ti, from: $fr, to: $to, first: $f, last: $l, after: $a, before: $b) { edges { cursor node { id action } } pageInfo { hasNextPage } } }",
+    variables: (t) =>
+      v(t).object({
+        ac: fc.oneof(fc.constantFrom("key.", "key.create", "project.", "user.disable", "."), text),
+        ai: idArb(),
+        ti: idArb(),
+        fr: v(t).date,
+        to: v(t).date,
+        f: v(t).int,
+        l: v(t).int,
+        a: fc.oneof(text, fc.string().map(b64url)),
+        b: fc.oneof(text, fc.string().map(b64url)),
+      }),
+  },
+  // No arguments to generate: what varies is the credential.
+  { name: "query viewer/tenant", document: "{ viewer { id email role } tenant { id name number } }", variables: () => fc.constant({}) },
 ];
+
+/** VerifySignatureInput: sometimes a real signature of the victim's secure key, mostly anything. */
+const verifySignatureArb = (typed: boolean) => {
+  const method = fc.constantFrom("GET", "POST", "get", "");
+  const path = fc.oneof(fc.constantFrom("/api/v3/health", "/graphql", "/"), text);
+  const signed = fc.tuple(method, path).map(([m, p]) => ({ header: signRequest(real.victimSecure.secret, m, p, ""), method: m, path: p }));
+  const fields = {
+    header: fc.oneof(headerText, signatureArb.map((s) => s ?? "")),
+    method,
+    path,
+    bodySha256: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), text),
+  };
+  const free = typed ? fc.record(fields, { requiredKeys: ["header", "method", "path"] }) : shaped(fields);
+  return fc.oneof(free, signed as fc.Arbitrary<Record<string, unknown>>);
+};
+
+const userIdArb = () => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...real.userIds) }, { weight: 2, arbitrary: uuidArb }, { weight: 1, arbitrary: text });
 
 function operationArb(op: Operation, valid: boolean) {
   return fc
@@ -770,6 +823,9 @@ beforeAll(async () => {
     const sid = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString()).sid as string;
     victimSessions.push(sid);
   }
+  // disableUser/enableUser may reach these: a victim member, both owners (whom only owners may change) and a tenant's id.
+  const victimUser = await seedUser(h.deps, owner.tenant.id, "MEMBER", ["keys:read"]);
+  real.userIds = [victimUser.user.id, owner.owner.id, admin.owner.id, owner.tenant.id];
   // The ids generated requests may use: never the fuzz project or the credentials' own keys and sessions.
   real.ids = [victimProject, pair.data!.generateProjectKey.id, victimSecure.apiKey.id, owner.owner.id, admin.owner.id, member.user.id, owner.tenant.id, ...victims.map((v) => v.apiKey.id), ...victimSessions];
   real.keys = [...victims.map((v) => v.key), victimSecure.key];
@@ -973,6 +1029,37 @@ describe("crashes found by the fuzzer, as fixed inputs", () => {
   });
   it("POST /api/adm/companyProjectKeys/generate with a NUL character in the name", async () => {
     await post("/api/adm/companyProjectKeys/generate", JSON.stringify({ projectId: real.projectId, name: "a\u0000" }), asOwner());
+  });
+});
+
+/** App routes fuzzed by the GraphQL tests above rather than through routeTable. */
+const GRAPHQL_ROUTES: Record<string, string> = {
+  "POST /graphql": "every operation, and 'the /graphql endpoint itself'",
+  "GET /graphql": "'the /graphql endpoint itself', GET",
+  "OPTIONS /graphql": "'any method on any path'",
+};
+
+// The lists above are written by hand; these compare them with what the code declares, so a new
+// route, operation or argument fails here until it is fuzzed.
+describe("the fuzz targets cover the whole surface", () => {
+  it("every route of the app (but NON_API_ROUTES) is in routeTable or fuzzed through GraphQL", () => {
+    const fuzzed = new Set([...routeTable.map((route) => `${route.method} ${route.path}`), ...Object.keys(GRAPHQL_ROUTES)]);
+    const routes = apiRoutes(h);
+    expect(routes).toContain("POST /v1/keys/verify");
+    expect(routes.filter((route) => !fuzzed.has(route))).toEqual([]);
+  });
+
+  it("every route in routeTable exists (but the deliberately unknown one)", () => {
+    const routes = new Set(appRoutes(h));
+    expect(routeTable.map((route) => `${route.method} ${route.path}`).filter((route) => !routes.has(route) && route !== "POST /no/such/route")).toEqual([]);
+  });
+
+  it("every query and mutation of the schema is fuzzed, with every argument", () => {
+    const documents = operations().map((operation) => rootFieldsOf(operation.document));
+    const fields = new Set(documents.flatMap((d) => d.fields));
+    const args = new Set(documents.flatMap((d) => d.arguments));
+    expect(schemaOperations().filter((field) => !fields.has(field))).toEqual([]);
+    expect(schemaArguments().filter((arg) => !args.has(arg))).toEqual([]);
   });
 });
 
