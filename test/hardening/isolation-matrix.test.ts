@@ -11,6 +11,7 @@ import { signKeyJwt } from "../../src/modules/keys/jwt-key.ts";
 import { signRequest } from "../../src/access/signature.ts";
 import { generateKeyFor, generateSecureMutation, gql, seedUser, verifyMutation } from "../helpers/harness.ts";
 import { useHarness, withTenant } from "../helpers/fixtures.ts";
+import { apiRoutes, rootFieldsOf, schemaOperations } from "../helpers/surface.ts";
 
 const h = useHarness({ LOG_LEVEL: "warn" });
 const a = withTenant(h, "TenantA");
@@ -21,6 +22,8 @@ const A = {
   tenantNumber: "",
   ownerId: "",
   memberId: "",
+  /** A member of A that A's owner disabled: enableUser must not bring them back. */
+  disabledMemberId: "",
   sessionId: "",
   projectId: "",
   plainKey: { id: "", key: "" },
@@ -87,19 +90,18 @@ async function rest(token: string, method: string, path: string, body?: unknown)
 // ---------------------------------------------------------------------------------------------
 // Case builders.
 
-type Call = (token: string, value: string) => Promise<Answer>;
+/** A call, and what it covers: the GraphQL document or the "METHOD /path" of the route. */
+type Call = ((token: string, value: string) => Promise<Answer>) & { document?: string; route?: string };
 
 /** A GraphQL operation; `vars` places the id (or key) in the variables. */
 const g =
   (query: string, vars: (value: string) => Record<string, unknown> = (id) => ({ id })): Call =>
-  (token, value) =>
-    graphql(token, query, vars(value));
+    Object.assign((token: string, value: string) => graphql(token, query, vars(value)), { document: query });
 
 /** A REST route with a JSON body built around the id. */
 const r =
   (method: string, path: string, body?: (value: string) => unknown): Call =>
-  (token, value) =>
-    rest(token, method, path, body?.(value));
+    Object.assign((token: string, value: string) => rest(token, method, path, body?.(value)), { route: `${method} ${path}` });
 
 /** What a denial looks like: checked on both answers, so that "identical" never means "both succeeded". */
 type Deny = (answer: Answer) => void;
@@ -134,6 +136,12 @@ const emptyAt =
     expect(gqlData(answer)?.[field].edges).toEqual([]);
   };
 
+/** A connection with no edges, or a GraphQL error (FORBIDDEN, say) on both answers. */
+const emptyOrDeniedAt =
+  (field: string): Deny =>
+  (answer) =>
+    gqlErrors(answer).length ? error()(answer) : emptyAt(field)(answer);
+
 /** verifyKey's answer for a key it does not know. */
 const verifyNotFound: Deny = (answer) => {
   expect(gqlErrors(answer), JSON.stringify(answer)).toEqual([]);
@@ -157,6 +165,8 @@ const unknownJwtKey = () =>
   signKeyJwt(h.deps.config, { keyId: randomUUID(), tenantId: randomUUID(), subject: randomUUID(), issuedAt: new Date(), expiresAt: null });
 const unknownTenantNumber = () => String(2_000_000_000 + Math.floor(Math.random() * 1_000_000));
 const randomSecret = () => randomUUID().replace(/-/g, "").repeat(2);
+/** A request signature made with A's secure key's secret, as A's own client would send it. */
+const signedByA = () => ({ header: signRequest(A.secureKey.secret, "GET", "/api/v3/health"), method: "GET", path: "/api/v3/health" });
 
 interface MatrixCase {
   name: string;
@@ -192,6 +202,12 @@ const Q = {
   generateSecureApiKey: "mutation($input: GenerateApiKeyInput!) { generateSecureApiKey(input: $input) { key secret apiKey { id } } }",
   generateProjectKey: "mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id type keyValue publicKey } }",
   verifyKey: verifyMutation,
+  verifyKeySigned:
+    "mutation($key: String!, $signature: VerifySignatureInput) { verifyKey(key: $key, signature: $signature) { valid code keyId tenantId ownerId permissions expiresAt } }",
+  disableUser: "mutation($id: ID!) { disableUser(id: $id) { id email } }",
+  enableUser: "mutation($id: ID!) { enableUser(id: $id) { id email } }",
+  auditEventsByActor: "query($id: String) { auditEvents(actorId: $id, first: 100) { edges { node { id action targetId } } } }",
+  auditEventsByTarget: "query($id: String) { auditEvents(targetId: $id, first: 100) { edges { node { id action targetId } } } }",
   exchange: "mutation($k: String!, $s: String!) { exchangeApiKey(apiKey: $k, apiSecret: $s) { accessToken } }",
 };
 
@@ -241,6 +257,15 @@ const cases: MatrixCase[] = [
   c("rotateKey · project key", g(Q.rotateKey), () => A.projectKey.id, uuid, error("KEY_NOT_FOUND")),
   c("rotateKey · key pair", g(Q.rotateKey), () => A.keyPairId, uuid, error("KEY_NOT_FOUND")),
   c("revokeSession · A's owner's session", g(Q.revokeSession), () => A.sessionId, uuid, error("SESSION_NOT_FOUND")),
+  c("disableUser · A's owner", g(Q.disableUser), () => A.ownerId, uuid, error("USER_NOT_FOUND")),
+  c("disableUser · A's member", g(Q.disableUser), () => A.memberId, uuid, error("USER_NOT_FOUND")),
+  c("enableUser · A's disabled member", g(Q.enableUser), () => A.disabledMemberId, uuid, error("USER_NOT_FOUND")),
+  c("enableUser · A's member", g(Q.enableUser), () => A.memberId, uuid, error("USER_NOT_FOUND")),
+
+  // A's audit trail, filtered by A's ids: nothing, exactly like an unknown id.
+  c("auditEvents(actorId) · A's owner", g(Q.auditEventsByActor), () => A.ownerId, uuid, emptyOrDeniedAt("auditEvents")),
+  c("auditEvents(targetId) · A's project", g(Q.auditEventsByTarget), () => A.projectId, uuid, emptyOrDeniedAt("auditEvents")),
+  c("auditEvents(targetId) · A's key", g(Q.auditEventsByTarget), () => A.plainKey.id, uuid, emptyOrDeniedAt("auditEvents")),
 
   // Generation that references A's project or A's users.
   c("generateApiKey(projectId)", g(Q.generateApiKey, input((id) => ({ name: "x", projectId: id }))), () => A.projectId, uuid, error("PROJECT_NOT_FOUND")),
@@ -250,6 +275,7 @@ const cases: MatrixCase[] = [
   c("generateSecureApiKey(projectId)", g(Q.generateSecureApiKey, input((id) => ({ name: "x", projectId: id }))), () => A.projectId, uuid, error("PROJECT_NOT_FOUND")),
   c("generateSecureApiKey(ownerId)", g(Q.generateSecureApiKey, input((id) => ({ name: "x", ownerId: id }))), () => A.ownerId, uuid, error("USER_NOT_FOUND")),
   c("generateProjectKey · API_KEY", g(Q.generateProjectKey, input((id) => ({ projectId: id }))), () => A.projectId, uuid, error("PROJECT_NOT_FOUND")),
+  c("generateProjectKey · API_KEY, with permissions", g(Q.generateProjectKey, input((id) => ({ projectId: id, permissions: ["keys:read"] }))), () => A.projectId, uuid, error("PROJECT_NOT_FOUND")),
   c("generateProjectKey · FILE_CONTENT_PGP", g(Q.generateProjectKey, input((id) => ({ projectId: id, type: "FILE_CONTENT_PGP" }))), () => A.projectId, uuid, error("PROJECT_NOT_FOUND")),
   c("generateProjectKey · TRANSACTION_RSA", g(Q.generateProjectKey, input((id) => ({ projectId: id, type: "TRANSACTION_RSA", rsaBits: 3072 }))), () => A.projectId, uuid, error("PROJECT_NOT_FOUND")),
 
@@ -259,6 +285,7 @@ const cases: MatrixCase[] = [
   c("verifyKey · secure key", g(Q.verifyKey, (key) => ({ key })), () => A.secureKey.key, unknownOpaqueKey, verifyNotFound),
   c("verifyKey · JWT key", g(Q.verifyKey, (key) => ({ key })), () => A.jwtKey.key, unknownJwtKey, verifyNotFound),
   c("verifyKey · project key", g(Q.verifyKey, (key) => ({ key })), () => A.projectKey.key, unknownOpaqueKey, verifyNotFound),
+  c("verifyKey · secure key, signed with A's secret", g(Q.verifyKeySigned, (key) => ({ key, signature: signedByA() })), () => A.secureKey.key, unknownOpaqueKey, verifyNotFound),
   c("POST /v1/keys/verify · opaque key", r("POST", "/v1/keys/verify", (key) => ({ key })), () => A.plainKey.key, unknownOpaqueKey, restNotFoundKey),
   c("POST /v1/keys/verify · with permissions", r("POST", "/v1/keys/verify", (key) => ({ key, permissions: ["*"] })), () => A.plainKey.key, unknownOpaqueKey, restNotFoundKey),
   c("POST /v1/keys/verify · secure key", r("POST", "/v1/keys/verify", (key) => ({ key })), () => A.secureKey.key, unknownOpaqueKey, restNotFoundKey),
@@ -319,6 +346,9 @@ beforeAll(async () => {
   A.tenantNumber = String(a.tenant.number);
   A.ownerId = a.owner.id;
   A.memberId = (await seedUser(h.deps, a.tenant.id, "MEMBER", ["keys:read", "keys:write"])).user.id;
+  const disabledMember = await seedUser(h.deps, a.tenant.id, "MEMBER", ["keys:read"]);
+  expect((await gql(h, Q.disableUser, { id: disabledMember.user.id }, a.token)).errors).toBeUndefined();
+  A.disabledMemberId = disabledMember.user.id;
   A.sessionId = (await h.deps.prisma.session.findFirstOrThrow({ where: { userId: a.owner.id, revokedAt: null } })).id;
   const project = await gql(h, 'mutation { createProject(input: { name: "A secret project", description: "A only" }) { id } }', {}, a.token);
   A.projectId = project.data!.createProject.id;
@@ -391,6 +421,14 @@ describe("afterwards, tenant A is untouched", () => {
     expect(await snapshotOfA()).toBe(before);
   });
 
+  it("A's users are as enabled as they were: owner and member enabled, the disabled member still disabled", async () => {
+    const disabledAt = async (id: string) => (await h.deps.prisma.user.findUniqueOrThrow({ where: { id } })).disabledAt;
+    expect(await disabledAt(A.ownerId)).toBeNull();
+    expect(await disabledAt(A.memberId)).toBeNull();
+    expect(await disabledAt(A.disabledMemberId)).not.toBeNull();
+    expect((await gql(h, "{ viewer { id } }", {}, a.token)).data!.viewer.id).toBe(A.ownerId);
+  });
+
   it("A's keys still verify VALID, for A and for anonymous callers", async () => {
     for (const key of [A.plainKey.key, A.secureKey.key, A.jwtKey.key, A.projectKey.key]) {
       // A secure key is VALID only with a signature; without one it is still A's, not NOT_FOUND.
@@ -456,5 +494,63 @@ describe("someone who knows A's secure key but not its secret", () => {
     const signed = await h.app.request("/api/v3/health", { headers: { authorization: `Bearer ${key}`, "keygate-signature": signRequest(secret, "GET", "/api/v3/health") } });
     expect(signed.status).toBe(200);
     expect(await signed.json()).toMatchObject({ success: true, data: { tenant_id: a.tenant.id, auth: "api_key" } });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The matrix is written by hand; this compares it with what the code declares, so that a new
+// operation or route fails here until it has a case or an exemption with its reason.
+
+/** Operations with no case above, and why none is needed. */
+const EXEMPT_OPERATIONS: Record<string, string> = {
+  "Query.projects": "takes no id: lists the caller's own tenant (checked by 'listings of B never show A's objects')",
+  "Query.tenant": "takes no id: the caller's own tenant (checked by 'listings of B never show A's objects')",
+  "Query.viewer": "takes no id: the caller itself (checked by 'listings of B never show A's objects')",
+  "Query.tenants": "takes no id; platform administrators only, who see every tenant by design",
+  "Mutation.addUser": "takes no id: adds to the caller's own tenant",
+  "Mutation.createProject": "takes no id: creates in the caller's own tenant",
+  "Mutation.createTenant": "takes no id; platform administrators only, creating a new tenant",
+  "Mutation.logout": "takes no id: ends the calling session",
+  "Mutation.refreshSession": "takes a refresh token, a secret of its own session, not an id of a tenant's object",
+  "Mutation.requestMagicLink": "anonymous; answers the same for every address (test/auth/magic-link.test.ts)",
+  "Mutation.verify": "anonymous; consumes a one-use sign-in token, not an id of a tenant's object",
+};
+
+/** Routes with no case above, and why none is needed. */
+const EXEMPT_ROUTES: Record<string, string> = {
+  "GET /graphql": "the same resolvers as POST /graphql, whose operations the cases cover (mutations are refused over GET)",
+  "OPTIONS /graphql": "CORS preflight: no resolver runs",
+  "POST /api/v3/auth/login": "anonymous; answers the same for every address",
+  "GET /api/v3/auth/verify": "anonymous; consumes a one-use sign-in token, not an id",
+  "HEAD /api/v3/auth/verify": "anonymous; consumes a one-use sign-in token, not an id",
+  "POST /api/v3/auth/verify": "anonymous; consumes a one-use sign-in token, not an id",
+  "GET /api/v3/auth/refresh-token": "takes a refresh token, a secret of its own session, not an id",
+  "GET /api/v3/auth/api-key": "takes no id: issues a key in the caller's own tenant",
+  "GET /api/v3/auth/api-key/secure": "takes no id: issues a secure key in the caller's own tenant",
+  "GET /api/v3/health": "takes no id: describes the caller's own credential",
+  "POST /api/v1/apikey/generate": "takes no id: issues a key in the caller's own tenant",
+};
+
+describe("the matrix covers the whole surface", () => {
+  const all = [...cases, ...exchangeCases];
+  const coveredOperations = new Set(all.flatMap((kase) => (kase.call.document ? rootFieldsOf(kase.call.document).fields : [])));
+  const coveredRoutes = new Set(all.flatMap((kase) => (kase.call.route ? [kase.call.route] : [])));
+  // The GraphQL cases go through POST /graphql.
+  coveredRoutes.add("POST /graphql");
+
+  it("every query and mutation of the schema has a case or an exemption", () => {
+    const operations = schemaOperations();
+    expect(operations).toContain("Mutation.disableUser");
+    expect(operations.filter((op) => !coveredOperations.has(op) && !(op in EXEMPT_OPERATIONS))).toEqual([]);
+    // An exemption for something covered, or gone, is a stale decision.
+    expect(Object.keys(EXEMPT_OPERATIONS).filter((op) => coveredOperations.has(op) || !operations.includes(op))).toEqual([]);
+  });
+
+  it("every route of the app (but NON_API_ROUTES) has a case or an exemption", () => {
+    const routes = apiRoutes(h);
+    expect(routes).toContain("POST /v1/keys/verify");
+    expect(routes.filter((route) => !coveredRoutes.has(route) && !(route in EXEMPT_ROUTES))).toEqual([]);
+    expect(Object.keys(EXEMPT_ROUTES).filter((route) => coveredRoutes.has(route) || !routes.includes(route))).toEqual([]);
+    expect([...coveredRoutes].filter((route) => !routes.includes(route))).toEqual([]);
   });
 });
