@@ -17,6 +17,7 @@ import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { signAccessToken } from "../src/access/access-token.ts";
 import { system } from "../src/access/actor.ts";
+import { signRequest } from "../src/access/signature.ts";
 import { loadConfig, type Config } from "../src/config.ts";
 import { sha256Hex } from "../src/crypto/tokens.ts";
 import { projectRoot } from "../src/db/migrate.ts";
@@ -198,6 +199,8 @@ interface AckedKey {
   id: string;
   key: string;
   kind: "API_KEY" | "SECURE_API_KEY";
+  /** A secure key verifies only with a request signature made with it. */
+  secret?: string;
 }
 
 const acked = new Map<string, AckedKey>();
@@ -248,7 +251,7 @@ async function generate(cycle: Cycle, n: number) {
     violation(`${cycle.label}: generateApiKey answered without a key: ${errorText(answer)}`);
     return;
   }
-  acked.set(payload.apiKey.id, { id: payload.apiKey.id, key: payload.key, kind: secure ? "SECURE_API_KEY" : "API_KEY" });
+  acked.set(payload.apiKey.id, { id: payload.apiKey.id, key: payload.key, kind: secure ? "SECURE_API_KEY" : "API_KEY", secret: payload.secret });
   revocable.push(payload.apiKey.id);
 }
 
@@ -320,11 +323,12 @@ async function worker(cycle: Cycle, index: number, counter: { n: number }) {
   }
 }
 
-async function verifyKey(url: string, key: string): Promise<{ valid: boolean; code: string }> {
+async function verifyKey(url: string, key: string, secret?: string): Promise<{ valid: boolean; code: string }> {
+  const signature = secret ? { header: signRequest(secret, "GET", "/crash-check"), method: "GET", path: "/crash-check" } : undefined;
   const response = await fetch(`${url}/v1/keys/verify`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ key }),
+    body: JSON.stringify({ key, signature }),
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const body = (await response.json()) as { valid: boolean; code: string };
@@ -524,7 +528,7 @@ async function main() {
   await pool([...acked.values()], WORKERS, async (a) => {
     let result: { valid: boolean; code: string };
     try {
-      result = await verifyKey(final.url, a.key);
+      result = await verifyKey(final.url, a.key, a.secret);
     } catch (error) {
       violation(`final: verifying ApiKey ${a.id} failed: ${(error as Error).message}`);
       return;

@@ -81,9 +81,8 @@ describe("embedded data directory", () => {
       expect(refused.stdout).toBe("");
       expect(refused.stderr).toContain(`keygate server (PID ${pid})`);
       expect(refused.stderr).toMatch(/stop the server first/);
-      // At once: no database was opened (opening one takes seconds).
-      expect(refused.ms).toBeLessThan(10_000);
     }
+    // Nothing under pgdata changed: no database was opened (no timing asserted: the suite shares the machine).
     expect(await snapshot(pgdata)).toEqual(before);
 
     const second = await startServerProcess(env).catch((error: Error) => error);
