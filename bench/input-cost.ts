@@ -61,7 +61,9 @@ function median(run: () => void, times: number): number {
     samples.push(performance.now() - started);
   }
   samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  const middle = samples[Math.floor(samples.length / 2)];
+  if (middle === undefined) throw new Error("median of no samples");
+  return middle;
 }
 
 export interface InputCostRow {

@@ -32,7 +32,7 @@ function waitFor(child: ChildProcess, pattern: RegExp): Promise<string> {
     const onData = (d: Buffer) => {
       out += d;
       const m = pattern.exec(out);
-      if (m) {
+      if (m && m[1] !== undefined) {
         // Keep draining the pipe (a full pipe would stall the child) without keeping the text.
         child.stdout!.off("data", onData);
         child.stdout!.resume();
@@ -85,7 +85,7 @@ const rows = [
   await load("GET /healthz (gateway floor)", { url: `${gatewayUrl}/healthz` }),
   await load("POST /v1/keys/verify", { url: `${gatewayUrl}/v1/keys/verify`, method: "POST", headers: json, body: verifyBody }),
   await load("GraphQL verifyKey", { url: `${gatewayUrl}/graphql`, method: "POST", headers: json, body: graphqlBody }),
-];
+] as const;
 baseline.kill();
 gateway.kill("SIGTERM");
 

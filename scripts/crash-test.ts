@@ -258,8 +258,9 @@ async function generate(cycle: Cycle, n: number) {
 async function revoke(cycle: Cycle) {
   const index = randomInt(revocable.length);
   const id = revocable[index];
-  revocable[index] = revocable[revocable.length - 1];
-  revocable.pop();
+  const last = revocable.pop();
+  if (id === undefined || last === undefined) return;
+  if (index < revocable.length) revocable[index] = last;
   let answer: GraphQLAnswer;
   try {
     answer = await graphql(cycle.url, REVOKE, { id, reason: "crash test" }, cycle.token);
@@ -340,7 +341,7 @@ async function pool<T>(items: T[], concurrency: number, each: (item: T) => Promi
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await each(items[next++]);
+      while (next < items.length) await each(items[next++] as T);
     }),
   );
 }

@@ -146,6 +146,7 @@ async function main(argv: string[]) {
     process.exit(argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" ? 0 : 2);
   }
   const command = commands[name];
+  if (!command) throw new Error(`unknown command: ${name}`);
   const rest = argv.slice(name.split(" ").length);
   const { values } = parseArgs({
     args: rest,

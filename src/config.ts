@@ -100,7 +100,7 @@ export function parseEncryptionKeys(value: string): EncryptionKey[] {
   return parts.map((part) => {
     const match = /^v(\d+):(.+)$/.exec(part);
     const version = match ? Number(match[1]) : 1;
-    const material = match ? match[2] : part;
+    const material = match?.[2] ?? part;
     if (parts.length > 1 && !match) throw new Error("ENCRYPTION_KEY: with several keys each must be written v<N>:<key>");
     const key = /^[0-9a-f]{64}$/i.test(material) ? Buffer.from(material, "hex") : Buffer.from(material, "base64");
     if (key.length !== 32) throw new Error(`ENCRYPTION_KEY: key v${version} must be 32 bytes (base64 or 64 hex characters)`);

@@ -32,7 +32,7 @@ describe("configuration", () => {
     const second = await loadConfig({ DATA_DIR: dir }, (m) => warnings.push(m));
     expect(warnings).toHaveLength(1);
     expect(Buffer.from(first.jwtSecret).equals(Buffer.from(second.jwtSecret))).toBe(true);
-    expect(first.encryptionKeys[0].key.equals(second.encryptionKeys[0].key)).toBe(true);
+    expect(first.encryptionKeys[0]!.key.equals(second.encryptionKeys[0]!.key)).toBe(true);
     const file = path.join(dir, "dev-secrets.json");
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(file, "utf8"))).toHaveProperty("JWT_SECRET");

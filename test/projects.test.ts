@@ -47,28 +47,28 @@ describe("projects", () => {
     }
     const foreignUpdate = await gql(h, update, { input: { id, name: "pwned" } }, b.token);
     const unknownUpdate = await gql(h, update, { input: { id: unknown, name: "pwned" } }, b.token);
-    expect(foreignUpdate.errors![0].extensions).toEqual(unknownUpdate.errors![0].extensions);
-    expect(foreignUpdate.errors![0].message).toBe(unknownUpdate.errors![0].message);
+    expect(foreignUpdate.errors![0]!.extensions).toEqual(unknownUpdate.errors![0]!.extensions);
+    expect(foreignUpdate.errors![0]!.message).toBe(unknownUpdate.errors![0]!.message);
     const foreignDelete = await gql(h, remove, { id }, b.token);
     const unknownDelete = await gql(h, remove, { id: unknown }, b.token);
-    expect(foreignDelete.errors![0].extensions).toEqual(unknownDelete.errors![0].extensions);
+    expect(foreignDelete.errors![0]!.extensions).toEqual(unknownDelete.errors![0]!.extensions);
     expect((await gql(h, list, {}, b.token)).data!.projects.edges.map((e: any) => e.node.name)).not.toContain("Secret");
     expect((await gql(h, one, { id }, a.token)).data!.project.name).toBe("Secret");
   });
 
   it("validates names and ids, naming the field", async () => {
     const empty = await gql(h, create, { input: { name: "   " } }, a.token);
-    expect(empty.errors![0].extensions!.code).toBe("VALIDATION_FAILED");
-    expect(empty.errors![0].message).toMatch(/name/);
+    expect(empty.errors![0]!.extensions!.code).toBe("VALIDATION_FAILED");
+    expect(empty.errors![0]!.message).toMatch(/name/);
     const badId = await gql(h, update, { input: { id: "not-a-uuid", name: "x" } }, a.token);
-    expect(badId.errors![0].extensions!.fields[0].field).toBe("id");
+    expect(badId.errors![0]!.extensions!.fields[0].field).toBe("id");
   });
 
   it("needs projects permissions for members", async () => {
     const reader = await seedUser(h.deps, a.tenant.id, "MEMBER", ["projects:read"]);
     expect((await gql(h, list, {}, reader.token)).errors).toBeUndefined();
     const denied = await gql(h, create, { input: { name: "nope" } }, reader.token);
-    expect(denied.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(denied.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const writer = await seedUser(h.deps, a.tenant.id, "MEMBER", ["projects:*"]);
     expect((await gql(h, create, { input: { name: "ok" } }, writer.token)).errors).toBeUndefined();
   });
@@ -91,7 +91,7 @@ describe("deleteProject", () => {
     await gql(h, "mutation($p: ID!) { generateProjectKey(input: { projectId: $p }) { id } }", { p: project }, a.token);
     const member = await seedUser(h.deps, a.tenant.id, "MEMBER", ["projects:*"]);
     const denied = await gql(h, "mutation($id: ID!) { deleteProject(id: $id) { id } }", { id: project }, member.token);
-    expect(denied.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(denied.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     expect((await gql(h, "query($id: ID!) { project(id: $id) { id } }", { id: project }, a.token)).data!.project).not.toBeNull();
     const empty = await newProject(member.token);
     expect((await gql(h, "mutation($id: ID!) { deleteProject(id: $id) { id } }", { id: empty }, member.token)).errors).toBeUndefined();

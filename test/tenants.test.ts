@@ -18,7 +18,7 @@ describe("viewer and tenant", () => {
 
   it("asks anonymous callers to authenticate", async () => {
     const result = await gql(h, "{ tenant { id } }");
-    expect(result.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
+    expect(result.errors![0]!.extensions!.code).toBe("UNAUTHENTICATED");
   });
 });
 
@@ -32,14 +32,14 @@ describe("tenants (platform admin)", () => {
 
   it("forbids tenant owners from listing or creating tenants", async () => {
     const list = await gql(h, "{ tenants { edges { node { name } } } }", {}, acme.token);
-    expect(list.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(list.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const create = await gql(
       h,
       "mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }",
       { input: { name: "Evil", ownerEmail: "evil@example.test" } },
       acme.token,
     );
-    expect(create.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(create.errors![0]!.extensions!.code).toBe("FORBIDDEN");
   });
 
   it("creates a tenant with its owner", async () => {
@@ -63,8 +63,8 @@ describe("tenants (platform admin)", () => {
       { input: { name: "X", ownerEmail: "x@x.test", keyPrefix: "BAD PREFIX" } },
       platform.token,
     );
-    expect(badPrefix.errors![0].extensions!.code).toBe("VALIDATION_FAILED");
-    expect(badPrefix.errors![0].extensions!.fields[0].field).toMatch(/keyPrefix/);
+    expect(badPrefix.errors![0]!.extensions!.code).toBe("VALIDATION_FAILED");
+    expect(badPrefix.errors![0]!.extensions!.fields[0].field).toMatch(/keyPrefix/);
     const badEmail = await gql(
       h,
       "mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }",
@@ -72,7 +72,7 @@ describe("tenants (platform admin)", () => {
       platform.token,
     );
     expect(badEmail.status).toBe(400);
-    expect(badEmail.errors![0].message).toMatch(/ownerEmail/);
+    expect(badEmail.errors![0]!.message).toMatch(/ownerEmail/);
   });
 });
 
@@ -87,18 +87,18 @@ describe("addUser", () => {
 
   it("rejects duplicate emails and malformed permissions", async () => {
     const dup = await gql(h, addUser, { input: { email: acme.owner.email } }, acme.token);
-    expect(dup.errors![0].extensions).toMatchObject({ code: "VALIDATION_FAILED" });
+    expect(dup.errors![0]!.extensions).toMatchObject({ code: "VALIDATION_FAILED" });
     const perm = await gql(h, addUser, { input: { email: "p@acme.test", permissions: ["not a permission"] } }, acme.token);
-    expect(perm.errors![0].extensions!.fields[0].field).toBe("permissions.0");
+    expect(perm.errors![0]!.extensions!.fields[0].field).toBe("permissions.0");
   });
 
   it("does not let members add users, nor admins add owners", async () => {
     const member = await seedUser(h.deps, acme.tenant.id, "MEMBER", ["users:write"]);
     const byMember = await gql(h, addUser, { input: { email: "m2@acme.test" } }, member.token);
-    expect(byMember.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(byMember.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const admin = await seedUser(h.deps, acme.tenant.id, "ADMIN");
     const ownerByAdmin = await gql(h, addUser, { input: { email: "o2@acme.test", role: "OWNER" } }, admin.token);
-    expect(ownerByAdmin.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(ownerByAdmin.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const memberByAdmin = await gql(h, addUser, { input: { email: "m3@acme.test" } }, admin.token);
     expect(memberByAdmin.errors).toBeUndefined();
   });
@@ -106,7 +106,7 @@ describe("addUser", () => {
   it("hides the user list from members", async () => {
     const member = await seedUser(h.deps, acme.tenant.id, "MEMBER");
     const result = await gql(h, "{ tenant { users { email } } }", {}, member.token);
-    expect(result.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(result.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const owner = await gql(h, "{ tenant { users { email } } }", {}, acme.token);
     expect(owner.data!.tenant.users.map((u: any) => u.email)).toContain(acme.owner.email);
   });
@@ -115,7 +115,7 @@ describe("addUser", () => {
     const add = () => gql(h, "mutation { addUser(input: { email: \"twice@acme.test\" }) { id } }", {}, acme.token);
     const results = await Promise.all([add(), add()]);
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
-    expect(results.find((r) => r.errors)!.errors![0].extensions!.code).toBe("VALIDATION_FAILED");
+    expect(results.find((r) => r.errors)!.errors![0]!.extensions!.code).toBe("VALIDATION_FAILED");
   });
 });
 

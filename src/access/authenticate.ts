@@ -119,7 +119,7 @@ const authenticators: Authenticator[] = [accessToken, apiKey];
 export function bearerToken(header: string | null | undefined): string | null {
   if (!header) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match ? match[1] : null;
+  return match?.[1] ?? null;
 }
 
 /**

@@ -34,18 +34,19 @@ const invalid = () => new AppError("INVALID_SIGNATURE", "invalid request signatu
 
 export async function verifySignature(deps: Pick<Deps, "prisma">, keyId: string, secret: string, request: SignedRequest): Promise<void> {
   const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(request.header?.trim() ?? "");
-  if (!match || !/^[0-9a-fA-F]{64}$/.test(request.bodySha256)) throw invalid();
+  const signature = match?.[2];
+  if (!match || signature === undefined || !/^[0-9a-fA-F]{64}$/.test(request.bodySha256)) throw invalid();
   const t = Number(match[1]);
   const now = Date.now();
   if (Math.abs(Math.floor(now / 1000) - t) > SIGNATURE_TOLERANCE_SECONDS) throw invalid();
   const expected = createHmac("sha256", secret).update(signingPayload(t, request.method, request.pathAndQuery, request.bodySha256)).digest("hex");
-  if (!constantTimeEqual(expected, match[2])) throw invalid();
+  if (!constantTimeEqual(expected, signature)) throw invalid();
   // One use per signature, recorded where every instance sees it. Kept until the timestamp
   // leaves the window: after that the signature is refused for its age anyway.
   const keepUntil = new Date((t + SIGNATURE_TOLERANCE_SECONDS + 1) * 1000);
   const inserted = await deps.prisma.$executeRaw`
     INSERT INTO "SignatureUse" ("keyId", "signature", "expiresAt")
-    VALUES (${keyId}::uuid, ${match[2]}, ${keepUntil})
+    VALUES (${keyId}::uuid, ${signature}, ${keepUntil})
     ON CONFLICT DO NOTHING`;
   if (inserted !== 1) throw invalid();
 }

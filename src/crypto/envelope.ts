@@ -11,7 +11,9 @@ export interface Sealed {
 
 /** `<iv>.<ciphertext>.<tag>`, base64url each; the key version is stored beside it. */
 export function seal(keys: EncryptionKey[], plaintext: string | Buffer, aad: string): Sealed {
-  const { version, key } = keys[0];
+  const current = keys[0];
+  if (!current) throw new AppError("INTERNAL", "no encryption key is configured");
+  const { version, key } = current;
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   cipher.setAAD(Buffer.from(aad));
@@ -25,6 +27,7 @@ export function open(keys: EncryptionKey[], sealed: Sealed, aad: string): Buffer
   if (!entry) throw new AppError("INTERNAL", `encryption key v${sealed.keyVersion} is not configured`);
   const [iv, body, tag] = sealed.ciphertext.split(".").map((p) => Buffer.from(p, "base64url"));
   try {
+    if (!iv || !body || !tag) throw new Error("ciphertext is not <iv>.<ciphertext>.<tag>");
     const decipher = createDecipheriv("aes-256-gcm", entry.key, iv);
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(tag);

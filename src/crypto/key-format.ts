@@ -51,10 +51,11 @@ export type ParsedKey = { ok: true; prefix: string; test: boolean } | { ok: fals
 export function parseKey(key: string): ParsedKey {
   if (typeof key !== "string" || key.length > 64) return { ok: false };
   const match = shape.exec(key);
-  if (!match) return { ok: false };
+  const prefix = match?.[1];
+  if (!match || prefix === undefined) return { ok: false };
   const body = `${match[1]}_${match[2]}`;
   if (checksum(body) !== match[3]) return { ok: false };
-  return { ok: true, prefix: match[1], test: match[1].endsWith("_test") };
+  return { ok: true, prefix, test: prefix.endsWith("_test") };
 }
 
 /** The parts kept for listings: `kg_4a3b…9f0e`. */

@@ -1,6 +1,5 @@
 // The yoga server over the Pothos schema. Errors: AppError keeps its code, everything
 // unexpected is masked and logged with the request id.
-import { randomUUID } from "node:crypto";
 import { GraphQLError, type ValidationRule } from "graphql";
 import { PothosValidationError } from "@pothos/core";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";

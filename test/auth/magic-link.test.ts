@@ -21,7 +21,7 @@ async function freshLink(email?: string): Promise<string> {
   expect(result.errors).toBeUndefined();
   const links = await outboxLinks(h.deps);
   expect(links.length).toBe(before + 1);
-  return links[links.length - 1];
+  return links[links.length - 1]!;
 }
 
 describe("magic-link sign-in", () => {
@@ -46,7 +46,7 @@ describe("magic-link sign-in", () => {
 
     const again = await gql(h, verify, { hash });
     expect(again.status).toBe(401);
-    expect(again.errors![0].extensions!.code).toBe("INVALID_TOKEN");
+    expect(again.errors![0]!.extensions!.code).toBe("INVALID_TOKEN");
     const audit = await h.deps.prisma.auditEvent.findMany({ where: { tenantId: acme.tenant.id, action: "auth.sign_in" } });
     expect(audit.length).toBeGreaterThan(0);
   });
@@ -55,14 +55,14 @@ describe("magic-link sign-in", () => {
     const hash = hashOf(await freshLink());
     await h.deps.prisma.magicLink.update({ where: { tokenHash: sha256Hex(hash) }, data: { expiresAt: new Date(Date.now() - 1000) } });
     const result = await gql(h, verify, { hash });
-    expect(result.errors![0].extensions!.code).toBe("INVALID_TOKEN");
+    expect(result.errors![0]!.extensions!.code).toBe("INVALID_TOKEN");
   });
 
   it("retires older unused links when a new one is requested", async () => {
     const email = await newEmail();
     const older = hashOf(await freshLink(email));
     const newer = hashOf(await freshLink(email));
-    expect((await gql(h, verify, { hash: older })).errors![0].extensions!.code).toBe("INVALID_TOKEN");
+    expect((await gql(h, verify, { hash: older })).errors![0]!.extensions!.code).toBe("INVALID_TOKEN");
     expect((await gql(h, verify, { hash: newer })).errors).toBeUndefined();
   });
 
@@ -71,8 +71,8 @@ describe("magic-link sign-in", () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => gql(h, verify, { hash })));
     const ok = results.filter((r) => !r.errors);
     expect(ok).toHaveLength(1);
-    expect(results.filter((r) => r.errors?.[0].extensions?.code === "INVALID_TOKEN")).toHaveLength(19);
-    const sessions = await h.deps.prisma.session.count({ where: { id: ok[0].data!.verify.sessionId } });
+    expect(results.filter((r) => r.errors?.[0]!.extensions?.code === "INVALID_TOKEN")).toHaveLength(19);
+    const sessions = await h.deps.prisma.session.count({ where: { id: ok[0]!.data!.verify.sessionId } });
     expect(sessions).toBe(1);
   });
 
@@ -102,7 +102,7 @@ describe("magic-link sign-in", () => {
   it("rate-limits requests per email, known or not", async () => {
     const email = "limited@nowhere.test";
     const codes: (string | undefined)[] = [];
-    for (let i = 0; i < 6; i++) codes.push((await gql(h, request, { email })).errors?.[0].extensions?.code);
+    for (let i = 0; i < 6; i++) codes.push((await gql(h, request, { email })).errors?.[0]!.extensions?.code);
     expect(codes.slice(0, 5)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(codes[5]).toBe("RATE_LIMITED");
     const rest = await h.app.request("/api/v3/auth/login", {

@@ -30,7 +30,7 @@ describe("refresh-token rotation", () => {
 
     const replay = await gql(h, refresh, { t: s.refreshToken });
     expect(replay.status).toBe(401);
-    expect(replay.errors![0].extensions!.code).toBe("INVALID_TOKEN");
+    expect(replay.errors![0]!.extensions!.code).toBe("INVALID_TOKEN");
 
     for (const t of [r2.data!.refreshSession.refreshToken, r3.data!.refreshSession.refreshToken]) {
       expect((await gql(h, refresh, { t })).status).toBe(401);
@@ -120,8 +120,8 @@ describe("logout and session revocation", () => {
     const revoke = "mutation($id: ID!) { revokeSession(id: $id) { id revokedAt } }";
     const foreign = await gql(h, revoke, { id: other.sessionId }, mine.accessToken);
     const unknown = await gql(h, revoke, { id: "00000000-0000-4000-8000-000000000000" }, mine.accessToken);
-    expect(foreign.errors![0].extensions).toEqual(unknown.errors![0].extensions);
-    expect(foreign.errors![0].extensions!.code).toBe("SESSION_NOT_FOUND");
+    expect(foreign.errors![0]!.extensions).toEqual(unknown.errors![0]!.extensions);
+    expect(foreign.errors![0]!.extensions!.code).toBe("SESSION_NOT_FOUND");
     expect((await gql(h, viewer, {}, other.accessToken)).data!.viewer.email).toBe(other.email);
     // An owner may end any session of the tenant.
     const byOwner = await gql(h, revoke, { id: other.sessionId }, acme.token);
@@ -130,7 +130,7 @@ describe("logout and session revocation", () => {
     // Another tenant's owner may not.
     const globex = await seedTenant(h.deps, "Globex");
     const cross = await gql(h, revoke, { id: mine.sessionId }, globex.token);
-    expect(cross.errors![0].extensions!.code).toBe("SESSION_NOT_FOUND");
+    expect(cross.errors![0]!.extensions!.code).toBe("SESSION_NOT_FOUND");
   });
 });
 
@@ -161,7 +161,7 @@ describe("forged access tokens", () => {
     for (const token of [none, otherKey, expired, wrongAudience]) {
       const result = await gql(h, viewer, {}, token);
       expect(result.status).toBe(401);
-      expect(result.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
+      expect(result.errors![0]!.extensions!.code).toBe("UNAUTHENTICATED");
     }
   });
 });

@@ -76,7 +76,7 @@ async function npmStart(): Promise<{ npm: ChildProcess; url: string; output: () 
     const timer = setTimeout(() => reject(new Error(`npm start did not serve:\n${out}`)), 60_000);
     npm.stdout!.on("data", () => {
       const match = /"msg":"keygate listening"/.test(out) && /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) {
+      if (match && match[1] !== undefined) {
         clearTimeout(timer);
         resolve(match[1]);
       }

@@ -43,7 +43,7 @@ async function linkFromOutbox(seen: number): Promise<string> {
     if (files.length > seen) {
       const text = (await readFile(path.join(outbox(), files.at(-1)!), "utf8")).replace(/=\r?\n/g, "").replace(/=3D/g, "=");
       const match = /\/api\/v3\/auth\/verify\?hash=([A-Za-z0-9_-]+)/.exec(text);
-      if (match) return match[1];
+      if (match && match[1] !== undefined) return match[1];
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -46,9 +46,9 @@ describe("auditEvents", () => {
     const admin = await seedUser(h.deps, a.tenant.id, "ADMIN");
     expect((await gql(h, query, { targetId: apiKey.id }, admin.token)).data!.auditEvents.edges).toHaveLength(1);
     const member = await seedUser(h.deps, a.tenant.id, "MEMBER", ["*"]);
-    expect((await gql(h, query, {}, member.token)).errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect((await gql(h, query, {}, member.token)).errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const key = await generateKeyFor(h, a.token);
-    expect((await gql(h, query, {}, key.key)).errors![0].extensions!.code).toBe("FORBIDDEN");
-    expect((await gql(h, query, {})).errors![0].extensions!.code).toBe("UNAUTHENTICATED");
+    expect((await gql(h, query, {}, key.key)).errors![0]!.extensions!.code).toBe("FORBIDDEN");
+    expect((await gql(h, query, {})).errors![0]!.extensions!.code).toBe("UNAUTHENTICATED");
   });
 });

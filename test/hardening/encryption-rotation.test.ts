@@ -31,7 +31,7 @@ describe("ciphertext transplant", () => {
     // Neither B's own secret nor A's secret opens B's key now; the gateway answers 401-style, never 500.
     for (const s of [kb.secret, ka.secret]) {
       const result = await gql(h, exchange, { k: kb.key, s });
-      expect(result.errors?.[0].extensions?.code).toBe("UNAUTHENTICATED");
+      expect(result.errors?.[0]!.extensions?.code).toBe("UNAUTHENTICATED");
       expect(JSON.stringify(result)).not.toContain("ciphertext failed");
     }
   });

@@ -820,7 +820,7 @@ beforeAll(async () => {
   const victimSessions = [];
   for (const userId of [owner.owner.id, admin.owner.id, member.user.id]) {
     const token = await signIn(h.deps, userId);
-    const sid = JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString()).sid as string;
+    const sid = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sid as string;
     victimSessions.push(sid);
   }
   // disableUser/enableUser may reach these: a victim member, both owners (whom only owners may change) and a tenant's id.

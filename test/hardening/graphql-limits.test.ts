@@ -27,7 +27,7 @@ describe("GraphQL limits", () => {
 
   it("turns introspection and GraphiQL off in production, on in development", async () => {
     const introspection = "{ __schema { queryType { name } } }";
-    expect((await gql(prod, introspection, {}, acme.token)).errors?.[0].message).toMatch(/introspection/i);
+    expect((await gql(prod, introspection, {}, acme.token)).errors?.[0]!.message).toMatch(/introspection/i);
     expect((await gql(dev, introspection)).data).toEqual({ __schema: { queryType: { name: "Query" } } });
     const graphiql = (h: Harness) => h.app.request("/graphql", { headers: { accept: "text/html" } });
     expect(await (await graphiql(dev)).text()).toMatch(/graphiql/i);

@@ -34,9 +34,9 @@ describe("string literals in GraphQL documents", () => {
     const logged = errorLines().length;
     const { status, body } = await graphql(`mutation { createProject(input: { name: ${literal} }) { id } }`);
     expect(body.errors).toHaveLength(1);
-    expect(body.errors![0].extensions?.code).toBe("VALIDATION_FAILED");
-    expect(body.errors![0].extensions?.fields).toEqual([{ field: "input.name", message: expect.stringMatching(/NUL/) }]);
-    expect(body.errors![0].message).toMatch(/^input\.name: /);
+    expect(body.errors![0]!.extensions?.code).toBe("VALIDATION_FAILED");
+    expect(body.errors![0]!.extensions?.fields).toEqual([{ field: "input.name", message: expect.stringMatching(/NUL/) }]);
+    expect(body.errors![0]!.message).toMatch(/^input\.name: /);
     expect(body.data ?? null).toBeNull();
     expect(status).toBe(400);
     expect(errorLines().length).toBe(logged);
@@ -45,19 +45,19 @@ describe("string literals in GraphQL documents", () => {
 
   it("names nested input fields and the second literal of an operation", async () => {
     const { body } = await graphql(String.raw`mutation { createProject(input: { name: "fine", description: "x\u{0}" }) { id } }`);
-    expect(body.errors![0].extensions?.fields).toEqual([{ field: "input.description", message: expect.any(String) }]);
+    expect(body.errors![0]!.extensions?.fields).toEqual([{ field: "input.description", message: expect.any(String) }]);
   });
 
   it("checks variable defaults too", async () => {
     const { body } = await graphql(String.raw`mutation($n: String! = "a\u{0}") { createProject(input: { name: $n }) { id } }`);
-    expect(body.errors![0].extensions?.code).toBe("VALIDATION_FAILED");
-    expect(body.errors![0].extensions?.fields[0].field).toBe("$n");
+    expect(body.errors![0]!.extensions?.code).toBe("VALIDATION_FAILED");
+    expect(body.errors![0]!.extensions?.fields[0].field).toBe("$n");
   });
 
   it("surrogate escapes are syntax errors, not INTERNAL", async () => {
     for (const literal of [String.raw`"\u{D800}"`, String.raw`"\uDC00"`, String.raw`"\u{DFFF}x"`]) {
       const { status, body } = await graphql(`mutation { createProject(input: { name: ${literal} }) { id } }`);
-      expect(body.errors![0].extensions?.code).not.toBe("INTERNAL");
+      expect(body.errors![0]!.extensions?.code).not.toBe("INTERNAL");
       expect(status).toBeLessThan(500);
     }
     expect(errorLines()).toEqual([]);
@@ -73,14 +73,14 @@ describe("string literals in GraphQL documents", () => {
     const before = await projectCount();
     const { status, body } = await graphql("mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }", { input: { name: "ok", description: "a\ud800" } });
     expect(status).toBe(400);
-    expect(body.errors![0].extensions?.code).toBe("VALIDATION_FAILED");
-    expect(body.errors![0].extensions?.fields).toEqual([{ field: "variables.input.description", message: expect.stringMatching(/surrogate/) }]);
+    expect(body.errors![0]!.extensions?.code).toBe("VALIDATION_FAILED");
+    expect(body.errors![0]!.extensions?.fields).toEqual([{ field: "variables.input.description", message: expect.stringMatching(/surrogate/) }]);
     expect(await projectCount()).toBe(before);
   });
 
   it("the literal is refused before authentication decides anything (anonymous caller)", async () => {
     const { body } = await graphql(String.raw`mutation { createProject(input: { name: "a\u{0}" }) { id } }`, {}, "");
-    expect(body.errors![0].extensions?.code).toBe("VALIDATION_FAILED");
+    expect(body.errors![0]!.extensions?.code).toBe("VALIDATION_FAILED");
   });
 });
 
@@ -104,8 +104,8 @@ describe("over HTTP, on the real server", () => {
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { errors: { extensions: Record<string, any> }[] };
-    expect(body.errors[0].extensions.code).toBe("VALIDATION_FAILED");
-    expect(body.errors[0].extensions.fields[0].field).toBe("input.name");
+    expect(body.errors[0]!.extensions.code).toBe("VALIDATION_FAILED");
+    expect(body.errors[0]!.extensions.fields[0].field).toBe("input.name");
     expect(server.output()).not.toMatch(/"level":50/);
   });
 });

@@ -48,8 +48,8 @@ describe("REST and GraphQL keep their 400s", () => {
   it("GraphQL variables: too deep is a 400 VALIDATION_FAILED", async () => {
     const result = await gql(h, "query($v: JSON) { viewer { id } }", { v: JSON.parse(nested(40)) });
     expect(result.status).toBe(400);
-    expect(result.errors![0].extensions?.code).toBe("VALIDATION_FAILED");
-    expect(result.errors![0].message).toMatch(/^variables\.v/);
+    expect(result.errors![0]!.extensions?.code).toBe("VALIDATION_FAILED");
+    expect(result.errors![0]!.message).toMatch(/^variables\.v/);
   });
 });
 

@@ -115,7 +115,7 @@ const error =
   (answer) => {
     const errors = gqlErrors(answer);
     expect(errors.length, JSON.stringify(answer)).toBeGreaterThan(0);
-    expect([...codes, "FORBIDDEN"], JSON.stringify(answer)).toContain(errors[0].extensions?.code);
+    expect([...codes, "FORBIDDEN"], JSON.stringify(answer)).toContain(errors[0]!.extensions?.code);
     expect(gqlData(answer) ?? null).toBeNull();
   };
 
@@ -474,7 +474,7 @@ describe("exchanging A's secure key with a wrong secret", () => {
     const before = await lastUsed();
     await new Promise((resolve) => setTimeout(resolve, 20));
     const rejected = await gql(h, Q.exchange, { k: A.secureKey.key, s: randomSecret() }, B.ownerSession);
-    expect(rejected.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
+    expect(rejected.errors![0]!.extensions!.code).toBe("UNAUTHENTICATED");
     await h.deps.keys.flush();
     expect(await lastUsed()).toBe(before);
   });

@@ -3,7 +3,6 @@
 // Query through fields without required arguments, so a new connection cannot escape.
 import {
   getNamedType,
-  isListType,
   isNonNullType,
   isObjectType,
   type GraphQLField,

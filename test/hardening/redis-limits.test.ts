@@ -45,7 +45,7 @@ describe.skipIf(!reachable)("Redis-backed rate limits", () => {
     const email = `redis-${randomUUID()}@limits.test`;
     const request = "mutation($e: EmailAddress!) { requestMagicLink(email: $e) { message } }";
     const codes: (string | undefined)[] = [];
-    for (let i = 0; i < 6; i++) codes.push((await gql(i % 2 ? two : one, request, { e: email })).errors?.[0].extensions?.code);
+    for (let i = 0; i < 6; i++) codes.push((await gql(i % 2 ? two : one, request, { e: email })).errors?.[0]!.extensions?.code);
     expect(codes.slice(0, 5).every((c) => c === undefined)).toBe(true);
     expect(codes[5]).toBe("RATE_LIMITED");
   });

@@ -157,7 +157,7 @@ export async function databaseDump(deps: Deps): Promise<string> {
   const parts: string[] = [];
   for (const table of tables) {
     const rows = await deps.prisma.$queryRawUnsafe<{ dump: unknown }[]>(`SELECT coalesce(json_agg(t), '[]'::json)::text AS dump FROM "${table}" t`);
-    parts.push(String(rows[0].dump));
+    parts.push(String(rows[0]!.dump));
   }
   if (deps.db.pglite) {
     // The embedded database's files too: a plaintext secret would sit in its heap pages.

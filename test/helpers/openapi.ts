@@ -117,7 +117,7 @@ export function checkResponses(h: Harness): Harness {
 
 function seedDocument(file: string): Doc {
   const text = readFileSync(path.join(fixtures, file), "utf8");
-  const yaml = /````yaml[^\n]*\n([\s\S]*?)````/.exec(text)![1];
+  const yaml = /````yaml[^\n]*\n([\s\S]*?)````/.exec(text)![1]!;
   return parse(yaml) as Doc;
 }
 

@@ -28,7 +28,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 45_000);
     const check = () => {
       const match = /"msg":"keygate listening"/.test(out) && /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) {
+      if (match && match[1] !== undefined) {
         clearTimeout(timer);
         resolve(match[1]);
       }

@@ -28,7 +28,7 @@ describe("generateApiKey", () => {
     const none = await generateKeyFor(h, acme.token, { ownerId: member.user.id });
     expect(none.apiKey.permissions).toEqual([]);
     const beyond = await gql(h, generateMutation, { input: { name: "x", ownerId: member.user.id, permissions: ["accounts:write"] } }, acme.token);
-    expect(beyond.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(beyond.errors![0]!.extensions!.code).toBe("FORBIDDEN");
   });
 
   it("lets a member create keys only for itself, within its own permissions", async () => {
@@ -36,13 +36,13 @@ describe("generateApiKey", () => {
     const own = await generateKeyFor(h, member.token, { permissions: ["accounts:read"] });
     expect(own.apiKey).toMatchObject({ integratorLevel: false, owner: { id: member.user.id }, permissions: ["accounts:read"] });
     const beyond = await gql(h, generateMutation, { input: { name: "x", permissions: ["accounts:write"] } }, member.token);
-    expect(beyond.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(beyond.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const other = await seedUser(h.deps, acme.tenant.id, "MEMBER", ["accounts:read"]);
     const forOther = await gql(h, generateMutation, { input: { name: "x", ownerId: other.user.id } }, member.token);
-    expect(forOther.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(forOther.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const noWrite = await seedUser(h.deps, acme.tenant.id, "MEMBER", ["accounts:read"]);
     const denied = await gql(h, generateMutation, { input: { name: "x" } }, noWrite.token);
-    expect(denied.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(denied.errors![0]!.extensions!.code).toBe("FORBIDDEN");
   });
 
   it("issues JWT keys whose jti is the key id and whose exp follows the lifetime", async () => {
@@ -70,15 +70,15 @@ describe("generateApiKey", () => {
 
   it("names the bad field of invalid input", async () => {
     const both = await gql(h, generateMutation, { input: { name: "x", lifetime: 60, expiresAt: new Date(Date.now() + 60_000).toISOString() } }, acme.token);
-    expect(both.errors![0].extensions).toMatchObject({ code: "VALIDATION_FAILED", fields: [{ field: "lifetime" }] });
+    expect(both.errors![0]!.extensions).toMatchObject({ code: "VALIDATION_FAILED", fields: [{ field: "lifetime" }] });
     const past = await gql(h, generateMutation, { input: { name: "x", expiresAt: new Date(Date.now() - 60_000).toISOString() } }, acme.token);
-    expect(past.errors![0].extensions!.fields[0].field).toBe("expiresAt");
+    expect(past.errors![0]!.extensions!.fields[0].field).toBe("expiresAt");
     const perm = await gql(h, generateMutation, { input: { name: "x", permissions: ["no spaces allowed"] } }, acme.token);
-    expect(perm.errors![0].extensions!.fields[0].field).toBe("permissions.0");
+    expect(perm.errors![0]!.extensions!.fields[0].field).toBe("permissions.0");
     const project = await gql(h, generateMutation, { input: { name: "x", projectId: "00000000-0000-4000-8000-000000000000" } }, acme.token);
-    expect(project.errors![0].extensions!.code).toBe("PROJECT_NOT_FOUND");
+    expect(project.errors![0]!.extensions!.code).toBe("PROJECT_NOT_FOUND");
     const empty = await gql(h, generateMutation, { input: { name: "  " } }, acme.token);
-    expect(empty.errors![0].message).toMatch(/name/);
+    expect(empty.errors![0]!.message).toMatch(/name/);
   });
 
   it("has no field that could return a key, hash, secret or ciphertext", () => {

@@ -33,7 +33,7 @@ describe("rotateKey", () => {
     expect(r.secret).not.toBe(old.secret);
     expect((await gql(h, verifyMutation, { key: old.key })).data!.verifyKey.code).toBe("REVOKED");
     const again = await gql(h, rotate, { id: old.apiKey.id, g: 0 }, a.token);
-    expect(again.errors![0].extensions!.code).toBe("CONFLICT");
+    expect(again.errors![0]!.extensions!.code).toBe("CONFLICT");
   });
 });
 
@@ -43,9 +43,9 @@ describe("rotateKey under concurrency", () => {
     const results = await Promise.all([1, 2].map(() => gql(h, rotate, { id: old.apiKey.id, g: 600 }, a.token)));
     const winners = results.filter((r) => !r.errors);
     expect(winners).toHaveLength(1);
-    expect(results.find((r) => r.errors)!.errors![0].extensions!.code).toBe("CONFLICT");
+    expect(results.find((r) => r.errors)!.errors![0]!.extensions!.code).toBe("CONFLICT");
     const successors = await h.deps.prisma.apiKey.findMany({ where: { rotatedFromId: old.apiKey.id } });
-    expect(successors.map((k) => k.id)).toEqual([winners[0].data!.rotateKey.apiKey.id]);
+    expect(successors.map((k) => k.id)).toEqual([winners[0]!.data!.rotateKey.apiKey.id]);
     const events = await h.deps.prisma.auditEvent.count({ where: { targetId: old.apiKey.id, action: "key.rotate" } });
     expect(events).toBe(1);
   });
@@ -100,8 +100,8 @@ describe("tenant isolation", () => {
     ]) {
       const foreign = await gql(h, mutation, { id: apiKey.id }, b.token);
       const unknown = await gql(h, mutation, { id: unknownId }, b.token);
-      expect(foreign.errors![0].extensions).toEqual({ code: "KEY_NOT_FOUND" });
-      expect(foreign.errors![0].message).toBe(unknown.errors![0].message);
+      expect(foreign.errors![0]!.extensions).toEqual({ code: "KEY_NOT_FOUND" });
+      expect(foreign.errors![0]!.message).toBe(unknown.errors![0]!.message);
     }
     expect((await gql(h, verifyMutation, { key }, a.token)).data!.verifyKey.code).toBe("VALID");
   });

@@ -40,7 +40,7 @@ describe("exchangeApiKey", () => {
     expect(result.data!.exchangeApiKey).toMatchObject({ tokenType: "Bearer", expiresIn: 3600 });
     const token = result.data!.exchangeApiKey.accessToken;
     expect((await gql(h, "{ projects { edges { node { id } } } }", {}, token)).errors).toBeUndefined();
-    expect((await gql(h, 'mutation { createProject(input: { name: "x" }) { id } }', {}, token)).errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect((await gql(h, 'mutation { createProject(input: { name: "x" }) { id } }', {}, token)).errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const audit = await h.deps.prisma.auditEvent.count({ where: { targetId: apiKey.id, action: "key.exchange" } });
     expect(audit).toBe(1);
 
@@ -52,7 +52,7 @@ describe("exchangeApiKey", () => {
   it("refuses a wrong secret, a plain key and a revoked key alike", async () => {
     const { key, secret } = await secureKey();
     const wrong = await gql(h, exchange, { k: key, s: secret.replace(/.$/, (c) => (c === "0" ? "1" : "0")) });
-    expect(wrong.errors![0].extensions!.code).toBe("UNAUTHENTICATED");
+    expect(wrong.errors![0]!.extensions!.code).toBe("UNAUTHENTICATED");
     const plain = await gql(h, "mutation { generateApiKey(input: { name: \"p\" }) { key } }", {}, acme.token);
     const notSecure = await gql(h, exchange, { k: plain.data!.generateApiKey.key, s: secret });
     expect(notSecure.errors![0]).toEqual(wrong.errors![0]);
@@ -62,7 +62,7 @@ describe("exchangeApiKey", () => {
     const secure = (await gql(h, generateSecureMutation, { input: { name: "s" } }, acme.token)).data!.generateSecureApiKey;
     const attempt = (s: string) => gql(h, exchange, { k: secure.key, s });
     const codes = [];
-    for (let i = 0; i < 12; i++) codes.push((await attempt("0".repeat(64))).errors![0].extensions!.code);
+    for (let i = 0; i < 12; i++) codes.push((await attempt("0".repeat(64))).errors![0]!.extensions!.code);
     expect(codes.slice(0, 10).every((c) => c === "UNAUTHENTICATED")).toBe(true);
     expect(codes.slice(10)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
     expect((await attempt(secure.secret)).errors).toBeUndefined();

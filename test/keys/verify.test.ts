@@ -105,7 +105,7 @@ describe("API keys as bearer credentials", () => {
     expect(ok.errors).toBeUndefined();
     expect(ok.data!.tenant.id).toBe(acme.tenant.id);
     const denied = await gql(h, 'mutation { createProject(input: { name: "x" }) { id } }', {}, key);
-    expect(denied.errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect(denied.errors![0]!.extensions!.code).toBe("FORBIDDEN");
 
     const revoked = await generateKeyFor(h, acme.token);
     await gql(h, "mutation($id: ID!) { revokeKey(id: $id) { status } }", { id: revoked.apiKey.id }, acme.token);
@@ -122,7 +122,7 @@ describe("API keys as bearer credentials", () => {
       });
       answers.push({ status: response.status, body: await response.text() });
     }
-    expect(answers[0].status).toBe(401);
+    expect(answers[0]!.status).toBe(401);
     for (const answer of answers) expect(answer).toEqual(answers[0]);
   });
 

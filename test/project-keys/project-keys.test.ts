@@ -42,12 +42,12 @@ describe("project API keys", () => {
   it("needs an existing project of the caller's tenant, and an administrator", async () => {
     const missing = await gql(h, generate, { input: { projectId: "00000000-0000-4000-8000-000000000000" } }, a.token);
     const foreign = await gql(h, generate, { input: { projectId } }, b.token);
-    expect(missing.errors![0].extensions!.code).toBe("PROJECT_NOT_FOUND");
-    expect(foreign.errors![0].extensions).toEqual(missing.errors![0].extensions);
+    expect(missing.errors![0]!.extensions!.code).toBe("PROJECT_NOT_FOUND");
+    expect(foreign.errors![0]!.extensions).toEqual(missing.errors![0]!.extensions);
     const badId = await gql(h, generate, { input: { projectId: "nope" } }, a.token);
-    expect(badId.errors![0].extensions!.fields[0].field).toBe("projectId");
+    expect(badId.errors![0]!.extensions!.fields[0].field).toBe("projectId");
     const member = await seedUser(h.deps, a.tenant.id, "MEMBER", ["keys:*"]);
-    expect((await gql(h, generate, { input: { projectId } }, member.token)).errors![0].extensions!.code).toBe("FORBIDDEN");
+    expect((await gql(h, generate, { input: { projectId } }, member.token)).errors![0]!.extensions!.code).toBe("FORBIDDEN");
   });
 });
 
@@ -145,7 +145,7 @@ describe("PGP key pairs", () => {
     const message = await openpgp.createMessage({ text: "signed file" });
     const signature = await openpgp.sign({ message, signingKeys: privateKey, detached: true });
     const verification = await openpgp.verify({ message, signature: await openpgp.readSignature({ armoredSignature: signature as string }), verificationKeys: publicKey });
-    await expect(verification.signatures[0].verified).resolves.toBe(true);
+    await expect(verification.signatures[0]!.verified).resolves.toBe(true);
   });
 });
 
@@ -159,7 +159,7 @@ describe("revocation and isolation", () => {
     for (const id of [apiKey.id, pair.id]) {
       const foreign = await gql(h, revoke, { id }, b.token);
       const none = await gql(h, revoke, { id: unknown }, b.token);
-      expect(foreign.errors![0]).toMatchObject({ message: none.errors![0].message, extensions: none.errors![0].extensions });
+      expect(foreign.errors![0]).toMatchObject({ message: none.errors![0]!.message, extensions: none.errors![0]!.extensions });
     }
     expect((await gql(h, keysOf, { id: projectId }, b.token)).data!.project).toBeNull();
     expect((await gql(h, "query($id: ID!) { keyPair(id: $id) { id } }", { id: pair.id }, b.token)).data!.keyPair).toBeNull();

@@ -17,7 +17,8 @@ export interface ReencryptReport {
 
 export async function reencryptSecrets(deps: Pick<Deps, "prisma" | "config">, batchSize = 200): Promise<ReencryptReport> {
   const keys = deps.config.encryptionKeys;
-  const current = keys[0].version;
+  const current = keys[0]?.version;
+  if (current === undefined) throw new Error("ENCRYPTION_KEY: no key is configured");
   let apiKeySecrets = 0;
   let keyPairPrivateKeys = 0;
   const failed: string[] = [];
