@@ -7,6 +7,7 @@ import type { Mailer } from "./mail/mailer.ts";
 import type { Limiters } from "./rate-limit/limiters.ts";
 import type { Background } from "./background.ts";
 import type { KeyRuntime } from "./modules/keys/runtime.ts";
+import type { UsageRecorder } from "./modules/usage/recorder.ts";
 
 export interface Deps {
   config: Config;
@@ -17,6 +18,7 @@ export interface Deps {
   limiters: Limiters;
   background: Background;
   keys: KeyRuntime;
+  usage: UsageRecorder;
 }
 
 /** Facts about the request a service may record (audit) or limit on; never needed for its logic. */

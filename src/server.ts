@@ -14,6 +14,7 @@ import { ensureDefaultTenant } from "./modules/tenants/service.ts";
 import { createMailer } from "./mail/mailer.ts";
 import { Limiters } from "./rate-limit/limiters.ts";
 import { KeyRuntime } from "./modules/keys/runtime.ts";
+import { UsageRecorder } from "./modules/usage/recorder.ts";
 import { Background } from "./background.ts";
 
 export interface RunningServer {
@@ -36,7 +37,7 @@ export async function openDeps(config: Config, logger: Logger, role: LockRole = 
     await db.close();
     throw error;
   }
-  return { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: Limiters.create(config.redisUrl), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger) };
+  return { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: Limiters.create(config.redisUrl), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger), usage: new UsageRecorder(db.prisma, logger) };
 }
 
 /** Finishes background work (mail, last-used times), then closes Redis and the database. */
@@ -44,6 +45,7 @@ export async function closeDeps(deps: Deps): Promise<void> {
   await deps.background.idle();
   await deps.mailer.idle();
   await deps.keys.stop();
+  await deps.usage.stop();
   await deps.limiters.close();
   await deps.db.close();
 }
@@ -58,6 +60,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     );
   }
   deps.keys.start();
+  deps.usage.start();
   // On the embedded database no other process may open it: the CLI's commands come in here.
   let control: ControlSocket | undefined;
   if (deps.db.kind === "pglite") {

@@ -14,6 +14,7 @@ import { createLogger } from "../../src/logger.ts";
 import { createMailer } from "../../src/mail/mailer.ts";
 import { Limiters } from "../../src/rate-limit/limiters.ts";
 import { KeyRuntime } from "../../src/modules/keys/runtime.ts";
+import { UsageRecorder } from "../../src/modules/usage/recorder.ts";
 import { Background } from "../../src/background.ts";
 import { createTenant, addUser } from "../../src/modules/tenants/service.ts";
 import { system } from "../../src/access/actor.ts";
@@ -71,7 +72,7 @@ export async function createHarness(configOverrides: Record<string, string> = {}
     },
   });
   const logger = createLogger({ level: config.logLevel, destination });
-  const deps: Deps = { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: Limiters.create(config.redisUrl), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger) };
+  const deps: Deps = { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: Limiters.create(config.redisUrl), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger), usage: new UsageRecorder(db.prisma, logger) };
   const { app } = createApp(deps);
   return {
     deps,

@@ -59,5 +59,8 @@ export async function verifyForCaller(deps: Deps, actor: Actor, raw: VerifyReque
     pathAndQuery: input.signature.path,
     bodySha256: input.signature.bodySha256 ?? EMPTY_BODY_SHA256,
   };
-  return verifyAnswer(await verifyKey(deps, input.key, { permissions: input.permissions, tenantId, signature }));
+  const result = await verifyKey(deps, input.key, { permissions: input.permissions, tenantId, signature });
+  // Counted per key and outcome: what usage charts show. Unknown keys belong to no one.
+  if (result.key && result.code !== "NOT_FOUND") deps.usage.record(result.key.id, result.key.tenantId, result.code);
+  return verifyAnswer(result);
 }

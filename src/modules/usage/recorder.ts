@@ -1,0 +1,76 @@
+// Verification counts by key, outcome code and minute, aggregated in memory and written in
+// batches (never a write per request). Each flush adds the same counts to the minute, hour and
+// day buckets in one statement, so the roll-ups are always in step with the minutes.
+import type { Prisma } from "../../db/client.ts";
+import type { Logger } from "../../logger.ts";
+
+const FLUSH_EVERY_MS = 5_000;
+const MINUTE_MS = 60_000;
+
+interface Pending {
+  keyId: string;
+  tenantId: string;
+  code: string;
+  minute: number;
+  count: number;
+}
+
+export class UsageRecorder {
+  private pending = new Map<string, Pending>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.flush(), FLUSH_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  /** Counts one verification of a known key. */
+  record(keyId: string, tenantId: string, code: string, at = Date.now()): void {
+    this.add({ keyId, tenantId, code, minute: at - (at % MINUTE_MS), count: 1 });
+  }
+
+  private add(p: Pending): void {
+    const id = `${p.keyId}|${p.code}|${p.minute}`;
+    const entry = this.pending.get(id);
+    if (entry) entry.count += p.count;
+    else this.pending.set(id, { ...p });
+  }
+
+  /** Writes what was counted since the last flush; on failure the counts are kept for the next one. */
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    try {
+      await this.prisma.$executeRawUnsafe(
+        `INSERT INTO "KeyUsage" ("keyId", "tenantId", "granularity", "bucket", "code", "count")
+         SELECT u.key_id, u.tenant_id, g.granularity::"UsageGranularity",
+                date_trunc(g.unit, u.minute AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', u.code, sum(u.n)::int
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[]) AS u(key_id, tenant_id, code, minute, n)
+         CROSS JOIN (VALUES ('MINUTE', 'minute'), ('HOUR', 'hour'), ('DAY', 'day')) AS g(granularity, unit)
+         GROUP BY 1, 2, 3, 4, 5
+         ON CONFLICT ("keyId", "granularity", "bucket", "code") DO UPDATE SET "count" = "KeyUsage"."count" + EXCLUDED."count"`,
+        batch.map((p) => p.keyId),
+        batch.map((p) => p.tenantId),
+        batch.map((p) => p.code),
+        batch.map((p) => new Date(p.minute).toISOString()),
+        batch.map((p) => p.count),
+      );
+    } catch (error) {
+      // Put the counts back: a database blip must not lose usage.
+      for (const p of batch) this.add(p);
+      this.logger.warn({ err: error, rows: batch.length }, "usage flush failed; counts kept for the next flush");
+    }
+  }
+}
