@@ -22,8 +22,11 @@ function arrayBody(unit: (i: number) => string): string {
 /** Objects nested 30 levels deep (within the limit, so the check walks all of it), repeated to 1 MiB. */
 function nestedBody(): string {
   let object = '{"leaf":"x","n":1}';
-  for (let level = 0; level < MAX_JSON_DEPTH - 3; level++) object = `{"k${level}":${object},"s":"v${level}","n":${level}}`;
-  return `{"a":[${Array(Math.ceil(MiB / object.length)).fill(object).join(",")}]}`;
+  for (let level = 0; level < MAX_JSON_DEPTH - 3; level++)
+    object = `{"k${level}":${object},"s":"v${level}","n":${level}}`;
+  return `{"a":[${Array(Math.ceil(MiB / object.length))
+    .fill(object)
+    .join(",")}]}`;
 }
 
 export const bodies: { title: string; text: string }[] = [
@@ -34,6 +37,7 @@ export const bodies: { title: string; text: string }[] = [
 ];
 
 // The check as it was before (a path string and a tuple per value), kept to show what changed.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point.
 const unstorable = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 function previousCheck(value: unknown, path: string): void {
   const pending: [unknown, string, number][] = [[value, path, 0]];
@@ -43,7 +47,9 @@ function previousCheck(value: unknown, path: string): void {
       if (unstorable.test(item)) throw new Error(at);
     } else if (item && typeof item === "object") {
       if (depth >= MAX_JSON_DEPTH) throw new Error(at);
-      const entries = Array.isArray(item) ? item.map((v, i) => [String(i), v] as const) : Object.entries(item);
+      const entries = Array.isArray(item)
+        ? item.map((v, i) => [String(i), v] as const)
+        : Object.entries(item);
       for (const [key, child] of entries) {
         if (unstorable.test(key)) throw new Error(at);
         pending.push([child, `${at}.${key}`, depth + 1]);
@@ -94,7 +100,9 @@ export function inputCostTable(rows: InputCostRow[]): string {
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows) {
-    lines.push(`| ${r.title} | ${r.bytes} | ${r.parseMs.toFixed(2)} | ${r.checkMs.toFixed(2)} | ${(r.checkMs / r.parseMs).toFixed(2)} | ${r.previousMs.toFixed(1)} | ${(r.previousMs / r.parseMs).toFixed(1)} |`);
+    lines.push(
+      `| ${r.title} | ${r.bytes} | ${r.parseMs.toFixed(2)} | ${r.checkMs.toFixed(2)} | ${(r.checkMs / r.parseMs).toFixed(2)} | ${r.previousMs.toFixed(1)} | ${(r.previousMs / r.parseMs).toFixed(1)} |`,
+    );
   }
   return lines.join("\n");
 }

@@ -24,7 +24,10 @@ const inputCost = measureInputCost();
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = 50;
-const secrets = { JWT_SECRET: "bench-jwt-secret-0123456789abcdef0123456789", ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64") };
+const secrets = {
+  JWT_SECRET: "bench-jwt-secret-0123456789abcdef0123456789",
+  ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64"),
+};
 
 function waitFor(child: ChildProcess, pattern: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -48,54 +51,126 @@ function waitFor(child: ChildProcess, pattern: RegExp): Promise<string> {
 async function load(title: string, opts: autocannon.Options) {
   const result = await autocannon({ connections, duration: seconds, ...opts });
   const errors = result.errors + result.non2xx;
-  return { title, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors };
+  return {
+    title,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors,
+  };
 }
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-bench-"));
-const env = { ...process.env, ...secrets, DATA_DIR: dataDir, LOG_LEVEL: "warn", HOST: "127.0.0.1", PORT: "0", NODE_ENV: "production", PUBLIC_URL: "http://localhost:4000" };
+const env = {
+  ...process.env,
+  ...secrets,
+  DATA_DIR: dataDir,
+  LOG_LEVEL: "warn",
+  HOST: "127.0.0.1",
+  PORT: "0",
+  NODE_ENV: "production",
+  PUBLIC_URL: "http://localhost:4000",
+};
 
 // Seed a tenant and a key while no server owns the database.
 const config = await loadConfig(env);
 const deps = await openDeps(config, createLogger({ level: "warn" }));
-const { tenant, owner } = await createTenant(deps, { kind: "system" }, { name: "Bench", ownerEmail: `bench-${Date.now()}@bench.test` });
-const actor = { kind: "user" as const, userId: owner.id, tenantId: tenant.id, email: owner.email, role: "OWNER" as const, isPlatformAdmin: false, permissions: ["*"] };
-const { key } = await generateApiKey(deps, actor, { name: "bench", permissions: ["transactions:read"] });
+const { tenant, owner } = await createTenant(
+  deps,
+  { kind: "system" },
+  { name: "Bench", ownerEmail: `bench-${Date.now()}@bench.test` },
+);
+const actor = {
+  kind: "user" as const,
+  userId: owner.id,
+  tenantId: tenant.id,
+  email: owner.email,
+  role: "OWNER" as const,
+  isPlatformAdmin: false,
+  permissions: ["*"],
+};
+const { key } = await generateApiKey(deps, actor, {
+  name: "bench",
+  permissions: ["transactions:read"],
+});
 await closeDeps(deps);
 
-const baseline = spawn(process.execPath, ["-e", `
+const baseline = spawn(
+  process.execPath,
+  [
+    "-e",
+    `
   const http = require("node:http");
   const body = JSON.stringify({ valid: true, code: "VALID" });
   const s = http.createServer((req, res) => { req.resume(); req.on("end", () => { res.writeHead(200, { "content-type": "application/json" }); res.end(body); }); });
   s.listen(0, "127.0.0.1", () => console.log("listening " + s.address().port));
-`], { stdio: ["ignore", "pipe", "pipe"] });
+`,
+  ],
+  { stdio: ["ignore", "pipe", "pipe"] },
+);
 const baselinePort = await waitFor(baseline, /listening (\d+)/);
 
 const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-const gateway = spawn(process.execPath, [tsx, path.join(projectRoot, "src", "main.ts")], { env: { ...env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info" }, stdio: ["ignore", "pipe", "pipe"] });
+const gateway = spawn(process.execPath, [tsx, path.join(projectRoot, "src", "main.ts")], {
+  env: { ...env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info" },
+  stdio: ["ignore", "pipe", "pipe"],
+});
 const gatewayUrl = await waitFor(gateway, /"url":"(http:\/\/[^"]+)"/);
 const verifyBody = JSON.stringify({ key, permissions: ["transactions:read"] });
-const graphqlBody = JSON.stringify({ query: "mutation($k: String!) { verifyKey(key: $k, permissions: [\"transactions:read\"]) { valid code } }", variables: { k: key } });
+const graphqlBody = JSON.stringify({
+  query:
+    'mutation($k: String!) { verifyKey(key: $k, permissions: ["transactions:read"]) { valid code } }',
+  variables: { k: key },
+});
 const json = { "content-type": "application/json" };
 
 // Warm-up: JIT, connection pools, the key cache.
-await autocannon({ url: `${gatewayUrl}/v1/keys/verify`, method: "POST", headers: json, body: verifyBody, connections: 10, duration: 2 });
+await autocannon({
+  url: `${gatewayUrl}/v1/keys/verify`,
+  method: "POST",
+  headers: json,
+  body: verifyBody,
+  connections: 10,
+  duration: 2,
+});
 
 const rows = [
-  await load("node:http constant JSON (baseline)", { url: `http://127.0.0.1:${baselinePort}/`, method: "POST", headers: json, body: verifyBody }),
+  await load("node:http constant JSON (baseline)", {
+    url: `http://127.0.0.1:${baselinePort}/`,
+    method: "POST",
+    headers: json,
+    body: verifyBody,
+  }),
   await load("GET /healthz (gateway floor)", { url: `${gatewayUrl}/healthz` }),
-  await load("POST /v1/keys/verify", { url: `${gatewayUrl}/v1/keys/verify`, method: "POST", headers: json, body: verifyBody }),
-  await load("GraphQL verifyKey", { url: `${gatewayUrl}/graphql`, method: "POST", headers: json, body: graphqlBody }),
+  await load("POST /v1/keys/verify", {
+    url: `${gatewayUrl}/v1/keys/verify`,
+    method: "POST",
+    headers: json,
+    body: verifyBody,
+  }),
+  await load("GraphQL verifyKey", {
+    url: `${gatewayUrl}/graphql`,
+    method: "POST",
+    headers: json,
+    body: graphqlBody,
+  }),
 ] as const;
 baseline.kill();
 gateway.kill("SIGTERM");
 
-console.log(`\n${connections} connections, ${seconds} s each, loopback, ${os.cpus().length} cores, database: ${deps.db.kind}\n`);
+console.log(
+  `\n${connections} connections, ${seconds} s each, loopback, ${os.cpus().length} cores, database: ${deps.db.kind}\n`,
+);
 console.log("| target | req/s | p50 ms | p99 ms | non-2xx + errors | ratio to baseline |");
 console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
 for (const r of rows) {
-  console.log(`| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.rps / rows[0].rps).toFixed(3)} |`);
+  console.log(
+    `| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.rps / rows[0].rps).toFixed(3)} |`,
+  );
 }
-console.log(`\nStrict-text check (src/storable-text.ts) against JSON.parse of the same body, median of 21 runs\n`);
+console.log(
+  `\nStrict-text check (src/storable-text.ts) against JSON.parse of the same body, median of 21 runs\n`,
+);
 console.log(inputCostTable(inputCost));
 await new Promise((r) => gateway.once("exit", r));
 await rm(dataDir, { recursive: true, force: true });

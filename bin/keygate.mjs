@@ -7,5 +7,9 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-const result = spawnSync(process.execPath, [tsx, path.join(root, "src", "cli.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
+const result = spawnSync(
+  process.execPath,
+  [tsx, path.join(root, "src", "cli.ts"), ...process.argv.slice(2)],
+  { stdio: "inherit" },
+);
 process.exit(result.status ?? 1);

@@ -48,7 +48,8 @@ const cleanups: (() => Promise<void>)[] = [];
 let cleaning: Promise<void> | undefined;
 
 function killChildren() {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 }
 
 function cleanup(): Promise<void> {
@@ -95,11 +96,15 @@ const serverErrors: string[] = [];
 
 async function startServer(env: NodeJS.ProcessEnv, label: string): Promise<ServerProcess> {
   const loader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  const child = spawn(process.execPath, ["--import", loader, path.join(projectRoot, "src", "main.ts")], {
-    cwd: projectRoot,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", loader, path.join(projectRoot, "src", "main.ts")],
+    {
+      cwd: projectRoot,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   children.add(child);
   let tail = "";
   let pending = "";
@@ -141,7 +146,9 @@ async function startServer(env: NodeJS.ProcessEnv, label: string): Promise<Serve
   const started = Date.now();
   while (!url) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${label}: the server exited during start (${child.signalCode ?? child.exitCode}):\n${tail}`);
+      throw new Error(
+        `${label}: the server exited during start (${child.signalCode ?? child.exitCode}):\n${tail}`,
+      );
     }
     if (Date.now() - started > 45_000) {
       child.kill("SIGKILL");
@@ -151,7 +158,8 @@ async function startServer(env: NodeJS.ProcessEnv, label: string): Promise<Serve
   }
   server.url = url;
   void server.exited.then((how) => {
-    if (!server.killing) violation(`${label}: the server exited on its own (${how}):\n${tail.slice(-4000)}`);
+    if (!server.killing)
+      violation(`${label}: the server exited on its own (${how}):\n${tail.slice(-4000)}`);
   });
   return server;
 }
@@ -173,10 +181,18 @@ interface GraphQLAnswer {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-async function graphql(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<GraphQLAnswer> {
+async function graphql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  token?: string,
+): Promise<GraphQLAnswer> {
   const response = await fetch(`${url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query, variables }),
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
@@ -184,7 +200,8 @@ async function graphql(url: string, query: string, variables: Record<string, unk
 }
 
 const errorText = (answer: GraphQLAnswer) =>
-  (answer.errors ?? []).map((e) => `${e.extensions?.code ?? "?"}: ${e.message}`).join("; ") || "no data";
+  (answer.errors ?? []).map((e) => `${e.extensions?.code ?? "?"}: ${e.message}`).join("; ") ||
+  "no data";
 const errorCodes = (answer: GraphQLAnswer) => (answer.errors ?? []).map((e) => e.extensions?.code);
 
 const GENERATE = `mutation($input: GenerateApiKeyInput!) { generateApiKey(input: $input) { key apiKey { id } } }`;
@@ -207,7 +224,15 @@ const acked = new Map<string, AckedKey>();
 const revocable: string[] = []; // acknowledged, not revoked, no revocation in flight or in doubt
 const revoked = new Set<string>(); // acknowledged revocations
 const revokeInDoubt = new Set<string>(); // a revocation was in flight at a kill: REVOKED or VALID
-const stats = { kills: 0, rotations: 0, retriedRotations: 0, lostGenerates: 0, lostRevocations: 0, lostRotations: 0, rateLimitedRotations: 0 };
+const stats = {
+  kills: 0,
+  rotations: 0,
+  retriedRotations: 0,
+  lostGenerates: 0,
+  lostRevocations: 0,
+  lostRotations: 0,
+  rateLimitedRotations: 0,
+};
 
 const session = {
   id: "",
@@ -251,7 +276,12 @@ async function generate(cycle: Cycle, n: number) {
     violation(`${cycle.label}: generateApiKey answered without a key: ${errorText(answer)}`);
     return;
   }
-  acked.set(payload.apiKey.id, { id: payload.apiKey.id, key: payload.key, kind: secure ? "SECURE_API_KEY" : "API_KEY", secret: payload.secret });
+  acked.set(payload.apiKey.id, {
+    id: payload.apiKey.id,
+    key: payload.key,
+    kind: secure ? "SECURE_API_KEY" : "API_KEY",
+    secret: payload.secret,
+  });
   revocable.push(payload.apiKey.id);
 }
 
@@ -272,7 +302,9 @@ async function revoke(cycle: Cycle) {
     return;
   }
   if (answer.data?.revokeKey?.status !== "REVOKED") {
-    violation(`${cycle.label}: revokeKey(${id}) of an active key did not revoke it: ${errorText(answer)}`);
+    violation(
+      `${cycle.label}: revokeKey(${id}) of an active key did not revoke it: ${errorText(answer)}`,
+    );
     return;
   }
   revoked.add(id);
@@ -294,7 +326,8 @@ async function rotate(cycle: Cycle, what: string): Promise<boolean> {
   if (payload?.refreshToken && payload.accessToken) {
     session.refreshToken = payload.refreshToken;
     session.accessToken = payload.accessToken;
-    if (payload.sessionId !== session.id) violation(`${cycle.label}: ${what} answered another session (${payload.sessionId})`);
+    if (payload.sessionId !== session.id)
+      violation(`${cycle.label}: ${what} answered another session (${payload.sessionId})`);
     if (session.lostAnswerAt) stats.retriedRotations += 1;
     session.lostAnswerAt = 0;
     stats.rotations += 1;
@@ -304,8 +337,12 @@ async function rotate(cycle: Cycle, what: string): Promise<boolean> {
     stats.rateLimitedRotations += 1;
     return false;
   }
-  const lost = session.lostAnswerAt ? ` (a retry ${((Date.now() - session.lostAnswerAt) / 1000).toFixed(1)} s after the answer was lost)` : "";
-  violation(`${cycle.label}: ${what} refused the newest acknowledged refresh token${lost}: ${errorText(answer)}: the session did not survive`);
+  const lost = session.lostAnswerAt
+    ? ` (a retry ${((Date.now() - session.lostAnswerAt) / 1000).toFixed(1)} s after the answer was lost)`
+    : "";
+  violation(
+    `${cycle.label}: ${what} refused the newest acknowledged refresh token${lost}: ${errorText(answer)}: the session did not survive`,
+  );
   session.dead = true;
   return false;
 }
@@ -324,8 +361,14 @@ async function worker(cycle: Cycle, index: number, counter: { n: number }) {
   }
 }
 
-async function verifyKey(url: string, key: string, secret?: string): Promise<{ valid: boolean; code: string }> {
-  const signature = secret ? { header: signRequest(secret, "GET", "/crash-check"), method: "GET", path: "/crash-check" } : undefined;
+async function verifyKey(
+  url: string,
+  key: string,
+  secret?: string,
+): Promise<{ valid: boolean; code: string }> {
+  const signature = secret
+    ? { header: signRequest(secret, "GET", "/crash-check"), method: "GET", path: "/crash-check" }
+    : undefined;
   const response = await fetch(`${url}/v1/keys/verify`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -333,7 +376,8 @@ async function verifyKey(url: string, key: string, secret?: string): Promise<{ v
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const body = (await response.json()) as { valid: boolean; code: string };
-  if (response.status !== 200) throw new Error(`POST /v1/keys/verify answered ${response.status}: ${JSON.stringify(body)}`);
+  if (response.status !== 200)
+    throw new Error(`POST /v1/keys/verify answered ${response.status}: ${JSON.stringify(body)}`);
   return body;
 }
 
@@ -377,12 +421,25 @@ async function withDeps<T>(config: Config, use: (deps: Deps) => Promise<T>): Pro
 
 async function seed(config: Config) {
   return withDeps(config, async (deps) => {
-    const { owner } = await createTenant(deps, system, { name: "Crash", ownerEmail: OWNER_EMAIL, platformAdmin: true });
+    const { owner } = await createTenant(deps, system, {
+      name: "Crash",
+      ownerEmail: OWNER_EMAIL,
+      platformAdmin: true,
+    });
     // The key workers' session (as a sign-in makes), apart from the session whose refresh token rotates.
     const work = await deps.prisma.session.create({
-      data: { tenantId: owner.tenantId, userId: owner.id, expiresAt: new Date(Date.now() + 24 * 3600_000) },
+      data: {
+        tenantId: owner.tenantId,
+        userId: owner.id,
+        expiresAt: new Date(Date.now() + 24 * 3600_000),
+      },
     });
-    const { token } = await signAccessToken(config, { sub: owner.id, tid: owner.tenantId, sid: work.id, kind: "session" });
+    const { token } = await signAccessToken(config, {
+      sub: owner.id,
+      tid: owner.tenantId,
+      sid: work.id,
+      kind: "session",
+    });
     const rotating = await deps.prisma.$transaction((tx) => openSession(deps, tx, owner, {}));
     return { owner, token, rotating };
   });
@@ -392,7 +449,18 @@ async function checkRows(config: Config) {
   return withDeps(config, async (deps) => {
     const prisma = deps.prisma;
     const keys = await prisma.apiKey.findMany({
-      select: { id: true, kind: true, status: true, hash: true, start: true, end: true, jti: true, secretCiphertext: true, secretKeyVersion: true, revokedAt: true },
+      select: {
+        id: true,
+        kind: true,
+        status: true,
+        hash: true,
+        start: true,
+        end: true,
+        jti: true,
+        secretCiphertext: true,
+        secretKeyVersion: true,
+        revokedAt: true,
+      },
     });
     const byId = new Map(keys.map((k) => [k.id, k]));
     for (const k of keys) {
@@ -400,10 +468,14 @@ async function checkRows(config: Config) {
         if (!k[field]) violation(`row: ApiKey ${k.id} has an empty ${field}`);
       }
       if (k.kind === "SECURE_API_KEY" && (!k.secretCiphertext || k.secretKeyVersion === null)) {
-        violation(`row: secure ApiKey ${k.id} lacks its secret (secretCiphertext ${k.secretCiphertext ? "set" : "missing"}, secretKeyVersion ${k.secretKeyVersion})`);
+        violation(
+          `row: secure ApiKey ${k.id} lacks its secret (secretCiphertext ${k.secretCiphertext ? "set" : "missing"}, secretKeyVersion ${k.secretKeyVersion})`,
+        );
       }
-      if (k.kind === "API_KEY" && (k.secretCiphertext || k.secretKeyVersion !== null)) violation(`row: plain ApiKey ${k.id} carries a secret`);
-      if (k.status === "REVOKED" && !k.revokedAt) violation(`row: ApiKey ${k.id} is REVOKED without revokedAt`);
+      if (k.kind === "API_KEY" && (k.secretCiphertext || k.secretKeyVersion !== null))
+        violation(`row: plain ApiKey ${k.id} carries a secret`);
+      if (k.status === "REVOKED" && !k.revokedAt)
+        violation(`row: ApiKey ${k.id} is REVOKED without revokedAt`);
     }
 
     const audits = await prisma.auditEvent.findMany({
@@ -418,15 +490,25 @@ async function checkRows(config: Config) {
     }
     for (const k of keys) {
       const n = creates.get(k.id) ?? 0;
-      if (n !== 1) violation(`row: ApiKey ${k.id} has ${n} "key.create" audit events, not exactly 1`);
+      if (n !== 1)
+        violation(`row: ApiKey ${k.id} has ${n} "key.create" audit events, not exactly 1`);
     }
-    for (const [target, n] of creates) if (!byId.has(target)) violation(`row: ${n} "key.create" audit event(s) for ApiKey ${target}, which does not exist`);
+    for (const [target, n] of creates)
+      if (!byId.has(target))
+        violation(
+          `row: ${n} "key.create" audit event(s) for ApiKey ${target}, which does not exist`,
+        );
     for (const [target, n] of revokes) {
       const k = byId.get(target);
-      if (!k || k.status !== "REVOKED") violation(`row: "key.revoke" audit event for ApiKey ${target}, whose status is ${k?.status ?? "missing"}`);
+      if (k?.status !== "REVOKED")
+        violation(
+          `row: "key.revoke" audit event for ApiKey ${target}, whose status is ${k?.status ?? "missing"}`,
+        );
       if (n > 1) violation(`row: ApiKey ${target} has ${n} "key.revoke" audit events`);
     }
-    for (const k of keys) if (k.status === "REVOKED" && !revokes.has(k.id)) violation(`row: ApiKey ${k.id} is REVOKED without a "key.revoke" audit event`);
+    for (const k of keys)
+      if (k.status === "REVOKED" && !revokes.has(k.id))
+        violation(`row: ApiKey ${k.id} is REVOKED without a "key.revoke" audit event`);
 
     // What the clients were told.
     for (const a of acked.values()) {
@@ -435,29 +517,48 @@ async function checkRows(config: Config) {
         violation(`row: acknowledged ApiKey ${a.id} is not in the database`);
         continue;
       }
-      if (k.hash !== sha256Hex(a.key)) violation(`row: acknowledged ApiKey ${a.id} is stored with another key's hash`);
-      if (k.kind !== a.kind) violation(`row: acknowledged ApiKey ${a.id} is stored as ${k.kind}, made as ${a.kind}`);
-      if (revoked.has(a.id) && k.status !== "REVOKED") violation(`row: acknowledged revocation of ApiKey ${a.id} is lost (status ${k.status})`);
-      if (!revoked.has(a.id) && !revokeInDoubt.has(a.id) && k.status !== "ACTIVE") violation(`row: ApiKey ${a.id} never revoked is ${k.status}`);
+      if (k.hash !== sha256Hex(a.key))
+        violation(`row: acknowledged ApiKey ${a.id} is stored with another key's hash`);
+      if (k.kind !== a.kind)
+        violation(`row: acknowledged ApiKey ${a.id} is stored as ${k.kind}, made as ${a.kind}`);
+      if (revoked.has(a.id) && k.status !== "REVOKED")
+        violation(`row: acknowledged revocation of ApiKey ${a.id} is lost (status ${k.status})`);
+      if (!revoked.has(a.id) && !revokeInDoubt.has(a.id) && k.status !== "ACTIVE")
+        violation(`row: ApiKey ${a.id} never revoked is ${k.status}`);
     }
 
     const sessions = new Map((await prisma.session.findMany()).map((s) => [s.id, s]));
-    const tokens = await prisma.refreshToken.findMany({ select: { id: true, sessionId: true, usedAt: true, replacedBy: true } });
+    const tokens = await prisma.refreshToken.findMany({
+      select: { id: true, sessionId: true, usedAt: true, replacedBy: true },
+    });
     const tokenById = new Map(tokens.map((t) => [t.id, t]));
     for (const t of tokens) {
-      if (!sessions.has(t.sessionId)) violation(`row: RefreshToken ${t.id} belongs to session ${t.sessionId}, which does not exist`);
+      if (!sessions.has(t.sessionId))
+        violation(
+          `row: RefreshToken ${t.id} belongs to session ${t.sessionId}, which does not exist`,
+        );
       if (t.replacedBy) {
         const successor = tokenById.get(t.replacedBy);
-        if (!successor) violation(`row: RefreshToken ${t.id} was replaced by ${t.replacedBy}, which does not exist`);
-        else if (successor.sessionId !== t.sessionId) violation(`row: RefreshToken ${t.id} was replaced by a token of another session`);
+        if (!successor)
+          violation(
+            `row: RefreshToken ${t.id} was replaced by ${t.replacedBy}, which does not exist`,
+          );
+        else if (successor.sessionId !== t.sessionId)
+          violation(`row: RefreshToken ${t.id} was replaced by a token of another session`);
         if (!t.usedAt) violation(`row: RefreshToken ${t.id} has a successor but no usedAt`);
       }
     }
     const rotating = sessions.get(session.id);
     if (!rotating) violation(`row: the rotating session ${session.id} is gone`);
-    else if (rotating.revokedAt) violation(`row: the rotating session was revoked (${rotating.revokeReason})`);
-    const refreshAudits = await prisma.auditEvent.count({ where: { action: "session.refresh", targetId: session.id } });
-    if (refreshAudits < stats.rotations) violation(`row: ${stats.rotations} acknowledged rotations but only ${refreshAudits} "session.refresh" audit events`);
+    else if (rotating.revokedAt)
+      violation(`row: the rotating session was revoked (${rotating.revokeReason})`);
+    const refreshAudits = await prisma.auditEvent.count({
+      where: { action: "session.refresh", targetId: session.id },
+    });
+    if (refreshAudits < stats.rotations)
+      violation(
+        `row: ${stats.rotations} acknowledged rotations but only ${refreshAudits} "session.refresh" audit events`,
+      );
     const reuse = await prisma.auditEvent.count({ where: { action: "session.reuse_detected" } });
     if (reuse > 0) violation(`row: ${reuse} "session.reuse_detected" audit event(s)`);
     return { keyRows: keys.length, revokedRows: keys.filter((k) => k.status === "REVOKED").length };
@@ -509,7 +610,8 @@ async function main() {
     const server = await startServer(env, label);
     const cycle: Cycle = { label, url: server.url, token: seeded.token, server, stop: false };
     // A rotation whose answer was lost at the last kill: the client retries with the same token first.
-    if (session.lostAnswerAt && !session.dead) await rotate(cycle, "refreshSession retry after a lost answer");
+    if (session.lostAnswerAt && !session.dead)
+      await rotate(cycle, "refreshSession retry after a lost answer");
     const workers = Array.from({ length: WORKERS }, (_, w) => worker(cycle, w, counter));
     await sleep(randomInt(RUN_MS.min, RUN_MS.max + 1));
     cycle.stop = true;
@@ -520,11 +622,19 @@ async function main() {
 
   // 3. Restart once more and check what the clients were told.
   const final = await startServer(env, "final");
-  const cycle: Cycle = { label: "final", url: final.url, token: seeded.token, server: final, stop: false };
-  if (!session.dead && session.lostAnswerAt) await rotate(cycle, "refreshSession retry after a lost answer");
+  const cycle: Cycle = {
+    label: "final",
+    url: final.url,
+    token: seeded.token,
+    server: final,
+    stop: false,
+  };
+  if (!session.dead && session.lostAnswerAt)
+    await rotate(cycle, "refreshSession retry after a lost answer");
   if (!session.dead && (await rotate(cycle, "refreshSession after the last restart"))) {
     const viewer = await graphql(final.url, "{ viewer { email } }", {}, session.accessToken);
-    if (viewer.data?.viewer?.email !== OWNER_EMAIL) violation(`final: the rotated access token does not sign in: ${JSON.stringify(viewer)}`);
+    if (viewer.data?.viewer?.email !== OWNER_EMAIL)
+      violation(`final: the rotated access token does not sign in: ${JSON.stringify(viewer)}`);
   }
   await pool([...acked.values()], WORKERS, async (a) => {
     let result: { valid: boolean; code: string };
@@ -535,15 +645,20 @@ async function main() {
       return;
     }
     if (revoked.has(a.id)) {
-      if (result.code !== "REVOKED") violation(`final: ApiKey ${a.id}, acknowledged as revoked, verifies ${result.code}`);
+      if (result.code !== "REVOKED")
+        violation(`final: ApiKey ${a.id}, acknowledged as revoked, verifies ${result.code}`);
     } else if (revokeInDoubt.has(a.id)) {
-      if (result.code !== "REVOKED" && result.code !== "VALID") violation(`final: ApiKey ${a.id} (revocation lost at a kill) verifies ${result.code}`);
+      if (result.code !== "REVOKED" && result.code !== "VALID")
+        violation(`final: ApiKey ${a.id} (revocation lost at a kill) verifies ${result.code}`);
     } else if (!result.valid || result.code !== "VALID") {
-      violation(`final: acknowledged ApiKey ${a.id} (${a.kind}) verifies ${result.code}, not VALID`);
+      violation(
+        `final: acknowledged ApiKey ${a.id} (${a.kind}) verifies ${result.code}, not VALID`,
+      );
     }
   });
   const stopped = await kill(final, "SIGTERM");
-  if (stopped !== "code 0") violation(`final: the server did not stop cleanly on SIGTERM (${stopped})`);
+  if (stopped !== "code 0")
+    violation(`final: the server did not stop cleanly on SIGTERM (${stopped})`);
 
   // 4. The rows themselves.
   const rows = await checkRows(config);

@@ -10,7 +10,8 @@ export type CommandValues = Record<string, string | boolean | undefined>;
 
 function required(values: CommandValues, name: string): string {
   const value = values[name];
-  if (typeof value !== "string" || !value) throw new AppError("VALIDATION_FAILED", `--${name} is required`);
+  if (typeof value !== "string" || !value)
+    throw new AppError("VALIDATION_FAILED", `--${name} is required`);
   return value;
 }
 
@@ -28,20 +29,21 @@ export const serverCommands = {
       keyPrefix: optional(values, "key-prefix"),
       platformAdmin: values["platform-admin"] === true,
     });
-    return JSON.stringify({ tenantId: tenant.id, tenantNumber: Number(tenant.number), ownerId: owner.id, ownerEmail: owner.email });
+    return JSON.stringify({
+      tenantId: tenant.id,
+      tenantNumber: Number(tenant.number),
+      ownerId: owner.id,
+      ownerEmail: owner.email,
+    });
   },
   async "user add"(deps: Deps, values: CommandValues): Promise<string> {
     const permissions = optional(values, "permissions");
-    const user = await addUser(
-      deps,
-      system,
-      {
-        email: required(values, "email"),
-        role: (optional(values, "role")?.toUpperCase() ?? "MEMBER") as "MEMBER",
-        permissions: permissions ? permissions.split(",").filter(Boolean) : [],
-        tenantId: required(values, "tenant"),
-      },
-    );
+    const user = await addUser(deps, system, {
+      email: required(values, "email"),
+      role: (optional(values, "role")?.toUpperCase() ?? "MEMBER") as "MEMBER",
+      permissions: permissions ? permissions.split(",").filter(Boolean) : [],
+      tenantId: required(values, "tenant"),
+    });
     return JSON.stringify({ userId: user.id, email: user.email, role: user.role });
   },
 } satisfies Record<string, (deps: Deps, values: CommandValues) => Promise<string>>;

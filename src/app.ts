@@ -37,7 +37,10 @@ export function createApp(deps: Deps) {
     // server the socket's finish, elsewhere (app.request) the handler's return.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     let markSent!: () => void;
-    const facts: RequestFacts = { requestId, responseSent: new Promise<void>((resolve) => (markSent = resolve)) };
+    const facts: RequestFacts = {
+      requestId,
+      responseSent: new Promise<void>((resolve) => (markSent = resolve)),
+    };
     if (outgoing) {
       outgoing.once("finish", () => markSent());
       outgoing.once("close", () => markSent());
@@ -65,7 +68,11 @@ export function createApp(deps: Deps) {
   // Before the body limits: a 413 or 429 must reach an allowed page readable, and preflights cost nothing.
   app.use("*", corsMiddleware(deps.config.corsOrigins));
 
-  const tooLarge = (c: Context) => c.json({ error: { code: "PAYLOAD_TOO_LARGE", message: `body larger than ${MAX_BODY_BYTES} bytes` } }, 413);
+  const tooLarge = (c: Context) =>
+    c.json(
+      { error: { code: "PAYLOAD_TOO_LARGE", message: `body larger than ${MAX_BODY_BYTES} bytes` } },
+      413,
+    );
   app.use("*", async (c, next) => {
     // Declared lengths are checked from the header alone; only chunked bodies are counted as they
     // are read (touching the Request body costs more than most handlers on the Node server).
@@ -100,9 +107,17 @@ export function createApp(deps: Deps) {
     }
     // A signed request's body was read to check the signature: hand yoga a fresh copy.
     const request = c.req.header(SIGNATURE_HEADER)
-      ? new Request(c.req.raw.url, { method: c.req.method, headers: c.req.raw.headers, body: c.req.method === "GET" ? undefined : await c.req.arrayBuffer() })
+      ? new Request(c.req.raw.url, {
+          method: c.req.method,
+          headers: c.req.raw.headers,
+          body: c.req.method === "GET" ? undefined : await c.req.arrayBuffer(),
+        })
       : c.req.raw;
-    const response = await yoga.fetch(request, { actor, requestId: c.get("requestId"), ip: clientIp(c) });
+    const response = await yoga.fetch(request, {
+      actor,
+      requestId: c.get("requestId"),
+      ip: clientIp(c),
+    });
     response.headers.set("x-request-id", c.get("requestId"));
     return response;
   });
@@ -116,7 +131,8 @@ export function createApp(deps: Deps) {
 
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "no such route" } }, 404));
   app.onError((error, c) => {
-    if (!(error instanceof AppError) || error.status >= 500) deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
+    if (!(error instanceof AppError) || error.status >= 500)
+      deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
     return keygateError(c, error);
   });
 

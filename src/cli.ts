@@ -4,7 +4,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { serverCommands, type CommandValues, type ServerCommand } from "./admin-commands.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { controlSocketPath, ControlSocketUnavailable, sendControlCommand } from "./control-socket.ts";
+import {
+  controlSocketPath,
+  ControlSocketUnavailable,
+  sendControlCommand,
+} from "./control-socket.ts";
 import { DataDirLockedError } from "./db/data-dir-lock.ts";
 import { projectRoot } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
@@ -30,7 +34,10 @@ async function cliConfig(): Promise<Config> {
 async function withDeps<T>(command: string, fn: (deps: Deps) => Promise<T>): Promise<T> {
   let deps: Deps;
   try {
-    deps = await openDeps(await cliConfig(), createLogger({ level: "warn", destination: process.stderr as never }));
+    deps = await openDeps(
+      await cliConfig(),
+      createLogger({ level: "warn", destination: process.stderr as never }),
+    );
   } catch (error) {
     if (!(error instanceof DataDirLockedError)) throw error;
     const { holder, dataDir } = error;
@@ -77,12 +84,15 @@ const commands: Record<string, Command> = {
         const rows = await deps.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
           'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY migration_name',
         );
-        console.log(`database is current (${deps.db.kind}): ${rows.map((r) => r.migration_name).join(", ")}`);
+        console.log(
+          `database is current (${deps.db.kind}): ${rows.map((r) => r.migration_name).join(", ")}`,
+        );
       });
     },
   },
   "tenant create": {
-    usage: "keygate tenant create --name <name> --owner-email <email> [--key-prefix kg] [--platform-admin]",
+    usage:
+      "keygate tenant create --name <name> --owner-email <email> [--key-prefix kg] [--platform-admin]",
     options: {
       name: { type: "string", description: "tenant name" },
       "owner-email": { type: "string", description: "email of the tenant's OWNER" },
@@ -94,7 +104,8 @@ const commands: Record<string, Command> = {
     },
   },
   "user add": {
-    usage: "keygate user add --tenant <tenant id> --email <email> [--role OWNER|ADMIN|MEMBER] [--permissions a:b,c:d]",
+    usage:
+      "keygate user add --tenant <tenant id> --email <email> [--role OWNER|ADMIN|MEMBER] [--permissions a:b,c:d]",
     options: {
       tenant: { type: "string", description: "tenant id (uuid)" },
       email: { type: "string", description: "the user's email" },
@@ -114,14 +125,22 @@ const commands: Record<string, Command> = {
         const { reencryptSecrets } = await import("./modules/keys/reencrypt.ts");
         const report = await reencryptSecrets(deps);
         console.log(JSON.stringify(report));
-        const stale = Object.keys(report.remainingByVersion).filter((v) => v !== `v${report.currentVersion}`);
-        console.log(stale.length ? `rows still under ${stale.join(", ")}` : `every secret is under v${report.currentVersion}: older ENCRYPTION_KEY versions can be retired`);
+        const stale = Object.keys(report.remainingByVersion).filter(
+          (v) => v !== `v${report.currentVersion}`,
+        );
+        console.log(
+          stale.length
+            ? `rows still under ${stale.join(", ")}`
+            : `every secret is under v${report.currentVersion}: older ENCRYPTION_KEY versions can be retired`,
+        );
       });
     },
   },
   "schema print": {
     usage: "keygate schema print [--write]",
-    options: { write: { type: "boolean", description: "write schema.graphql instead of printing it" } },
+    options: {
+      write: { type: "boolean", description: "write schema.graphql instead of printing it" },
+    },
     async run(values) {
       const { printSchemaSDL } = await import("./graphql/schema.ts");
       const sdl = printSchemaSDL();
@@ -136,7 +155,12 @@ const commands: Record<string, Command> = {
 };
 
 function help(): string {
-  return ["usage:", ...Object.values(commands).map((c) => `  ${c.usage}`), "", "Each command takes --help."].join("\n");
+  return [
+    "usage:",
+    ...Object.values(commands).map((c) => `  ${c.usage}`),
+    "",
+    "Each command takes --help.",
+  ].join("\n");
 }
 
 async function main(argv: string[]) {
@@ -150,12 +174,16 @@ async function main(argv: string[]) {
   const rest = argv.slice(name.split(" ").length);
   const { values } = parseArgs({
     args: rest,
-    options: { ...Object.fromEntries(Object.entries(command.options).map(([k, o]) => [k, { type: o.type }])), help: { type: "boolean", short: "h" } },
+    options: {
+      ...Object.fromEntries(Object.entries(command.options).map(([k, o]) => [k, { type: o.type }])),
+      help: { type: "boolean", short: "h" },
+    },
     strict: true,
   });
   if (values.help) {
     console.log(`usage: ${command.usage}`);
-    for (const [k, o] of Object.entries(command.options)) console.log(`  --${k.padEnd(16)} ${o.description}`);
+    for (const [k, o] of Object.entries(command.options))
+      console.log(`  --${k.padEnd(16)} ${o.description}`);
     return;
   }
   await command.run(values as CommandValues);
@@ -163,9 +191,14 @@ async function main(argv: string[]) {
 
 // Exit as soon as the command is done: the WASM schema engine leaves a timer behind that
 // would hold the process for several seconds after migrating.
-main(process.argv.slice(2)).then(() => process.exit(0), (error) => {
-  if (error instanceof ConfigError || error instanceof AppError || error instanceof CliError) console.error(error.message);
-  else if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) console.error(`${(error as Error).message}\n${help()}`);
-  else console.error(error);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error) => {
+    if (error instanceof ConfigError || error instanceof AppError || error instanceof CliError)
+      console.error(error.message);
+    else if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))
+      console.error(`${(error as Error).message}\n${help()}`);
+    else console.error(error);
+    process.exit(1);
+  },
+);

@@ -19,10 +19,16 @@ const envSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   ENCRYPTION_KEY: z.string().optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
+    .optional(),
   MAIL_FROM: z.string().min(3).default("Keygate <no-reply@keygate.local>"),
   ADMIN_EMAIL: z.email().default("admin@example.com"),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAGIC_LINK_TTL_SECONDS: seconds.default(900),
   ACCESS_TOKEN_TTL_SECONDS: seconds.default(3600),
@@ -32,10 +38,19 @@ const envSchema = z.object({
   INTROSPECTION: z.enum(["true", "false"]).optional(),
   CORS_ORIGINS: z
     .string()
-    .transform((value) => value.split(",").map((o) => o.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .superRefine((origins, ctx) => {
       for (const origin of origins) {
-        if (!isOrigin(origin)) ctx.addIssue({ code: "custom", message: `${JSON.stringify(origin)} is not an origin (scheme://host[:port], no path, no wildcard)` });
+        if (!isOrigin(origin))
+          ctx.addIssue({
+            code: "custom",
+            message: `${JSON.stringify(origin)} is not an origin (scheme://host[:port], no path, no wildcard)`,
+          });
       }
     })
     .optional(),
@@ -46,7 +61,11 @@ function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);
     // Exact origins only: URL accepts `*` in a host name, a browser never sends one.
-    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === value && !value.includes("*");
+    return (
+      (url.protocol === "https:" || url.protocol === "http:") &&
+      url.origin === value &&
+      !value.includes("*")
+    );
   } catch {
     return false;
   }
@@ -94,16 +113,25 @@ export class ConfigError extends Error {
 
 /** `ENCRYPTION_KEY`: one 32-byte key (base64 or hex), or `v2:<key>,v1:<key>` with the current version first. */
 export function parseEncryptionKeys(value: string): EncryptionKey[] {
-  const parts = value.split(",").map((p) => p.trim()).filter(Boolean);
+  const parts = value
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0) throw new Error("ENCRYPTION_KEY: is empty");
   const seen = new Set<number>();
   return parts.map((part) => {
     const match = /^v(\d+):(.+)$/.exec(part);
     const version = match ? Number(match[1]) : 1;
     const material = match?.[2] ?? part;
-    if (parts.length > 1 && !match) throw new Error("ENCRYPTION_KEY: with several keys each must be written v<N>:<key>");
-    const key = /^[0-9a-f]{64}$/i.test(material) ? Buffer.from(material, "hex") : Buffer.from(material, "base64");
-    if (key.length !== 32) throw new Error(`ENCRYPTION_KEY: key v${version} must be 32 bytes (base64 or 64 hex characters)`);
+    if (parts.length > 1 && !match)
+      throw new Error("ENCRYPTION_KEY: with several keys each must be written v<N>:<key>");
+    const key = /^[0-9a-f]{64}$/i.test(material)
+      ? Buffer.from(material, "hex")
+      : Buffer.from(material, "base64");
+    if (key.length !== 32)
+      throw new Error(
+        `ENCRYPTION_KEY: key v${version} must be 32 bytes (base64 or 64 hex characters)`,
+      );
     if (seen.has(version)) throw new Error(`ENCRYPTION_KEY: version v${version} appears twice`);
     seen.add(version);
     return { version, key };
@@ -128,7 +156,9 @@ async function devSecrets(dataDir: string, warn: (message: string) => void): Pro
     await mkdir(dataDir, { recursive: true });
     await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
     await chmod(file, 0o600);
-    warn(`JWT_SECRET/ENCRYPTION_KEY not set: generated development secrets into ${file} (mode 0600). Set them in production.`);
+    warn(
+      `JWT_SECRET/ENCRYPTION_KEY not set: generated development secrets into ${file} (mode 0600). Set them in production.`,
+    );
     return secrets;
   }
 }
@@ -138,7 +168,9 @@ export async function loadConfig(
   warn: (message: string) => void = (m) => console.warn(m),
 ): Promise<Config> {
   // Empty strings count as unset: `FOO= npm start` must not fail validation.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
@@ -147,14 +179,18 @@ export async function loadConfig(
   const problems: string[] = [];
   const production = e.NODE_ENV === "production";
   if (production && !e.JWT_SECRET) problems.push("JWT_SECRET: required when NODE_ENV=production");
-  if (production && !e.ENCRYPTION_KEY) problems.push("ENCRYPTION_KEY: required when NODE_ENV=production");
+  if (production && !e.ENCRYPTION_KEY)
+    problems.push("ENCRYPTION_KEY: required when NODE_ENV=production");
   if (problems.length) throw new ConfigError(problems);
 
   const dataDir = path.resolve(e.DATA_DIR);
-  const generated = !e.JWT_SECRET || !e.ENCRYPTION_KEY ? await devSecrets(dataDir, warn) : undefined;
+  // Either variable missing (development only, checked above): both fall back to the generated pair.
+  const generated = e.JWT_SECRET && e.ENCRYPTION_KEY ? undefined : await devSecrets(dataDir, warn);
+  const jwtSecret = e.JWT_SECRET ?? generated?.JWT_SECRET ?? "";
+  const encryptionKey = e.ENCRYPTION_KEY ?? generated?.ENCRYPTION_KEY ?? "";
   let encryptionKeys: EncryptionKey[] = [];
   try {
-    encryptionKeys = parseEncryptionKeys(e.ENCRYPTION_KEY ?? generated!.ENCRYPTION_KEY);
+    encryptionKeys = parseEncryptionKeys(encryptionKey);
   } catch (error) {
     throw new ConfigError([(error as Error).message]);
   }
@@ -166,7 +202,7 @@ export async function loadConfig(
     dataDir,
     databaseUrl: e.DATABASE_URL,
     publicUrl,
-    jwtSecret: new TextEncoder().encode(e.JWT_SECRET ?? generated!.JWT_SECRET),
+    jwtSecret: new TextEncoder().encode(jwtSecret),
     encryptionKeys,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,

@@ -9,7 +9,12 @@
 import { chmod, unlink } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import { isServerCommand, serverCommands, type CommandValues, type ServerCommand } from "./admin-commands.ts";
+import {
+  isServerCommand,
+  serverCommands,
+  type CommandValues,
+  type ServerCommand,
+} from "./admin-commands.ts";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 
@@ -35,9 +40,13 @@ function parseRequest(line: string): { command: ServerCommand; values: CommandVa
   }
   const { command, values } = (request ?? {}) as { command?: unknown; values?: unknown };
   if (typeof command !== "string" || !isServerCommand(command)) {
-    throw new AppError("VALIDATION_FAILED", `the server does not run this command: ${String(command)}`);
+    throw new AppError(
+      "VALIDATION_FAILED",
+      `the server does not run this command: ${String(command)}`,
+    );
   }
-  if (typeof values !== "object" || values === null || Array.isArray(values)) throw new AppError("VALIDATION_FAILED", "values must be an object");
+  if (typeof values !== "object" || values === null || Array.isArray(values))
+    throw new AppError("VALIDATION_FAILED", "values must be an object");
   const clean: CommandValues = {};
   for (const [key, value] of Object.entries(values)) {
     if (typeof value === "string" || typeof value === "boolean") clean[key] = value;
@@ -113,7 +122,12 @@ export async function startControlSocket(deps: Deps): Promise<ControlSocket> {
 export class ControlSocketUnavailable extends Error {}
 
 /** Sends one command to the server's control socket and returns its output line. */
-export function sendControlCommand(socketPath: string, command: string, values: CommandValues, timeoutMs = 60_000): Promise<string> {
+export function sendControlCommand(
+  socketPath: string,
+  command: string,
+  values: CommandValues,
+  timeoutMs = 60_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
     let answer = "";
@@ -121,7 +135,9 @@ export function sendControlCommand(socketPath: string, command: string, values: 
     socket.setEncoding("utf8");
     socket.setTimeout(timeoutMs, () => {
       socket.destroy();
-      reject(new ControlSocketUnavailable(`no answer from ${socketPath} within ${timeoutMs / 1000} s`));
+      reject(
+        new ControlSocketUnavailable(`no answer from ${socketPath} within ${timeoutMs / 1000} s`),
+      );
     });
     socket.on("connect", () => {
       connected = true;
@@ -129,7 +145,12 @@ export function sendControlCommand(socketPath: string, command: string, values: 
     });
     socket.on("data", (chunk: string) => (answer += chunk));
     socket.on("error", (error) => {
-      if (!connected) reject(new ControlSocketUnavailable(`cannot reach ${socketPath}: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+      if (!connected)
+        reject(
+          new ControlSocketUnavailable(
+            `cannot reach ${socketPath}: ${(error as NodeJS.ErrnoException).code ?? error.message}`,
+          ),
+        );
       else reject(error);
     });
     socket.on("end", () => {
@@ -137,10 +158,13 @@ export function sendControlCommand(socketPath: string, command: string, values: 
       try {
         reply = JSON.parse(answer) as Reply;
       } catch {
-        return reject(new ControlSocketUnavailable(`the server closed ${socketPath} without an answer`));
+        return reject(
+          new ControlSocketUnavailable(`the server closed ${socketPath} without an answer`),
+        );
       }
       if (reply.ok && typeof reply.output === "string") resolve(reply.output);
-      else reject(new AppError("VALIDATION_FAILED", reply.error ?? "the server refused the command"));
+      else
+        reject(new AppError("VALIDATION_FAILED", reply.error ?? "the server refused the command"));
     });
   });
 }

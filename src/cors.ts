@@ -7,7 +7,7 @@ import { cors } from "hono/cors";
 import { SIGNATURE_HEADER } from "./access/signature.ts";
 
 /** Request headers a browser page may send: Keygate's own and the vendor routes'. */
-export const CORS_ALLOW_HEADERS = [
+const CORS_ALLOW_HEADERS = [
   "authorization",
   "content-type",
   SIGNATURE_HEADER,
@@ -18,8 +18,8 @@ export const CORS_ALLOW_HEADERS = [
   // yoga's CSRF prevention asks GET queries for it.
   "x-graphql-yoga-csrf",
 ];
-export const CORS_ALLOW_METHODS = ["GET", "HEAD", "POST", "OPTIONS"];
-export const CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after"];
+const CORS_ALLOW_METHODS = ["GET", "HEAD", "POST", "OPTIONS"];
+const CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after"];
 
 export function corsMiddleware(origins: readonly string[]): MiddlewareHandler {
   const allowed = new Set(origins);
@@ -39,7 +39,8 @@ export function corsMiddleware(origins: readonly string[]): MiddlewareHandler {
     // Through c.res (not c.header): a Response returned as is, like yoga's, keeps it too.
     c.res.headers.append("Vary", "Origin");
     // A preflight from elsewhere: answered here, the same for every route, with nothing to allow.
-    if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) return c.body(null, 204);
+    if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method"))
+      return c.body(null, 204);
     return next();
   };
 }

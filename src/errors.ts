@@ -34,7 +34,11 @@ export class AppError extends Error {
   /** Seconds a rate-limited caller should wait. */
   readonly retryAfter?: number;
 
-  constructor(code: ErrorCode, message: string, options: { fields?: FieldIssue[]; retryAfter?: number } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { fields?: FieldIssue[]; retryAfter?: number } = {},
+  ) {
     super(message);
     this.name = "AppError";
     this.code = code;
@@ -47,10 +51,8 @@ export class AppError extends Error {
   }
 
   static validation(field: string, message: string): AppError {
-    return new AppError("VALIDATION_FAILED", `${field}: ${message}`, { fields: [{ field, message }] });
+    return new AppError("VALIDATION_FAILED", `${field}: ${message}`, {
+      fields: [{ field, message }],
+    });
   }
-}
-
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
 }

@@ -3,7 +3,7 @@ import pino, { type Logger } from "pino";
 
 export type { Logger };
 
-export const redactPaths = [
+const redactPaths = [
   "authorization",
   "*.authorization",
   "req.headers.authorization",
@@ -24,7 +24,10 @@ export const redactPaths = [
   "*.password",
 ];
 
-export function createLogger(options: { level: string; destination?: pino.DestinationStream }): Logger {
+export function createLogger(options: {
+  level: string;
+  destination?: pino.DestinationStream;
+}): Logger {
   return pino(
     {
       level: options.level,

@@ -24,7 +24,11 @@ export interface RunningServer {
 }
 
 /** `role`: who this process is, named to a second process that finds the embedded database taken. */
-export async function openDeps(config: Config, logger: Logger, role: LockRole = "cli"): Promise<Deps> {
+export async function openDeps(
+  config: Config,
+  logger: Logger,
+  role: LockRole = "cli",
+): Promise<Deps> {
   // The embedded database's lock comes first: a second process fails before writing anything.
   const db = await openDatabase(databaseOptionsFromConfig(config, role));
   try {
@@ -37,7 +41,17 @@ export async function openDeps(config: Config, logger: Logger, role: LockRole = 
     await db.close();
     throw error;
   }
-  return { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: Limiters.create(config.redisUrl), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger), usage: new UsageRecorder(db.prisma, logger) };
+  return {
+    config,
+    db,
+    prisma: db.prisma,
+    logger,
+    mailer: createMailer(config, logger),
+    limiters: Limiters.create(config.redisUrl),
+    background: new Background(logger),
+    keys: new KeyRuntime(db.prisma, logger),
+    usage: new UsageRecorder(db.prisma, logger),
+  };
 }
 
 /** Finishes background work (mail, last-used times), then closes Redis and the database. */
@@ -67,12 +81,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     try {
       control = await startControlSocket(deps);
     } catch (error) {
-      logger.warn({ err: error }, "no control socket: CLI commands cannot run while this server holds the database");
+      logger.warn(
+        { err: error },
+        "no control socket: CLI commands cannot run while this server holds the database",
+      );
     }
   }
   const { app } = createApp(deps);
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
+      resolve(s),
+    );
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
@@ -90,7 +109,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           server.close(() => resolve());
           // Keep-alive sockets would hold close() open; idle ones go now, busy ones finish first.
           (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-          setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 1000).unref();
+          setTimeout(
+            () => (server as { closeAllConnections?: () => void }).closeAllConnections?.(),
+            1000,
+          ).unref();
         });
         await closeDeps(deps);
       })();

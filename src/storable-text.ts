@@ -8,11 +8,15 @@ export const MAX_JSON_DEPTH = 32;
 export const UNSTORABLE_MESSAGE = "contains a NUL character or an unpaired surrogate";
 
 // A character class test is a native scan; only strings it flags pay for the exact check.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point.
 const suspect = /[\u0000\ud800-\udfff]/;
 
 /** Whether PostgreSQL can store the string (text and jsonb refuse NUL and lone surrogates). */
 export function isStorable(text: string): boolean {
-  return !suspect.test(text) || (!text.includes("\u0000") && (text as unknown as { isWellFormed(): boolean }).isWellFormed());
+  return (
+    !suspect.test(text) ||
+    (!text.includes("\u0000") && (text as unknown as { isWellFormed(): boolean }).isWellFormed())
+  );
 }
 
 interface Problem {
@@ -25,9 +29,11 @@ interface Problem {
 // while everything is fine (the previous walk built a path string and a tuple per value and
 // cost 15 to 30 times JSON.parse on large arrays).
 function problemIn(value: unknown, depth: number): Problem | undefined {
-  if (typeof value === "string") return isStorable(value) ? undefined : { at: [], message: UNSTORABLE_MESSAGE };
+  if (typeof value === "string")
+    return isStorable(value) ? undefined : { at: [], message: UNSTORABLE_MESSAGE };
   if (value === null || typeof value !== "object") return undefined;
-  if (depth >= MAX_JSON_DEPTH) return { at: [], message: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+  if (depth >= MAX_JSON_DEPTH)
+    return { at: [], message: `nested deeper than ${MAX_JSON_DEPTH} levels` };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
@@ -55,7 +61,10 @@ function problemIn(value: unknown, depth: number): Problem | undefined {
 }
 
 /** The first unstorable string or too deep value under `path`, as the dotted path and a message. */
-export function findUnstorable(value: unknown, path: string): { field: string; message: string } | undefined {
+export function findUnstorable(
+  value: unknown,
+  path: string,
+): { field: string; message: string } | undefined {
   const problem = problemIn(value, 0);
   if (!problem) return undefined;
   return { field: [path, ...problem.at.reverse()].join("."), message: problem.message };
@@ -68,6 +77,8 @@ export function findUnstorable(value: unknown, path: string): { field: string; m
 export function assertStorableText(value: unknown, path: string): void {
   const problem = findUnstorable(value, path);
   if (problem) {
-    throw new AppError("BAD_REQUEST", `${problem.field}: ${problem.message}`, { fields: [problem] });
+    throw new AppError("BAD_REQUEST", `${problem.field}: ${problem.message}`, {
+      fields: [problem],
+    });
   }
 }

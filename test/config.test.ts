@@ -8,7 +8,12 @@ const tmp = () => mkdtemp(path.join(os.tmpdir(), "keygate-config-"));
 
 describe("configuration", () => {
   it("names every bad value at once", async () => {
-    const error = await loadConfig({ PORT: "http", DATABASE_URL: "mysql://x", ADMIN_EMAIL: "nope", DATA_DIR: await tmp() }).catch((e) => e);
+    const error = await loadConfig({
+      PORT: "http",
+      DATABASE_URL: "mysql://x",
+      ADMIN_EMAIL: "nope",
+      DATA_DIR: await tmp(),
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(ConfigError);
     const text = (error as ConfigError).problems.join("\n");
     expect(text).toMatch(/PORT/);
@@ -17,7 +22,9 @@ describe("configuration", () => {
   });
 
   it("refuses to start in production without secrets", async () => {
-    const error = await loadConfig({ NODE_ENV: "production", DATA_DIR: await tmp() }).catch((e) => e);
+    const error = await loadConfig({ NODE_ENV: "production", DATA_DIR: await tmp() }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
       "JWT_SECRET: required when NODE_ENV=production",
@@ -40,11 +47,29 @@ describe("configuration", () => {
 
   it("applies defaults and production switches", async () => {
     const dir = await tmp();
-    const base = { DATA_DIR: dir, JWT_SECRET: "x".repeat(32), ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64") };
+    const base = {
+      DATA_DIR: dir,
+      JWT_SECRET: "x".repeat(32),
+      ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+    };
     const dev = await loadConfig(base);
-    expect(dev).toMatchObject({ port: 4000, host: "127.0.0.1", publicUrl: "http://localhost:4000", graphiql: true, introspection: true });
-    const prod = await loadConfig({ ...base, NODE_ENV: "production", PUBLIC_URL: "https://keys.example.com/" });
-    expect(prod).toMatchObject({ graphiql: false, introspection: false, publicUrl: "https://keys.example.com" });
+    expect(dev).toMatchObject({
+      port: 4000,
+      host: "127.0.0.1",
+      publicUrl: "http://localhost:4000",
+      graphiql: true,
+      introspection: true,
+    });
+    const prod = await loadConfig({
+      ...base,
+      NODE_ENV: "production",
+      PUBLIC_URL: "https://keys.example.com/",
+    });
+    expect(prod).toMatchObject({
+      graphiql: false,
+      introspection: false,
+      publicUrl: "https://keys.example.com",
+    });
   });
 
   it("parses versioned encryption keys, current first", () => {

@@ -17,7 +17,9 @@ describe("HTTP basics", () => {
     const response = await h.app.request("/nope");
     expect(response.status).toBe(404);
     expect(response.headers.get("x-request-id")).toMatch(/[0-9a-f-]{36}/);
-    expect(await response.json()).toEqual({ error: { code: "NOT_FOUND", message: "no such route" } });
+    expect(await response.json()).toEqual({
+      error: { code: "NOT_FOUND", message: "no such route" },
+    });
   });
 
   it("serves GraphQL through the app with one log line per request", async () => {

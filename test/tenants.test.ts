@@ -9,10 +9,24 @@ const acme = withTenant(h, "Acme");
 
 describe("viewer and tenant", () => {
   it("returns the signed-in user and their tenant", async () => {
-    const result = await gql(h, "{ viewer { email role isPlatformAdmin tenant { name } } tenant { id name keyPrefix number } }", {}, acme.token);
+    const result = await gql(
+      h,
+      "{ viewer { email role isPlatformAdmin tenant { name } } tenant { id name keyPrefix number } }",
+      {},
+      acme.token,
+    );
     expect(result.errors).toBeUndefined();
-    expect(result.data!.viewer).toEqual({ email: acme.owner.email, role: "OWNER", isPlatformAdmin: false, tenant: { name: "Acme" } });
-    expect(result.data!.tenant).toMatchObject({ id: acme.tenant.id, name: "Acme", keyPrefix: "kg" });
+    expect(result.data!.viewer).toEqual({
+      email: acme.owner.email,
+      role: "OWNER",
+      isPlatformAdmin: false,
+      tenant: { name: "Acme" },
+    });
+    expect(result.data!.tenant).toMatchObject({
+      id: acme.tenant.id,
+      name: "Acme",
+      keyPrefix: "kg",
+    });
     expect(typeof result.data!.tenant.number).toBe("number");
   });
 
@@ -24,7 +38,12 @@ describe("viewer and tenant", () => {
 
 describe("tenants (platform admin)", () => {
   it("lists every tenant for a platform admin", async () => {
-    const result = await gql(h, "{ tenants(first: 10) { edges { node { name } } } }", {}, platform.token);
+    const result = await gql(
+      h,
+      "{ tenants(first: 10) { edges { node { name } } } }",
+      {},
+      platform.token,
+    );
     expect(result.errors).toBeUndefined();
     const names = result.data!.tenants.edges.map((e: any) => e.node.name);
     expect(names).toEqual(expect.arrayContaining(["Platform", "Acme"]));
@@ -77,18 +96,36 @@ describe("tenants (platform admin)", () => {
 });
 
 describe("addUser", () => {
-  const addUser = "mutation($input: AddUserInput!) { addUser(input: $input) { email role permissions tenant { id } } }";
+  const addUser =
+    "mutation($input: AddUserInput!) { addUser(input: $input) { email role permissions tenant { id } } }";
 
   it("lets an owner add members with permissions, into the owner's tenant", async () => {
-    const result = await gql(h, addUser, { input: { email: "dev@acme.test", role: "MEMBER", permissions: ["keys:read", "projects:*"] } }, acme.token);
+    const result = await gql(
+      h,
+      addUser,
+      {
+        input: { email: "dev@acme.test", role: "MEMBER", permissions: ["keys:read", "projects:*"] },
+      },
+      acme.token,
+    );
     expect(result.errors).toBeUndefined();
-    expect(result.data!.addUser).toEqual({ email: "dev@acme.test", role: "MEMBER", permissions: ["keys:read", "projects:*"], tenant: { id: acme.tenant.id } });
+    expect(result.data!.addUser).toEqual({
+      email: "dev@acme.test",
+      role: "MEMBER",
+      permissions: ["keys:read", "projects:*"],
+      tenant: { id: acme.tenant.id },
+    });
   });
 
   it("rejects duplicate emails and malformed permissions", async () => {
     const dup = await gql(h, addUser, { input: { email: acme.owner.email } }, acme.token);
     expect(dup.errors![0]!.extensions).toMatchObject({ code: "VALIDATION_FAILED" });
-    const perm = await gql(h, addUser, { input: { email: "p@acme.test", permissions: ["not a permission"] } }, acme.token);
+    const perm = await gql(
+      h,
+      addUser,
+      { input: { email: "p@acme.test", permissions: ["not a permission"] } },
+      acme.token,
+    );
     expect(perm.errors![0]!.extensions!.fields[0].field).toBe("permissions.0");
   });
 
@@ -97,7 +134,12 @@ describe("addUser", () => {
     const byMember = await gql(h, addUser, { input: { email: "m2@acme.test" } }, member.token);
     expect(byMember.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const admin = await seedUser(h.deps, acme.tenant.id, "ADMIN");
-    const ownerByAdmin = await gql(h, addUser, { input: { email: "o2@acme.test", role: "OWNER" } }, admin.token);
+    const ownerByAdmin = await gql(
+      h,
+      addUser,
+      { input: { email: "o2@acme.test", role: "OWNER" } },
+      admin.token,
+    );
     expect(ownerByAdmin.errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const memberByAdmin = await gql(h, addUser, { input: { email: "m3@acme.test" } }, admin.token);
     expect(memberByAdmin.errors).toBeUndefined();
@@ -112,7 +154,8 @@ describe("addUser", () => {
   });
 
   it("answers two simultaneous addUser calls for one address with one success and one validation error", async () => {
-    const add = () => gql(h, "mutation { addUser(input: { email: \"twice@acme.test\" }) { id } }", {}, acme.token);
+    const add = () =>
+      gql(h, 'mutation { addUser(input: { email: "twice@acme.test" }) { id } }', {}, acme.token);
     const results = await Promise.all([add(), add()]);
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
     expect(results.find((r) => r.errors)!.errors![0]!.extensions!.code).toBe("VALIDATION_FAILED");

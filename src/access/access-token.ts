@@ -5,7 +5,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 
-export const ACCESS_TOKEN_ALG = "HS256";
+const ACCESS_TOKEN_ALG = "HS256";
 
 export type AccessTokenKind = "session" | "exchange";
 
@@ -23,7 +23,15 @@ export interface AccessTokenClaims {
 
 export async function signAccessToken(
   config: Pick<Config, "jwtSecret" | "jwtIssuer" | "jwtAudience" | "accessTokenTtlSeconds">,
-  claims: { sub: string; tid: string; sid?: string; jti?: string; kind: AccessTokenKind; perms?: string[]; ttlSeconds?: number },
+  claims: {
+    sub: string;
+    tid: string;
+    sid?: string;
+    jti?: string;
+    kind: AccessTokenKind;
+    perms?: string[];
+    ttlSeconds?: number;
+  },
 ): Promise<{ token: string; jti: string; expiresAt: Date }> {
   const jti = claims.jti ?? randomUUID();
   const now = Math.floor(Date.now() / 1000);
@@ -55,21 +63,34 @@ export async function verifyAccessToken(
       audience: config.jwtAudience,
       requiredClaims: ["sub", "jti", "exp", "tid"],
     });
-    const kind = payload.kind === "exchange" ? "exchange" : payload.kind === "session" ? "session" : undefined;
-    if (!kind || typeof payload.tid !== "string") throw new AppError("INVALID_TOKEN", "invalid access token");
-    if (kind === "session" && typeof payload.sid !== "string") throw new AppError("INVALID_TOKEN", "invalid access token");
+    const kind =
+      payload.kind === "exchange" ? "exchange" : payload.kind === "session" ? "session" : undefined;
+    const { sub, jti, exp } = payload;
+    if (
+      !kind ||
+      typeof payload.tid !== "string" ||
+      typeof sub !== "string" ||
+      typeof jti !== "string" ||
+      typeof exp !== "number"
+    )
+      throw new AppError("INVALID_TOKEN", "invalid access token");
+    if (kind === "session" && typeof payload.sid !== "string")
+      throw new AppError("INVALID_TOKEN", "invalid access token");
     return {
-      sub: payload.sub!,
+      sub,
       tid: payload.tid,
       sid: typeof payload.sid === "string" ? payload.sid : undefined,
-      jti: payload.jti!,
+      jti,
       kind,
-      perms: Array.isArray(payload.perms) ? payload.perms.filter((p): p is string => typeof p === "string") : undefined,
-      exp: payload.exp!,
+      perms: Array.isArray(payload.perms)
+        ? payload.perms.filter((p): p is string => typeof p === "string")
+        : undefined,
+      exp,
     };
   } catch (error) {
     if (error instanceof AppError) throw error;
-    if (error instanceof joseErrors.JOSEError) throw new AppError("INVALID_TOKEN", "invalid access token");
+    if (error instanceof joseErrors.JOSEError)
+      throw new AppError("INVALID_TOKEN", "invalid access token");
     throw error;
   }
 }

@@ -68,12 +68,18 @@ export function confinedProject(actor: Actor): string | null {
 export function administersTenant(actor: Actor): boolean {
   if (actor.kind === "user") return actor.role === "OWNER" || actor.role === "ADMIN";
   if (actor.kind !== "apiKey") return false;
-  return actor.ownerId === null && actor.projectId === null && actor.keyKind !== "PROJECT_KEY" && actor.permissions.includes("*");
+  return (
+    actor.ownerId === null &&
+    actor.projectId === null &&
+    actor.keyKind !== "PROJECT_KEY" &&
+    actor.permissions.includes("*")
+  );
 }
 
 /** Tenant-level changes (projects, people, settings) are never made by a project's credential. */
 export function requireUnconfined(actor: Actor): void {
-  if (confinedProject(actor)) throw new AppError("FORBIDDEN", "a project's key cannot change the tenant");
+  if (confinedProject(actor))
+    throw new AppError("FORBIDDEN", "a project's key cannot change the tenant");
 }
 
 export function effectivePermissions(user: { role: Role; permissions: string[] }): string[] {

@@ -5,11 +5,17 @@ import { AppError } from "../errors.ts";
 import { anonymous, effectivePermissions, type Actor } from "./actor.ts";
 import { looksLikeJwt, verifyAccessToken, type AccessTokenClaims } from "./access-token.ts";
 import { sessionIsLive } from "../modules/sign-in/sessions.ts";
-import { chargeKey, checkKeyState, keyShapeOk, verifyKey, type VerifyResult } from "../modules/keys/verify.ts";
+import {
+  chargeKey,
+  checkKeyState,
+  keyShapeOk,
+  verifyKey,
+  type VerifyResult,
+} from "../modules/keys/verify.ts";
 import { loadKey, type CachedKey } from "../modules/keys/runtime.ts";
 import { keySecret } from "../modules/keys/key-secret.ts";
 import { sha256Hex } from "../crypto/tokens.ts";
-import { SIGNATURE_HEADER, verifySignature } from "./signature.ts";
+import { verifySignature } from "./signature.ts";
 
 /** What authentication may read of a request: headers always, the body only to check a signature. */
 export interface AuthRequest {
@@ -18,21 +24,6 @@ export interface AuthRequest {
   method: string;
   pathAndQuery: string;
   body(): Promise<Uint8Array>;
-}
-
-export function authRequestFrom(request: Request): AuthRequest {
-  const url = new URL(request.url);
-  return {
-    authorization: request.headers.get("authorization"),
-    signature: request.headers.get(SIGNATURE_HEADER),
-    method: request.method,
-    pathAndQuery: `${url.pathname}${url.search}`,
-    body: async () => {
-      // Called directly (tests through yoga.fetch) after the body was read: nothing to check against.
-      if (request.bodyUsed) throw new AppError("INVALID_SIGNATURE", "request body unavailable for signature check");
-      return new Uint8Array(await request.clone().arrayBuffer());
-    },
-  };
 }
 
 type Authenticator = (deps: Deps, token: string, request: AuthRequest) => Promise<Actor | null>;
@@ -49,7 +40,10 @@ const accessToken: Authenticator = async (deps, token) => {
 };
 
 async function sessionActor(deps: Deps, claims: AccessTokenClaims): Promise<Actor | null> {
-  const session = await deps.prisma.session.findUnique({ where: { id: claims.sid }, include: { user: true } });
+  const session = await deps.prisma.session.findUnique({
+    where: { id: claims.sid },
+    include: { user: true },
+  });
   if (
     !session ||
     session.userId !== claims.sub ||
@@ -75,13 +69,23 @@ async function sessionActor(deps: Deps, claims: AccessTokenClaims): Promise<Acto
 
 function rejectUnlessValid(result: VerifyResult): CachedKey | null {
   if (result.code === "RATE_LIMITED") {
-    throw new AppError("RATE_LIMITED", "rate limit exceeded for this key", { retryAfter: result.ratelimit?.reset ?? 1 });
+    throw new AppError("RATE_LIMITED", "rate limit exceeded for this key", {
+      retryAfter: result.ratelimit?.reset ?? 1,
+    });
   }
   return result.valid && result.key ? result.key : null;
 }
 
 function keyActor(key: CachedKey, permissions = key.permissions): Actor {
-  return { kind: "apiKey", keyId: key.id, keyKind: key.kind, tenantId: key.tenantId, ownerId: key.ownerId, projectId: key.projectId, permissions };
+  return {
+    kind: "apiKey",
+    keyId: key.id,
+    keyKind: key.kind,
+    tenantId: key.tenantId,
+    ownerId: key.ownerId,
+    projectId: key.projectId,
+    permissions,
+  };
 }
 
 async function exchangeActor(deps: Deps, claims: AccessTokenClaims): Promise<Actor | null> {
@@ -92,7 +96,12 @@ async function exchangeActor(deps: Deps, claims: AccessTokenClaims): Promise<Act
   const key = checked && rejectUnlessValid(await chargeKey(deps, checked));
   if (!key) return null;
   // The token carries the permissions of its minting; later narrowing of the key applies too.
-  return keyActor(key, (claims.perms ?? []).filter((p) => key.permissions.includes(p) || key.permissions.includes("*")));
+  return keyActor(
+    key,
+    (claims.perms ?? []).filter(
+      (p) => key.permissions.includes(p) || key.permissions.includes("*"),
+    ),
+  );
 }
 
 /** API keys as bearer credentials ("both formats are valid"); secure keys must sign the request. */

@@ -3,7 +3,7 @@
 import { AppError } from "../errors.ts";
 import type { Actor } from "./actor.ts";
 
-export const permissionPattern = /^(\*|[a-z0-9][a-z0-9_.-]*:(\*|[a-z0-9][a-z0-9_.-]*))$/i;
+const permissionPattern = /^(\*|[a-z0-9][a-z0-9_.-]*:(\*|[a-z0-9][a-z0-9_.-]*))$/i;
 
 export function isValidPermission(permission: string): boolean {
   return permissionPattern.test(permission);

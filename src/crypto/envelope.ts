@@ -19,12 +19,16 @@ export function seal(keys: EncryptionKey[], plaintext: string | Buffer, aad: str
   cipher.setAAD(Buffer.from(aad));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return { ciphertext: [iv, body, tag].map((b) => b.toString("base64url")).join("."), keyVersion: version };
+  return {
+    ciphertext: [iv, body, tag].map((b) => b.toString("base64url")).join("."),
+    keyVersion: version,
+  };
 }
 
 export function open(keys: EncryptionKey[], sealed: Sealed, aad: string): Buffer {
   const entry = keys.find((k) => k.version === sealed.keyVersion);
-  if (!entry) throw new AppError("INTERNAL", `encryption key v${sealed.keyVersion} is not configured`);
+  if (!entry)
+    throw new AppError("INTERNAL", `encryption key v${sealed.keyVersion} is not configured`);
   const [iv, body, tag] = sealed.ciphertext.split(".").map((p) => Buffer.from(p, "base64url"));
   try {
     if (!iv || !body || !tag) throw new Error("ciphertext is not <iv>.<ciphertext>.<tag>");

@@ -5,11 +5,11 @@ import { crc32 } from "node:zlib";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /** 24 base62 characters: 142 bits of randomness (the floor is 128). */
-export const RANDOM_LENGTH = 24;
+const RANDOM_LENGTH = 24;
 const CHECKSUM_LENGTH = 6;
 
 /** Uniform base62: rejection sampling avoids the bias of `byte % 62`. */
-export function randomBase62(length: number): string {
+function randomBase62(length: number): string {
   let out = "";
   while (out.length < length) {
     for (const byte of randomBytes(length * 2)) {
@@ -30,7 +30,7 @@ function base62(value: number, width: number): string {
   return out.padStart(width, "0");
 }
 
-export function checksum(body: string): string {
+function checksum(body: string): string {
   return base62(crc32(body) >>> 0, CHECKSUM_LENGTH);
 }
 

@@ -18,7 +18,10 @@ export interface GeneratedKeyPair {
 export type RsaBits = 3072 | 4096;
 export type PgpAlgorithm = "CURVE25519" | "RSA_4096";
 
-export async function generateRsaKeyPair(bits: RsaBits, passphrase: string): Promise<GeneratedKeyPair> {
+export async function generateRsaKeyPair(
+  bits: RsaBits,
+  passphrase: string,
+): Promise<GeneratedKeyPair> {
   const { publicKey, privateKey } = await generateKeyPairAsync("rsa", {
     modulusLength: bits,
     publicExponent: 0x10001,
@@ -28,7 +31,12 @@ export async function generateRsaKeyPair(bits: RsaBits, passphrase: string): Pro
   const der = createHash("sha256")
     .update(Buffer.from(publicKey.replace(/-----[^-]+-----|\s+/g, ""), "base64"))
     .digest("hex");
-  return { algorithm: `RSA-${bits}`, publicKey, encryptedPrivateKey: privateKey, fingerprint: `SHA256:${der}` };
+  return {
+    algorithm: `RSA-${bits}`,
+    publicKey,
+    encryptedPrivateKey: privateKey,
+    fingerprint: `SHA256:${der}`,
+  };
 }
 
 export async function generatePgpKeyPair(
@@ -37,7 +45,9 @@ export async function generatePgpKeyPair(
   identity: { name: string; email?: string },
   expiresAt: Date | null,
 ): Promise<GeneratedKeyPair> {
-  const keyExpirationTime = expiresAt ? Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000)) : 0;
+  const keyExpirationTime = expiresAt
+    ? Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000))
+    : 0;
   // CURVE25519 means a v4 key on the legacy curve25519 encodings (EdDSA primary, ECDH cv25519
   // subkey): GnuPG 2.2, still Debian's gpg, rejects the RFC 9580 Ed25519/X25519 algorithms
   // (27/25: "unsupported public-key algorithm") that openpgp's `type: "curve25519"` makes.

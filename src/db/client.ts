@@ -55,7 +55,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         const fs = new PrivateNodeFS(dataDir);
         pglite = await PGlite.create({ fs, ...loadDataDir });
         // Without the hook (another PGlite build) new files are private within a minute instead.
-        if (!fs.hooked) sweep = setInterval(() => void makePrivate(dataDir).catch(() => {}), 60_000).unref();
+        if (!fs.hooked)
+          sweep = setInterval(() => void makePrivate(dataDir).catch(() => {}), 60_000).unref();
         pgliteDir = dataDir;
       } catch (error) {
         lock.release();
@@ -92,7 +93,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   };
 }
 
-export function databaseOptionsFromConfig(config: { databaseUrl?: string; dataDir: string }, role: LockRole = "cli"): DatabaseOptions {
+export function databaseOptionsFromConfig(
+  config: { databaseUrl?: string; dataDir: string },
+  role: LockRole = "cli",
+): DatabaseOptions {
   return config.databaseUrl
     ? { kind: "postgres", url: config.databaseUrl }
     : { kind: "pglite", dataDir: path.join(config.dataDir, "pgdata"), role };

@@ -7,7 +7,15 @@
 // queries synchronously on the main thread, so a long migration would stall the heartbeat and let
 // a second process take a lock whose owner is alive. A PID lock is stale exactly when its owner
 // is gone, which a takeover can check at once instead of waiting out a timeout.
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 
@@ -78,18 +86,19 @@ function readHolder(file: string): LockHolder | undefined {
 }
 
 /** The live holder of the directory's lock, if any. */
-export function lockHolder(dataDir: string): LockHolder | undefined {
-  const holder = readHolder(lockFileOf(dataDir));
-  return holder && isAlive(holder) ? holder : undefined;
-}
-
 /**
  * Takes the lock or throws DataDirLockedError naming the live holder. A lock left by a dead
  * process is taken over. The parent directory must exist.
  */
 export function lockDataDir(dataDir: string, role: LockRole): DataDirLock {
   const file = lockFileOf(dataDir);
-  const me: LockHolder = { pid: process.pid, startTime: processStartTime("self"), startedAt: new Date().toISOString(), role, host: hostname() };
+  const me: LockHolder = {
+    pid: process.pid,
+    startTime: processStartTime("self"),
+    startedAt: new Date().toISOString(),
+    role,
+    host: hostname(),
+  };
   const content = `${JSON.stringify(me)}\n`;
   // Written whole under a private name, then linked into place: link() fails if the lock exists,
   // and a reader never sees a half-written lock.

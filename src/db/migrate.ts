@@ -11,7 +11,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const schemaPath = path.join(projectRoot, "prisma", "schema.prisma");
+const schemaPath = path.join(projectRoot, "prisma", "schema.prisma");
 export const migrationsDir = path.join(projectRoot, "prisma", "migrations");
 
 const noFilters = { externalTables: [], externalEnums: [] };
@@ -26,7 +26,9 @@ function loadEngine(): Promise<Bg> {
     const dir = path.dirname(require.resolve("@prisma/schema-engine-wasm"));
     const bg = (await import("@prisma/schema-engine-wasm/schema_engine_bg")) as Bg;
     const bytes = await readFile(path.join(dir, "schema_engine_bg.wasm"));
-    const { instance } = await WebAssembly.instantiate(bytes, { "./schema_engine_bg.js": bg as never });
+    const { instance } = await WebAssembly.instantiate(bytes, {
+      "./schema_engine_bg.js": bg as never,
+    });
     bg.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start?: () => void }).__wbindgen_start?.();
     return bg;
@@ -34,7 +36,7 @@ function loadEngine(): Promise<Bg> {
   return enginePromise;
 }
 
-export async function readMigrationsList() {
+async function readMigrationsList() {
   let dirs: string[] = [];
   try {
     dirs = (await readdir(migrationsDir, { withFileTypes: true }))
@@ -51,7 +53,10 @@ export async function readMigrationsList() {
       path: name,
       migrationFile: {
         path: "migration.sql",
-        content: { tag: "ok" as const, value: await readFile(path.join(migrationsDir, name, "migration.sql"), "utf8") },
+        content: {
+          tag: "ok" as const,
+          value: await readFile(path.join(migrationsDir, name, "migration.sql"), "utf8"),
+        },
       },
     })),
   );
@@ -68,7 +73,10 @@ export async function readMigrationsList() {
  * PostgreSQL that is a pg pool that would keep a CLI process alive. They are tracked here
  * and disposed after the engine is freed.
  */
-async function openEngine(adapter: SqlMigrationAwareDriverAdapterFactory, log: (line: string) => void) {
+async function openEngine(
+  adapter: SqlMigrationAwareDriverAdapterFactory,
+  log: (line: string) => void,
+) {
   const bg = await loadEngine();
   const datamodel = await readFile(schemaPath, "utf8");
   const opened: { dispose(): Promise<void> }[] = [];

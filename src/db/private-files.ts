@@ -5,6 +5,7 @@
 // the mode PostgreSQL asked for, filtered by Emscripten's own umask (0), not the process's; the
 // data files end up 0666. PrivateNodeFS strips the group and other bits from every mode PGlite's
 // NODEFS sets, when a file is created and when it is chmodded, so nothing is ever private late.
+import type { Stats } from "node:fs";
 import { chmod, lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { NodeFS } from "@electric-sql/pglite/nodefs";
@@ -14,11 +15,15 @@ const PRIVATE = ~0o077;
 type Node = unknown;
 type Attr = { mode?: number } & Record<string, unknown>;
 interface NodefsOps {
-  node_ops?: { mknod?: (parent: Node, name: string, mode: number, dev: number) => Node; setattr?: (node: Node, attr: Attr) => void };
+  node_ops?: {
+    mknod?: (parent: Node, name: string, mode: number, dev: number) => Node;
+    setattr?: (node: Node, attr: Attr) => void;
+  };
   stream_ops?: { setattr?: (stream: unknown, attr: Attr) => void };
 }
 
-const masked = (attr: Attr): Attr => (attr.mode === undefined || attr.mode === null ? attr : { ...attr, mode: attr.mode & PRIVATE });
+const masked = (attr: Attr): Attr =>
+  attr.mode === undefined || attr.mode === null ? attr : { ...attr, mode: attr.mode & PRIVATE };
 
 /** NODEFS whose files and directories are created, and stay, private to the process's user. */
 export class PrivateNodeFS extends NodeFS {
@@ -53,7 +58,7 @@ export class PrivateNodeFS extends NodeFS {
 export async function makePrivate(root: string): Promise<number> {
   let changed = 0;
   const visit = async (entry: string): Promise<void> => {
-    let stat;
+    let stat: Stats;
     try {
       stat = await lstat(entry);
     } catch (error) {
@@ -63,9 +68,11 @@ export async function makePrivate(root: string): Promise<number> {
     if (stat.isSymbolicLink()) return;
     if (stat.mode & 0o077) {
       // Group and other bits go; the owner's stay (a directory always keeps its own rwx).
-      await chmod(entry, stat.isDirectory() ? 0o700 : stat.mode & 0o700).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== "ENOENT") throw error;
-      });
+      await chmod(entry, stat.isDirectory() ? 0o700 : stat.mode & 0o700).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code !== "ENOENT") throw error;
+        },
+      );
       changed++;
     }
     if (stat.isDirectory()) {

@@ -7,7 +7,12 @@ import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ValidationPlugin from "@pothos/plugin-validation";
 import PagingArgumentsPlugin from "./paging-plugin.ts";
-import { DateTimeResolver, EmailAddressResolver, JSONResolver, UUIDResolver } from "graphql-scalars";
+import {
+  DateTimeResolver,
+  EmailAddressResolver,
+  JSONResolver,
+  UUIDResolver,
+} from "graphql-scalars";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import { isPlatformAdmin, isTenantAdmin } from "../access/actor.ts";
@@ -37,7 +42,14 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, PagingArgumentsPlugin],
+  plugins: [
+    ScopeAuthPlugin,
+    ErrorsPlugin,
+    PrismaPlugin,
+    RelayPlugin,
+    ValidationPlugin,
+    PagingArgumentsPlugin,
+  ],
   scopeAuth: {
     authScopes: async (ctx) => ({
       authenticated: ctx.actor.kind === "user" || ctx.actor.kind === "apiKey",
@@ -45,7 +57,8 @@ export const builder = new SchemaBuilder<{
       tenantAdmin: isTenantAdmin(ctx.actor),
       platformAdmin: isPlatformAdmin(ctx.actor),
       permission: (perm: string) =>
-        (ctx.actor.kind === "user" || ctx.actor.kind === "apiKey") && grants(ctx.actor.permissions, perm),
+        (ctx.actor.kind === "user" || ctx.actor.kind === "apiKey") &&
+        grants(ctx.actor.permissions, perm),
     }),
     // Anonymous callers learn they must sign in; signed-in callers learn they may not.
     unauthorizedError: (_parent, ctx) =>
@@ -68,10 +81,17 @@ export const builder = new SchemaBuilder<{
   validation: {
     validationError: (result) => {
       const fields = result.issues.map((issue) => ({
-        field: (issue.path ?? []).map((p) => (typeof p === "object" ? String(p.key) : String(p))).join(".") || "input",
+        field:
+          (issue.path ?? [])
+            .map((p) => (typeof p === "object" ? String(p.key) : String(p)))
+            .join(".") || "input",
         message: issue.message,
       }));
-      return new AppError("VALIDATION_FAILED", fields.map((f) => `${f.field}: ${f.message}`).join("; "), { fields });
+      return new AppError(
+        "VALIDATION_FAILED",
+        fields.map((f) => `${f.field}: ${f.message}`).join("; "),
+        { fields },
+      );
     },
   },
 });
@@ -84,7 +104,9 @@ builder.scalarType("Int64", {
   description: "A 64-bit integer, serialized as a JSON number when it is a safe integer.",
   serialize: (value) => {
     const n = typeof value === "bigint" ? value : BigInt(value);
-    return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(n) : n.toString();
+    return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(n)
+      : n.toString();
   },
   parseValue: (value) => {
     if (typeof value === "number" && Number.isInteger(value)) return BigInt(value);

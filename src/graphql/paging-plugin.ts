@@ -7,7 +7,11 @@
 // - offset connections (resolveOffsetConnection):  base64("OffsetConnection:<n>")
 // A connection that pages differently must teach isKnownCursor its shape (test/hardening/paging.test.ts
 // pages every connection with a cursor it issued, and fails until it does).
-import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from "@pothos/core";
+import SchemaBuilder, {
+  BasePlugin,
+  type PothosOutputFieldConfig,
+  type SchemaTypes,
+} from "@pothos/core";
 import type { GraphQLFieldResolver } from "graphql";
 import { AppError } from "../errors.ts";
 
@@ -25,7 +29,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** Far above any cursor Keygate issues; longer input is not decoded at all. */
 const MAX_CURSOR_LENGTH = 200;
 
-export function isKnownCursor(cursor: string): boolean {
+function isKnownCursor(cursor: string): boolean {
   if (cursor.length > MAX_CURSOR_LENGTH || !BASE64.test(cursor)) return false;
   return KNOWN_CURSOR.test(Buffer.from(cursor, "base64").toString("utf8"));
 }
@@ -35,15 +39,16 @@ function isConnectionField(fieldConfig: PothosOutputFieldConfig<SchemaTypes>): b
   return ["first", "after", "last", "before"].every((name) => name in args);
 }
 
-export function checkCursorArguments(args: Record<string, unknown>): void {
+function checkCursorArguments(args: Record<string, unknown>): void {
   for (const name of ["after", "before"] as const) {
     const cursor = args[name];
     if (cursor == null) continue;
-    if (typeof cursor !== "string" || !isKnownCursor(cursor)) throw AppError.validation(name, "not a cursor this connection issued");
+    if (typeof cursor !== "string" || !isKnownCursor(cursor))
+      throw AppError.validation(name, "not a cursor this connection issued");
   }
 }
 
-export class PagingArgumentsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+class PagingArgumentsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override wrapResolve(
     resolver: GraphQLFieldResolver<unknown, Types["Context"], object>,
     fieldConfig: PothosOutputFieldConfig<Types>,

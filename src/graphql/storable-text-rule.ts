@@ -24,6 +24,12 @@ export const StorableTextRule: ValidationRule = (context) => ({
   StringValue(node, _key, parent, _path, ancestors) {
     if (isStorable(node.value)) return;
     const field = fieldOf([...ancestors, parent as ASTNode]);
-    context.reportError(toGraphQLError(AppError.validation(field, UNSTORABLE_MESSAGE), { nodes: [node] }, { status: 400, spec: false }));
+    context.reportError(
+      toGraphQLError(
+        AppError.validation(field, UNSTORABLE_MESSAGE),
+        { nodes: [node] },
+        { status: 400, spec: false },
+      ),
+    );
   },
 });

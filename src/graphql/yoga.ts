@@ -27,7 +27,6 @@ function isGraphQLErrorLike(value: unknown): value is { originalError?: unknown 
   return value instanceof Error && value.name === "GraphQLError";
 }
 
-
 export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContext, GraphQLContext> {
   return createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -58,9 +57,15 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
         // Variables are checked as sent (coercion only narrows them); string literals after parsing,
         // by a validation rule, so that every escape spelling of a character is covered.
         onParams({ params }) {
-          const problem = params.variables ? findUnstorable(params.variables, "variables") : undefined;
+          const problem = params.variables
+            ? findUnstorable(params.variables, "variables")
+            : undefined;
           if (problem) {
-            throw toGraphQLError(AppError.validation(problem.field, problem.message), {}, { status: 400 });
+            throw toGraphQLError(
+              AppError.validation(problem.field, problem.message),
+              {},
+              { status: 400 },
+            );
           }
         },
         onValidate({ addValidationRule }: { addValidationRule: (rule: ValidationRule) => void }) {
@@ -74,10 +79,16 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
         // graphql-js and yoga may each wrap the thrown error once: find what was thrown.
         // (Checked by shape: graphql's CJS and ESM builds can both be loaded, each with its own class.)
         let original: unknown = error;
-        while (isGraphQLErrorLike(original) && original.originalError) original = original.originalError;
-        if (original instanceof AppError && original.status < 500) return toGraphQLError(original, graphQLError ?? {});
+        while (isGraphQLErrorLike(original) && original.originalError)
+          original = original.originalError;
+        if (original instanceof AppError && original.status < 500)
+          return toGraphQLError(original, graphQLError ?? {});
         // Pothos rejects malformed cursors and paging arguments this way: the client's mistake.
-        if (original instanceof PothosValidationError) return toGraphQLError(new AppError("VALIDATION_FAILED", original.message), graphQLError ?? {});
+        if (original instanceof PothosValidationError)
+          return toGraphQLError(
+            new AppError("VALIDATION_FAILED", original.message),
+            graphQLError ?? {},
+          );
         // A GraphQL error all the way down (validation, variable coercion): its outer message names the field.
         if (isGraphQLErrorLike(original)) return graphQLError ?? (original as GraphQLError);
         const requestId = currentRequestId();

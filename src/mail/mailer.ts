@@ -22,7 +22,10 @@ export interface Mailer {
   outboxDir?: string;
 }
 
-export function createMailer(config: Pick<Config, "smtpUrl" | "mailFrom" | "dataDir">, logger: Logger): Mailer {
+export function createMailer(
+  config: Pick<Config, "smtpUrl" | "mailFrom" | "dataDir">,
+  logger: Logger,
+): Mailer {
   const outboxDir = config.smtpUrl ? undefined : path.join(config.dataDir, "outbox");
   const transport: Transporter = config.smtpUrl
     ? nodemailer.createTransport(config.smtpUrl)
@@ -33,7 +36,10 @@ export function createMailer(config: Pick<Config, "smtpUrl" | "mailFrom" | "data
     const info = await transport.sendMail({ from: config.mailFrom, ...message });
     if (outboxDir) {
       await mkdir(outboxDir, { recursive: true, mode: 0o700 });
-      const file = path.join(outboxDir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${info.messageId.replace(/[^\w.-]/g, "")}.eml`);
+      const file = path.join(
+        outboxDir,
+        `${new Date().toISOString().replace(/[:.]/g, "-")}-${info.messageId.replace(/[^\w.-]/g, "")}.eml`,
+      );
       await writeFile(file, (info as unknown as { message: Buffer }).message, { mode: 0o600 });
       logger.info({ ...logContext, file }, "mail written to outbox");
     } else {

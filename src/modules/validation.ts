@@ -9,5 +9,9 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.outp
     field: issue.path.length ? issue.path.join(".") : "input",
     message: issue.message,
   }));
-  throw new AppError("VALIDATION_FAILED", fields.map((f) => `${f.field}: ${f.message}`).join("; "), { fields });
+  throw new AppError(
+    "VALIDATION_FAILED",
+    fields.map((f) => `${f.field}: ${f.message}`).join("; "),
+    { fields },
+  );
 }

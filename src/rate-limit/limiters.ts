@@ -1,7 +1,12 @@
 // Named rate-limit policies over rate-limiter-flexible. In memory by default;
 // the store is chosen in one place so shared stores plug in without touching callers.
 import { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from "rate-limiter-flexible";
 import { AppError } from "../errors.ts";
 
 export interface Policy {
@@ -30,11 +35,15 @@ export interface LimitState {
 
 export type LimiterFactory = (name: string, policy: Policy) => RateLimiterAbstract;
 
-export const memoryLimiterFactory: LimiterFactory = (name, policy) =>
-  new RateLimiterMemory({ keyPrefix: name, points: policy.points, duration: policy.durationSeconds });
+const memoryLimiterFactory: LimiterFactory = (name, policy) =>
+  new RateLimiterMemory({
+    keyPrefix: name,
+    points: policy.points,
+    duration: policy.durationSeconds,
+  });
 
 /** Counters shared by every instance through Redis (REDIS_URL). */
-export function redisLimiterFactory(redis: Redis): LimiterFactory {
+function redisLimiterFactory(redis: Redis): LimiterFactory {
   return (name, policy) =>
     new RateLimiterRedis({
       storeClient: redis,
@@ -42,7 +51,11 @@ export function redisLimiterFactory(redis: Redis): LimiterFactory {
       points: policy.points,
       duration: policy.durationSeconds,
       // Redis down: fall back to this process's own counters rather than failing open or closed.
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: policy.points, duration: policy.durationSeconds }),
+      insuranceLimiter: new RateLimiterMemory({
+        keyPrefix: name,
+        points: policy.points,
+        duration: policy.durationSeconds,
+      }),
     });
 }
 
@@ -91,7 +104,11 @@ export class Limiters {
   async consumeCustom(name: string, policy: Policy, key: string): Promise<LimitState> {
     try {
       const res = await this.limiter(name, policy).consume(key, 1);
-      return { limit: policy.points, remaining: res.remainingPoints, resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
+      return {
+        limit: policy.points,
+        remaining: res.remainingPoints,
+        resetSeconds: Math.ceil(res.msBeforeNext / 1000),
+      };
     } catch (error) {
       if (error instanceof RateLimiterRes) {
         const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));

@@ -13,25 +13,35 @@ import { defineRoute, mountRoutes, routeGroup, type RestContext } from "./route.
 
 const guid = z.uuid("must be a GUID");
 
-export const companyGenerateBody = z.object({
-  projectId: z.uuid({ error: (issue) => (issue.input === undefined ? "is required" : "must be a GUID") }),
+const companyGenerateBody = z.object({
+  projectId: z.uuid({
+    error: (issue) => (issue.input === undefined ? "is required" : "must be a GUID"),
+  }),
   name: z.string().trim().min(1).max(200).nullable().optional(),
   description: z.string().max(2000).nullable().optional(),
   isActive: z.boolean({ error: "must be a boolean" }).nullable().optional(),
   companyId: guid.nullable().optional(),
   companyProjectId: guid.nullable().optional(),
-  type: z.enum(["TransactionRSAKey", "FileContentPGPKey"], { error: "must be TransactionRSAKey or FileContentPGPKey" }).nullable().optional(),
+  type: z
+    .enum(["TransactionRSAKey", "FileContentPGPKey"], {
+      error: "must be TransactionRSAKey or FileContentPGPKey",
+    })
+    .nullable()
+    .optional(),
   /** An extension of the contract: the passphrase that encrypts a key pair's private key. */
   passphrase: z.string().min(12, "must be at least 12 characters").max(1024).nullable().optional(),
   /** An extension of the contract: what an API key project key may do (default: nothing). */
   permissions: z.array(z.string().max(200)).max(200).nullable().optional(),
 });
 
-const typeMap = { TransactionRSAKey: "TRANSACTION_RSA", FileContentPGPKey: "FILE_CONTENT_PGP" } as const;
+const typeMap = {
+  TransactionRSAKey: "TRANSACTION_RSA",
+  FileContentPGPKey: "FILE_CONTENT_PGP",
+} as const;
 
 const keyTypes = ["TransactionRSAKey", "FileContentPGPKey"] as const;
 
-export const companyKeyAnswer = z.object({
+const companyKeyAnswer = z.object({
   success: z.literal(true),
   code: z.literal(200),
   errorMessage: z.null(),
@@ -39,7 +49,7 @@ export const companyKeyAnswer = z.object({
   keyValue: z.string(),
 });
 
-export const companyKeyPairAnswer = z.object({
+const companyKeyPairAnswer = z.object({
   success: z.literal(true),
   code: z.literal(200),
   errorMessage: z.null(),
@@ -56,7 +66,8 @@ async function generate(c: RestContext, deps: Deps) {
   const actor = await tenantActorOf(deps, c);
   const body = parseInput(companyGenerateBody, await readJsonObject(c));
   // The company is the caller's tenant; another company's id is not the caller's to use.
-  if (body.companyId && body.companyId !== actor.tenantId) throw new AppError("FORBIDDEN", "companyId: not your company");
+  if (body.companyId && body.companyId !== actor.tenantId)
+    throw new AppError("FORBIDDEN", "companyId: not your company");
   if (body.companyProjectId && body.companyProjectId !== body.projectId) {
     throw AppError.validation("companyProjectId", "must match projectId");
   }
@@ -76,7 +87,13 @@ async function generate(c: RestContext, deps: Deps) {
   );
   c.header("Cache-Control", "no-store");
   if (result.type === "API_KEY") {
-    const answer: z.infer<typeof companyKeyAnswer> = { success: true, code: 200, errorMessage: null, id: result.apiKey.id, keyValue: result.keyValue };
+    const answer: z.infer<typeof companyKeyAnswer> = {
+      success: true,
+      code: 200,
+      errorMessage: null,
+      id: result.apiKey.id,
+      keyValue: result.keyValue,
+    };
     return c.json(answer);
   }
   const answer: z.infer<typeof companyKeyPairAnswer> = {
@@ -87,7 +104,7 @@ async function generate(c: RestContext, deps: Deps) {
     publicKey: result.keyPair.publicKey,
     encryptedPrivateKey: result.encryptedPrivateKey,
     expirationDate: result.keyPair.expiresAt?.toISOString() ?? null,
-    type: body.type!,
+    type: result.type === "TRANSACTION_RSA" ? "TransactionRSAKey" : "FileContentPGPKey",
   };
   if (result.passphrase) answer.passphrase = result.passphrase;
   return c.json(answer);
@@ -100,7 +117,12 @@ const generateRoute = (path: string) =>
     summary: "Generate a project key, or an RSA/PGP key pair",
     security: ["bearer"],
     request: { body: companyGenerateBody },
-    responses: { 200: { description: "the key (or key pair), once", json: z.union([companyKeyAnswer, companyKeyPairAnswer]) } },
+    responses: {
+      200: {
+        description: "the key (or key pair), once",
+        json: z.union([companyKeyAnswer, companyKeyPairAnswer]),
+      },
+    },
     handler: generate,
   });
 

@@ -24,7 +24,10 @@ function errorMap(overrides: ErrorMap = {}): ErrorMap {
   };
 }
 
-function statusAndMessage(error: unknown, map: ErrorMap): [ContentfulStatusCode, string, AppError | undefined] {
+function statusAndMessage(
+  error: unknown,
+  map: ErrorMap,
+): [ContentfulStatusCode, string, AppError | undefined] {
   if (!(error instanceof AppError)) return [500, "Internal Server Error", undefined];
   const mapped = map[error.code];
   if (mapped) return [mapped[0], mapped[1], error];
@@ -41,7 +44,11 @@ function statusesOf(map: ErrorMap): Record<number, string> {
     const [status, message] = statusAndMessage(new AppError(code, code), map);
     messages.set(status, (messages.get(status) ?? new Set()).add(message));
   }
-  return Object.fromEntries([...messages].sort(([a], [b]) => a - b).map(([status, known]) => [status, [...known].join(" / ")]));
+  return Object.fromEntries(
+    [...messages]
+      .sort(([a], [b]) => a - b)
+      .map(([status, known]) => [status, [...known].join(" / ")]),
+  );
 }
 
 function retryAfter(c: RestContext, error: AppError | undefined) {
@@ -49,15 +56,27 @@ function retryAfter(c: RestContext, error: AppError | undefined) {
 }
 
 /** Kotani Pay (seeds 000, 001): `{ success, message, data }`. */
-export function kotaniOk<D extends Record<string, unknown>>(c: RestContext, message: string, data: D = {} as D, status: ContentfulStatusCode = 200) {
+export function kotaniOk<D extends Record<string, unknown>>(
+  c: RestContext,
+  message: string,
+  data: D = {} as D,
+  status: ContentfulStatusCode = 200,
+) {
   return c.json({ success: true as const, message, data }, status);
 }
 
 /** A Kotani success body: `data` is the route's own. */
 export const kotaniSuccess = <D extends z.ZodType>(data: D, message?: string) =>
-  z.object({ success: z.literal(true), message: message === undefined ? z.string() : z.literal(message), data });
+  z.object({
+    success: z.literal(true),
+    message: message === undefined ? z.string() : z.literal(message),
+    data,
+  });
 
-export const kotaniFailure = component("KotaniError", z.object({ success: z.literal(false), message: z.string(), data: z.object({}) }));
+const kotaniFailure = component(
+  "KotaniError",
+  z.object({ success: z.literal(false), message: z.string(), data: z.object({}) }),
+);
 
 // Kotani documents 403 "Unauthorized" for a missing or bad credential, 404 for a bad API key.
 const kotaniErrors = errorMap({
@@ -68,14 +87,18 @@ const kotaniErrors = errorMap({
   KEY_NOT_FOUND: [404, "Invalid Api Key"],
 });
 
-export function kotaniError(c: RestContext, error: unknown) {
+function kotaniError(c: RestContext, error: unknown) {
   const [status, message, app] = statusAndMessage(error, kotaniErrors);
   retryAfter(c, app);
   const body: z.infer<typeof kotaniFailure> = { success: false, message, data: {} };
   return c.json(body, status);
 }
 
-export const kotaniEnvelope: Envelope = { answer: kotaniError, body: kotaniFailure, statuses: statusesOf(kotaniErrors) };
+export const kotaniEnvelope: Envelope = {
+  answer: kotaniError,
+  body: kotaniFailure,
+  statuses: statusesOf(kotaniErrors),
+};
 
 /** Yativo (seed 002): `{ success, message, ... }`; errors add the stable code and the bad fields. */
 const yativoErrors = errorMap({
@@ -85,7 +108,7 @@ const yativoErrors = errorMap({
   INVALID_SIGNATURE: [401, "Unauthenticated"],
 });
 
-export const yativoFailure = component(
+const yativoFailure = component(
   "YativoError",
   z.object({
     success: z.literal(false),
@@ -96,44 +119,77 @@ export const yativoFailure = component(
   }),
 );
 
-export function yativoError(c: RestContext, error: unknown) {
+function yativoError(c: RestContext, error: unknown) {
   const [status, message, app] = statusAndMessage(error, yativoErrors);
   retryAfter(c, app);
-  const body: z.infer<typeof yativoFailure> = { success: false, message, error: { code: app?.code ?? "INTERNAL" } };
-  if (app?.fields.length) body.errors = Object.fromEntries(app.fields.map((f) => [f.field, [f.message]]));
+  const body: z.infer<typeof yativoFailure> = {
+    success: false,
+    message,
+    error: { code: app?.code ?? "INTERNAL" },
+  };
+  if (app?.fields.length)
+    body.errors = Object.fromEntries(app.fields.map((f) => [f.field, [f.message]]));
   return c.json(body, status);
 }
 
-export const yativoEnvelope: Envelope = { answer: yativoError, body: yativoFailure, statuses: statusesOf(yativoErrors) };
+export const yativoEnvelope: Envelope = {
+  answer: yativoError,
+  body: yativoFailure,
+  statuses: statusesOf(yativoErrors),
+};
 
 /** Extractor (seed 003): a Quarkus-style `{ status, error, message }`. */
 const extractorErrors = errorMap();
 
-export const extractorFailure = component("ExtractorError", z.object({ status: z.number().int(), error: z.string(), message: z.string() }));
+const extractorFailure = component(
+  "ExtractorError",
+  z.object({ status: z.number().int(), error: z.string(), message: z.string() }),
+);
 
-export function extractorError(c: RestContext, error: unknown) {
+function extractorError(c: RestContext, error: unknown) {
   const [status, title, app] = statusAndMessage(error, extractorErrors);
   retryAfter(c, app);
-  const body: z.infer<typeof extractorFailure> = { status, error: title, message: app && status < 500 ? app.message : title };
+  const body: z.infer<typeof extractorFailure> = {
+    status,
+    error: title,
+    message: app && status < 500 ? app.message : title,
+  };
   return c.json(body, status);
 }
 
-export const extractorEnvelope: Envelope = { answer: extractorError, body: extractorFailure, statuses: statusesOf(extractorErrors) };
+export const extractorEnvelope: Envelope = {
+  answer: extractorError,
+  body: extractorFailure,
+  statuses: statusesOf(extractorErrors),
+};
 
 /** Company project keys (seed 004): `{ success, code, errorMessage }` with the HTTP status as code. */
-const companyErrors = errorMap({ PROJECT_NOT_FOUND: [404, "No project exists with the specified ID."] });
+const companyErrors = errorMap({
+  PROJECT_NOT_FOUND: [404, "No project exists with the specified ID."],
+});
 
-export const companyFailure = component("CompanyError", z.object({ success: z.literal(false), code: z.number().int(), errorMessage: z.string() }));
+const companyFailure = component(
+  "CompanyError",
+  z.object({ success: z.literal(false), code: z.number().int(), errorMessage: z.string() }),
+);
 
-export function companyError(c: RestContext, error: unknown) {
+function companyError(c: RestContext, error: unknown) {
   const [status, title, app] = statusAndMessage(error, companyErrors);
   retryAfter(c, app);
   const detail = app && status === 400 ? app.message : title;
-  const body: z.infer<typeof companyFailure> = { success: false, code: status, errorMessage: detail };
+  const body: z.infer<typeof companyFailure> = {
+    success: false,
+    code: status,
+    errorMessage: detail,
+  };
   return c.json(body, status);
 }
 
-export const companyEnvelope: Envelope = { answer: companyError, body: companyFailure, statuses: statusesOf(companyErrors) };
+export const companyEnvelope: Envelope = {
+  answer: companyError,
+  body: companyFailure,
+  statuses: statusesOf(companyErrors),
+};
 
 /** Keygate's own routes: `{ error: { code, message, fields } }`, the AppError as it is. */
 export const keygateFailure = component(
@@ -152,18 +208,30 @@ export const keygateFailure = component(
 export function keygateError(c: RestContext, error: unknown) {
   if (error instanceof AppError && error.status < 500) {
     retryAfter(c, error);
-    const body: z.infer<typeof keygateFailure> = { error: { code: error.code, message: error.message, fields: error.fields } };
+    const body: z.infer<typeof keygateFailure> = {
+      error: { code: error.code, message: error.message, fields: error.fields },
+    };
     return c.json(body, error.status as ContentfulStatusCode);
   }
-  const body: z.infer<typeof keygateFailure> = { error: { code: "INTERNAL", message: "internal error", requestId: c.get("requestId") } };
+  const body: z.infer<typeof keygateFailure> = {
+    error: { code: "INTERNAL", message: "internal error", requestId: c.get("requestId") },
+  };
   return c.json(body, 500);
 }
 
 /** Each status with the codes that answer it. */
 const keygateStatuses: Record<number, string> = {};
-for (const [code, status] of Object.entries(errorStatus)) keygateStatuses[status] = keygateStatuses[status] ? `${keygateStatuses[status]}, ${code}` : code;
+for (const [code, status] of Object.entries(errorStatus))
+  keygateStatuses[status] = keygateStatuses[status] ? `${keygateStatuses[status]}, ${code}` : code;
 
-export const keygateEnvelope: Envelope = { answer: keygateError, body: keygateFailure, statuses: keygateStatuses };
+export const keygateEnvelope: Envelope = {
+  answer: keygateError,
+  body: keygateFailure,
+  statuses: keygateStatuses,
+};
 
 /** What the gateway itself may answer before any route runs: the body limit and the anonymous large-body budget. */
-export const gatewayAnswers = { body: keygateFailure, statuses: { 413: "Payload Too Large (body limit)", 429: "Too Many Requests (large bodies)" } };
+export const gatewayAnswers = {
+  body: keygateFailure,
+  statuses: { 413: "Payload Too Large (body limit)", 429: "Too Many Requests (large bodies)" },
+};

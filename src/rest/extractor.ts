@@ -13,25 +13,51 @@ import { extractorEnvelope } from "./envelope.ts";
 import { readJsonObject, requestMeta } from "./http.ts";
 import { component, defineRoute, mountRoutes, routeGroup } from "./route.ts";
 
-export const extractorCreateBody = z.object({
-  label: z.string({ error: "is required" }).max(200).regex(/\S/, "must contain a non-space character"),
+const extractorCreateBody = z.object({
+  label: z
+    .string({ error: "is required" })
+    .max(200)
+    .regex(/\S/, "must contain a non-space character"),
   status: z.enum(["ACTIVE", "DISABLED", "DELETED"]).optional(),
-  tenantId: z.number({ error: "must be an integer" }).int("must be an integer").positive().optional(),
-  lifetime: z.number({ error: "must be an integer" }).int("must be an integer").min(1).max(20 * 365 * 24 * 3600).optional(),
+  tenantId: z
+    .number({ error: "must be an integer" })
+    .int("must be an integer")
+    .positive()
+    .optional(),
+  lifetime: z
+    .number({ error: "must be an integer" })
+    .int("must be an integer")
+    .min(1)
+    .max(20 * 365 * 24 * 3600)
+    .optional(),
 });
 
 /** `tenantId` only from a platform admin, or when it is the caller's own tenant. */
-async function actingFor(deps: Deps, actor: TenantActor, tenantNumber?: number): Promise<{ actor: TenantActor; tenantNumber: bigint }> {
+async function actingFor(
+  deps: Deps,
+  actor: TenantActor,
+  tenantNumber?: number,
+): Promise<{ actor: TenantActor; tenantNumber: bigint }> {
   const own = await deps.prisma.tenant.findUniqueOrThrow({ where: { id: actor.tenantId } });
-  if (tenantNumber === undefined || BigInt(tenantNumber) === own.number) return { actor, tenantNumber: own.number };
-  if (!isPlatformAdmin(actor)) throw new AppError("FORBIDDEN", "tenantId: only a platform admin may act for another tenant");
+  if (tenantNumber === undefined || BigInt(tenantNumber) === own.number)
+    return { actor, tenantNumber: own.number };
+  if (!isPlatformAdmin(actor))
+    throw new AppError("FORBIDDEN", "tenantId: only a platform admin may act for another tenant");
   const target = await deps.prisma.tenant.findUnique({ where: { number: BigInt(tenantNumber) } });
   if (!target) throw new AppError("TENANT_NOT_FOUND", "tenantId: no such tenant");
   // The platform admin acts as an administrator of the target tenant for this one key.
-  return { actor: { ...(actor as Extract<TenantActor, { kind: "user" }>), tenantId: target.id, role: "ADMIN", permissions: ["*"] }, tenantNumber: target.number };
+  return {
+    actor: {
+      ...(actor as Extract<TenantActor, { kind: "user" }>),
+      tenantId: target.id,
+      role: "ADMIN",
+      permissions: ["*"],
+    },
+    tenantNumber: target.number,
+  };
 }
 
-export const apiKeyDtoSchema = component(
+const apiKeyDtoSchema = component(
   "ApiKeyDto",
   z.object({
     id: z.number().int(),
@@ -47,7 +73,11 @@ export const apiKeyDtoSchema = component(
   }),
 );
 
-export function apiKeyDto(apiKey: ApiKey, key: string, tenantNumber: bigint): z.infer<typeof apiKeyDtoSchema> {
+function apiKeyDto(
+  apiKey: ApiKey,
+  key: string,
+  tenantNumber: bigint,
+): z.infer<typeof apiKeyDtoSchema> {
   const dto: z.infer<typeof apiKeyDtoSchema> = {
     id: Number(apiKey.number),
     createdAt: apiKey.createdAt.getTime(),
@@ -78,7 +108,12 @@ const create = defineRoute({
     const { apiKey, key } = await generateApiKey(
       deps,
       actor,
-      { name: body.label, lifetime: body.lifetime ?? null, status: body.status ?? "ACTIVE", format: "JWT" },
+      {
+        name: body.label,
+        lifetime: body.lifetime ?? null,
+        status: body.status ?? "ACTIVE",
+        format: "JWT",
+      },
       requestMeta(c),
     );
     c.header("Cache-Control", "no-store");

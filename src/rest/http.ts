@@ -20,10 +20,12 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * The raw body as text. On the Node server it is read straight from the socket stream:
  * going through the fetch Request's body stream costs more than verifying a key.
  */
-export async function readBodyText(c: Context): Promise<string> {
+async function readBodyText(c: Context): Promise<string> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  const cached = Object.keys((c.req as unknown as { bodyCache: object }).bodyCache ?? {}).length > 0;
-  if (!incoming || cached || incoming.readableDidRead || incoming.readableEnded) return c.req.text();
+  const cached =
+    Object.keys((c.req as unknown as { bodyCache: object }).bodyCache ?? {}).length > 0;
+  if (!incoming || cached || incoming.readableDidRead || incoming.readableEnded)
+    return c.req.text();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of incoming as AsyncIterable<Buffer>) {
@@ -42,10 +44,14 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   try {
     value = JSON.parse(text);
   } catch {
-    throw new AppError("BAD_REQUEST", "body: invalid JSON", { fields: [{ field: "body", message: "invalid JSON" }] });
+    throw new AppError("BAD_REQUEST", "body: invalid JSON", {
+      fields: [{ field: "body", message: "invalid JSON" }],
+    });
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) {
-    throw new AppError("BAD_REQUEST", "body: must be a JSON object", { fields: [{ field: "body", message: "must be a JSON object" }] });
+    throw new AppError("BAD_REQUEST", "body: must be a JSON object", {
+      fields: [{ field: "body", message: "must be a JSON object" }],
+    });
   }
   assertStorableText(value, "body");
   return value as Record<string, unknown>;
@@ -60,6 +66,3 @@ export function wantsJson(c: Context): boolean {
   const accept = c.req.header("accept") ?? "";
   return /application\/json/i.test(accept) && !/text\/html/i.test(accept);
 }
-
-// The strict-text check is shared with GraphQL; REST reaches it through here.
-export { assertStorableText, MAX_JSON_DEPTH } from "../storable-text.ts";

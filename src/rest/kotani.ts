@@ -8,7 +8,11 @@ import { bearerToken } from "../access/authenticate.ts";
 import type { Deps } from "../deps.ts";
 import { generateApiKey, generateSecureApiKey } from "../modules/keys/service.ts";
 import { AppError } from "../errors.ts";
-import { MAGIC_LINK_PATH, requestMagicLink, verifyMagicLink } from "../modules/sign-in/magic-link.ts";
+import {
+  MAGIC_LINK_PATH,
+  requestMagicLink,
+  verifyMagicLink,
+} from "../modules/sign-in/magic-link.ts";
 import { refreshSession, type SessionTokens } from "../modules/sign-in/sessions.ts";
 import { parseInput } from "../modules/validation.ts";
 import { tenantActorOf } from "./actor.ts";
@@ -17,9 +21,15 @@ import { readJsonObject, requestMeta, wantsHtml, wantsJson } from "./http.ts";
 import { defineRoute, mountRoutes, routeGroup, type RestContext } from "./route.ts";
 import { confirmPage, failedPage, noStoreHeaders, signedInPage } from "./verify-page.ts";
 
-export const kotaniSession = z.object({ user_id: z.string(), session_id: z.string(), token_id: z.string(), token: z.string(), refresh_token: z.string() });
+const kotaniSession = z.object({
+  user_id: z.string(),
+  session_id: z.string(),
+  token_id: z.string(),
+  token: z.string(),
+  refresh_token: z.string(),
+});
 
-export function sessionData(tokens: SessionTokens): z.infer<typeof kotaniSession> {
+function sessionData(tokens: SessionTokens): z.infer<typeof kotaniSession> {
   return {
     user_id: tokens.userId,
     session_id: tokens.sessionId,
@@ -29,14 +39,18 @@ export function sessionData(tokens: SessionTokens): z.infer<typeof kotaniSession
   };
 }
 
-export const kotaniLoginBody = z.object({ email: z.string({ error: "is required" }).meta({ format: "email" }) });
+const kotaniLoginBody = z.object({
+  email: z.string({ error: "is required" }).meta({ format: "email" }),
+});
 const hashInput = z.object({ hash: z.string().min(1) });
 
 async function hashFromPost(c: RestContext): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (/application\/x-www-form-urlencoded|multipart\/form-data/i.test(type)) {
     const form = await c.req.parseBody().catch(() => {
-      throw new AppError("BAD_REQUEST", "body: not a valid form", { fields: [{ field: "body", message: "not a valid form" }] });
+      throw new AppError("BAD_REQUEST", "body: not a valid form", {
+        fields: [{ field: "body", message: "not a valid form" }],
+      });
     });
     return form.hash;
   }
@@ -50,7 +64,12 @@ async function kotaniActor(deps: Deps, c: RestContext): Promise<TenantActor> {
     return await tenantActorOf(deps, c);
   } catch (error) {
     const token = bearerToken(c.req.header("authorization"));
-    if (error instanceof AppError && error.code === "UNAUTHENTICATED" && token && !looksLikeJwt(token)) {
+    if (
+      error instanceof AppError &&
+      error.code === "UNAUTHENTICATED" &&
+      token &&
+      !looksLikeJwt(token)
+    ) {
       throw new AppError("KEY_NOT_FOUND", "invalid api key");
     }
     throw error;
@@ -62,7 +81,12 @@ const login = defineRoute({
   path: "/api/v3/auth/login",
   summary: "Request a magic link (same answer for unknown emails)",
   request: { body: kotaniLoginBody },
-  responses: { 200: { description: "sent", json: kotaniSuccess(z.object({}), "login magic link sent to your email") } },
+  responses: {
+    200: {
+      description: "sent",
+      json: kotaniSuccess(z.object({}), "login magic link sent to your email"),
+    },
+  },
   handler: async (c, deps) => {
     const body = parseInput(kotaniLoginBody, await readJsonObject(c));
     await requestMagicLink(deps, body.email, requestMeta(c));
@@ -80,11 +104,25 @@ const openLink = defineRoute({
     "`Accept: application/json`: consumes the link and returns the tokens. Anything else (browsers, mail scanners, HEAD): a confirmation page that consumes nothing.",
   request: {
     query: z.object({ hash: z.string() }),
-    headers: z.object({ accept: z.string().optional().describe("`application/json` to consume the link; anything else gets the confirmation page.") }),
+    headers: z.object({
+      accept: z
+        .string()
+        .optional()
+        .describe(
+          "`application/json` to consume the link; anything else gets the confirmation page.",
+        ),
+    }),
   },
   responses: {
-    200: { description: "tokens, or the confirmation page", json: kotaniSuccess(kotaniSession, "ok"), html: true },
-    400: { description: "no hash: Bad Request, or a page saying the link is incomplete", html: true },
+    200: {
+      description: "tokens, or the confirmation page",
+      json: kotaniSuccess(kotaniSession, "ok"),
+      html: true,
+    },
+    400: {
+      description: "no hash: Bad Request, or a page saying the link is incomplete",
+      html: true,
+    },
   },
   handler: async (c, deps) => {
     c.header("Cache-Control", "no-store");
@@ -106,9 +144,12 @@ const consumeLink = defineRoute({
   method: "post",
   path: MAGIC_LINK_PATH,
   summary: "Consume a magic link (the confirmation page's button)",
-  description: "A browser (`Accept: text/html`) gets a page with the tokens, or a page saying the link failed (with the error's status).",
+  description:
+    "A browser (`Accept: text/html`) gets a page with the tokens, or a page saying the link failed (with the error's status).",
   request: { body: hashInput, form: hashInput },
-  responses: { 200: { description: "tokens", json: kotaniSuccess(kotaniSession, "ok"), html: true } },
+  responses: {
+    200: { description: "tokens", json: kotaniSuccess(kotaniSession, "ok"), html: true },
+  },
   htmlErrors: true,
   handler: async (c, deps) => {
     const html = wantsHtml(c);
@@ -121,7 +162,11 @@ const consumeLink = defineRoute({
       return kotaniOk(c, "ok", data);
     } catch (error) {
       if (html && error instanceof AppError) {
-        return c.html(failedPage("This link is invalid, expired or already used."), error.status as 401, noStoreHeaders);
+        return c.html(
+          failedPage("This link is invalid, expired or already used."),
+          error.status as 401,
+          noStoreHeaders,
+        );
       }
       throw error;
     }
@@ -138,12 +183,19 @@ const refresh = defineRoute({
   security: ["refreshToken", "bearer"],
   request: {
     query: z.object({ refresh_token: z.string().optional() }),
-    headers: z.object({ refresh_token: z.string().optional(), "x-refresh-token": z.string().optional() }),
+    headers: z.object({
+      refresh_token: z.string().optional(),
+      "x-refresh-token": z.string().optional(),
+    }),
   },
   responses: { 200: { description: "new tokens", json: kotaniSuccess(kotaniSession, "ok") } },
   handler: async (c, deps) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    const token = bearer ?? c.req.query("refresh_token") ?? c.req.header("refresh_token") ?? c.req.header("x-refresh-token");
+    const token =
+      bearer ??
+      c.req.query("refresh_token") ??
+      c.req.header("refresh_token") ??
+      c.req.header("x-refresh-token");
     if (!token) throw AppError.validation("refresh_token", "is required");
     const tokens = await refreshSession(deps, token, requestMeta(c));
     c.header("Cache-Control", "no-store");
@@ -158,7 +210,12 @@ const apiKey = defineRoute({
   path: "/api/v3/auth/api-key",
   summary: "Generate an API key (integrator-level for owners and admins, user-bound otherwise)",
   security: ["bearer"],
-  responses: { 200: { description: "the key, once", json: kotaniSuccess(z.object({ key: z.string() }), "Api-key generated successfully") } },
+  responses: {
+    200: {
+      description: "the key, once",
+      json: kotaniSuccess(z.object({ key: z.string() }), "Api-key generated successfully"),
+    },
+  },
   handler: async (c, deps) => {
     const actor = await kotaniActor(deps, c);
     const { key } = await generateApiKey(deps, actor, { name: "Kotani API key" }, requestMeta(c));
@@ -173,17 +230,33 @@ const secureApiKey = defineRoute({
   summary: "Generate an API key and a signing secret",
   security: ["bearer"],
   responses: {
-    200: { description: "key and secret, once", json: kotaniSuccess(z.object({ key: z.string(), secret: z.string() }), "Api-key generated successfully") },
+    200: {
+      description: "key and secret, once",
+      json: kotaniSuccess(
+        z.object({ key: z.string(), secret: z.string() }),
+        "Api-key generated successfully",
+      ),
+    },
   },
   handler: async (c, deps) => {
     const actor = await kotaniActor(deps, c);
-    const { key, secret } = await generateSecureApiKey(deps, actor, { name: "Kotani secure API key" }, requestMeta(c));
+    const { key, secret } = await generateSecureApiKey(
+      deps,
+      actor,
+      { name: "Kotani secure API key" },
+      requestMeta(c),
+    );
     c.header("Cache-Control", "no-store");
     return kotaniOk(c, "Api-key generated successfully", { key, secret });
   },
 });
 
-const healthData = z.object({ status: z.literal("up"), time: z.iso.datetime(), tenant_id: z.string(), auth: z.enum(["jwt", "api_key"]) });
+const healthData = z.object({
+  status: z.literal("up"),
+  time: z.iso.datetime(),
+  tenant_id: z.string(),
+  auth: z.enum(["jwt", "api_key"]),
+});
 
 // "The API also accepts a JWT token in the same header — both formats are valid."
 const health = defineRoute({
@@ -205,6 +278,14 @@ const health = defineRoute({
   },
 });
 
-export const kotaniApi = routeGroup("Kotani Pay", kotaniEnvelope, [login, openLink, consumeLink, refresh, apiKey, secureApiKey, health]);
+export const kotaniApi = routeGroup("Kotani Pay", kotaniEnvelope, [
+  login,
+  openLink,
+  consumeLink,
+  refresh,
+  apiKey,
+  secureApiKey,
+  health,
+]);
 
 export const kotaniRoutes = (deps: Deps) => mountRoutes(deps, kotaniApi);

@@ -9,7 +9,7 @@ import { keygateEnvelope } from "./envelope.ts";
 import { readJsonObject } from "./http.ts";
 import { component, defineRoute, mountRoutes, routeGroup } from "./route.ts";
 
-export const verifyAnswerSchema = component(
+const verifyAnswerSchema = component(
   "VerifyAnswer",
   z.object({
     valid: z.boolean(),
@@ -21,7 +21,9 @@ export const verifyAnswerSchema = component(
     name: z.string().nullable(),
     permissions: z.array(z.string()),
     expiresAt: z.iso.datetime().nullable(),
-    ratelimit: z.object({ limit: z.number().int(), remaining: z.number().int(), reset: z.number().int() }).nullable(),
+    ratelimit: z
+      .object({ limit: z.number().int(), remaining: z.number().int(), reset: z.number().int() })
+      .nullable(),
   }),
 );
 
@@ -30,12 +32,17 @@ const verify = defineRoute({
   method: "post",
   path: "/v1/keys/verify",
   summary: "Verify a key (for the services behind the gateway)",
-  description: "Always 200 with valid and code. A caller signed in to a tenant sees only its tenant's keys.",
+  description:
+    "Always 200 with valid and code. A caller signed in to a tenant sees only its tenant's keys.",
   request: { body: verifyBody },
   responses: { 200: { description: "verification result", json: verifyAnswerSchema } },
   handler: async (c, deps) => {
     const actor = await actorOf(deps, c);
-    const answer: z.infer<typeof verifyAnswerSchema> = await verifyForCaller(deps, actor, (await readJsonObject(c)) as never);
+    const answer: z.infer<typeof verifyAnswerSchema> = await verifyForCaller(
+      deps,
+      actor,
+      (await readJsonObject(c)) as never,
+    );
     return c.json(answer);
   },
 });
@@ -58,13 +65,21 @@ const readyz = defineRoute({
   method: "get",
   path: "/readyz",
   summary: "Database answers",
-  responses: { 200: { description: "ready", json: readiness }, 503: { description: "unavailable", json: readiness } },
+  responses: {
+    200: { description: "ready", json: readiness },
+    503: { description: "unavailable", json: readiness },
+  },
   handler: async (c, deps) => {
     try {
       await deps.db.ping();
-      return c.json({ status: "ready", database: deps.db.kind } satisfies z.infer<typeof readiness>);
+      return c.json({ status: "ready", database: deps.db.kind } satisfies z.infer<
+        typeof readiness
+      >);
     } catch {
-      return c.json({ status: "unavailable", database: deps.db.kind } satisfies z.infer<typeof readiness>, 503);
+      return c.json(
+        { status: "unavailable", database: deps.db.kind } satisfies z.infer<typeof readiness>,
+        503,
+      );
     }
   },
 });

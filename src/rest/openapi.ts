@@ -14,12 +14,20 @@ import { componentSchemas, operations, type RouteGroup } from "./route.ts";
 import { yativoApi } from "./yativo.ts";
 
 /** Every group of REST routes the app mounts; the document is made of their declarations. */
-export const restApis: RouteGroup[] = [healthApi, nativeApi, kotaniApi, yativoApi, extractorApi, companyApi];
+const restApis: RouteGroup[] = [
+  healthApi,
+  nativeApi,
+  kotaniApi,
+  yativoApi,
+  extractorApi,
+  companyApi,
+];
 
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const group of restApis) {
-    for (const [route, methods] of Object.entries(operations(group, gatewayAnswers))) Object.assign((paths[route] ??= {}), methods);
+    for (const [route, methods] of Object.entries(operations(group, gatewayAnswers)))
+      Object.assign((paths[route] ??= {}), methods);
   }
   return {
     openapi: "3.1.0",
@@ -31,8 +39,19 @@ export function openApiDocument(): Record<string, unknown> {
     },
     components: {
       securitySchemes: {
-        bearer: { type: "http", scheme: "bearer", description: "A session JWT, an exchange token, or an API key (secure keys also send Keygate-Signature)." },
-        refreshToken: { type: "apiKey", in: "header", name: "refresh_token", description: "Or `Authorization: Bearer <refresh token>`, or the `refresh_token` query parameter." },
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "A session JWT, an exchange token, or an API key (secure keys also send Keygate-Signature).",
+        },
+        refreshToken: {
+          type: "apiKey",
+          in: "header",
+          name: "refresh_token",
+          description:
+            "Or `Authorization: Bearer <refresh token>`, or the `refresh_token` query parameter.",
+        },
       },
       schemas: componentSchemas(),
     },
@@ -40,7 +59,9 @@ export function openApiDocument(): Record<string, unknown> {
   };
 }
 
-const swaggerDir = path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+const swaggerDir = path.dirname(
+  createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"),
+);
 const assets: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
   "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
@@ -63,7 +84,9 @@ export function docsRoutes() {
   });
   app.get("/docs", (c) => c.html(docsPage));
   app.get("/docs/init.js", (c) =>
-    c.body('window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#docs" });', 200, { "content-type": "text/javascript; charset=utf-8" }),
+    c.body('window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#docs" });', 200, {
+      "content-type": "text/javascript; charset=utf-8",
+    }),
   );
   app.get("/docs/:asset", async (c) => {
     const asset = c.req.param("asset");

@@ -13,7 +13,7 @@ export type Method = "get" | "head" | "post";
 type JsonSchema = Record<string, unknown>;
 
 /** Named schemas: `#/components/schemas/<id>` in the document. */
-export const components = z.registry<{ id: string }>();
+const components = z.registry<{ id: string }>();
 
 export function component<S extends z.ZodType>(id: string, schema: S): S {
   components.add(schema, { id });
@@ -73,13 +73,15 @@ export function routeGroup(tag: string, envelope: Envelope, routes: RouteSpec[])
   return { tag, envelope, routes };
 }
 
-export const methodsOf = (route: RouteSpec): Method[] => (Array.isArray(route.method) ? route.method : [route.method]);
+const methodsOf = (route: RouteSpec): Method[] =>
+  Array.isArray(route.method) ? route.method : [route.method];
 
 /** The Hono sub-app serving a group: every route it has comes from a declaration. */
 export function mountRoutes(deps: Deps, group: RouteGroup): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError((error, c) => {
-    if (!(error instanceof AppError) || error.status >= 500) deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
+    if (!(error instanceof AppError) || error.status >= 500)
+      deps.logger.error({ err: error, requestId: c.get("requestId") }, "unexpected error");
     return group.envelope.answer(c, error);
   });
   // Outside production every answer of a handler is checked against its declaration (errors are
@@ -94,7 +96,16 @@ export function mountRoutes(deps: Deps, group: RouteGroup): Hono<AppEnv> {
         ? async (c) => {
             const response = await route.handler(c, deps);
             const problem = await undeclared(route, group, c.req.method, response);
-            if (problem) deps.logger.error({ requestId: c.get("requestId"), route: `${c.req.method} ${route.path}`, status: response.status, problem }, "response not declared");
+            if (problem)
+              deps.logger.error(
+                {
+                  requestId: c.get("requestId"),
+                  route: `${c.req.method} ${route.path}`,
+                  status: response.status,
+                  problem,
+                },
+                "response not declared",
+              );
             return response;
           }
         : (c) => route.handler(c, deps),
@@ -104,13 +115,23 @@ export function mountRoutes(deps: Deps, group: RouteGroup): Hono<AppEnv> {
 }
 
 /** What is wrong with a handler's answer, by the route's declaration; undefined when it is declared. */
-async function undeclared(route: RouteSpec, group: RouteGroup, method: string, response: Response): Promise<string | undefined> {
+async function undeclared(
+  route: RouteSpec,
+  group: RouteGroup,
+  method: string,
+  response: Response,
+): Promise<string | undefined> {
   const declared = route.responses[response.status];
   const type = response.headers.get("content-type") ?? "";
   if (/text\/html/i.test(type)) {
-    return declared?.html || (route.htmlErrors && response.status >= 400) ? undefined : "a page this status does not declare";
+    return declared?.html || (route.htmlErrors && response.status >= 400)
+      ? undefined
+      : "a page this status does not declare";
   }
-  if (!declared) return response.status in group.envelope.statuses ? undefined : "a status the route does not declare";
+  if (!declared)
+    return response.status in group.envelope.statuses
+      ? undefined
+      : "a status the route does not declare";
   if (method === "HEAD" || !declared.json) return undefined;
   if (!/application\/json/i.test(type)) return `content type ${type || "none"}, not JSON`;
   const result = declared.json.safeParse(await response.clone().json());
@@ -122,18 +143,28 @@ async function undeclared(route: RouteSpec, group: RouteGroup, method: string, r
 const refPrefix = "#/components/schemas/";
 
 /** A zod schema as an OpenAPI 3.1 (JSON Schema 2020-12) schema; named schemas become `$ref`s. */
-export function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   const id = components.get(schema)?.id;
   if (id && io === "output") return { $ref: `${refPrefix}${id}` };
-  const generated = z.toJSONSchema(schema, { io, unrepresentable: "any", metadata: io === "output" ? components : undefined }) as JsonSchema;
+  const generated = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: "any",
+    metadata: io === "output" ? components : undefined,
+  }) as JsonSchema;
   delete generated.$schema;
   delete generated.$defs;
-  return JSON.parse(JSON.stringify(generated).replaceAll('"#/$defs/', `"${refPrefix}`)) as JsonSchema;
+  return JSON.parse(
+    JSON.stringify(generated).replaceAll('"#/$defs/', `"${refPrefix}`),
+  ) as JsonSchema;
 }
 
 /** Every named schema, for `components.schemas`. */
 export function componentSchemas(): Record<string, JsonSchema> {
-  const { schemas } = z.toJSONSchema(components, { io: "output", unrepresentable: "any", uri: (id) => `${refPrefix}${id}` }) as {
+  const { schemas } = z.toJSONSchema(components, {
+    io: "output",
+    unrepresentable: "any",
+    uri: (id) => `${refPrefix}${id}`,
+  }) as {
     schemas: Record<string, JsonSchema>;
   };
   for (const schema of Object.values(schemas)) {
@@ -153,10 +184,19 @@ function parameters(route: RouteSpec) {
     ["header", route.request?.headers],
   ] as const) {
     if (!shape) continue;
-    const schema = jsonSchema(shape, "input") as { properties?: Record<string, JsonSchema>; required?: string[] };
+    const schema = jsonSchema(shape, "input") as {
+      properties?: Record<string, JsonSchema>;
+      required?: string[];
+    };
     for (const [name, property] of Object.entries(schema.properties ?? {})) {
       const { description, ...rest } = property as { description?: string };
-      list.push({ name, in: where, required: schema.required?.includes(name) ?? false, schema: rest, ...(description ? { description } : {}) });
+      list.push({
+        name,
+        in: where,
+        required: schema.required?.includes(name) ?? false,
+        schema: rest,
+        ...(description ? { description } : {}),
+      });
     }
   }
   return list;
@@ -172,7 +212,10 @@ export interface GatewayAnswers {
 }
 
 /** The OpenAPI operations of a group, by path and method. */
-export function operations(group: RouteGroup, gateway: GatewayAnswers): Record<string, Record<string, JsonSchema>> {
+export function operations(
+  group: RouteGroup,
+  gateway: GatewayAnswers,
+): Record<string, Record<string, JsonSchema>> {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   const errorBody = jsonSchema(group.envelope.body, "output");
   const gatewayBody = jsonSchema(gateway.body, "output");
@@ -180,7 +223,10 @@ export function operations(group: RouteGroup, gateway: GatewayAnswers): Record<s
     const responses: Record<string, JsonSchema> = {};
     for (const [status, description] of Object.entries(group.envelope.statuses)) {
       const sameEnvelope = group.envelope.body === gateway.body;
-      const body = status in gateway.statuses && !sameEnvelope ? { anyOf: [errorBody, gatewayBody] } : errorBody;
+      const body =
+        status in gateway.statuses && !sameEnvelope
+          ? { anyOf: [errorBody, gatewayBody] }
+          : errorBody;
       responses[status] = { description, content: json(body) };
     }
     for (const [status, description] of Object.entries(gateway.statuses)) {
@@ -188,15 +234,24 @@ export function operations(group: RouteGroup, gateway: GatewayAnswers): Record<s
     }
     if (route.htmlErrors) {
       for (const status of new Set(Object.values(errorStatus))) {
-        const response = (responses[status] ??= { description: "a page saying what failed", content: {} });
+        const response = (responses[status] ??= {
+          description: "a page saying what failed",
+          content: {},
+        });
         Object.assign(response.content as object, page);
       }
     }
     for (const [status, answer] of Object.entries(route.responses)) {
-      const content = { ...((responses[status]?.content as object | undefined) ?? {}) } as Record<string, unknown>;
+      const content = { ...((responses[status]?.content as object | undefined) ?? {}) } as Record<
+        string,
+        unknown
+      >;
       if (answer.json) Object.assign(content, json(jsonSchema(answer.json, "output")));
       if (answer.html) Object.assign(content, page);
-      responses[status] = { description: answer.description, ...(Object.keys(content).length ? { content } : {}) };
+      responses[status] = {
+        description: answer.description,
+        ...(Object.keys(content).length ? { content } : {}),
+      };
     }
     const operation: JsonSchema = {
       tags: [group.tag],
@@ -212,11 +267,15 @@ export function operations(group: RouteGroup, gateway: GatewayAnswers): Record<s
         required: true,
         content: {
           ...(body ? json(jsonSchema(body, "input")) : {}),
-          ...(form ? { "application/x-www-form-urlencoded": { schema: jsonSchema(form, "input") } } : {}),
+          ...(form
+            ? { "application/x-www-form-urlencoded": { schema: jsonSchema(form, "input") } }
+            : {}),
         },
       };
     }
-    operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
+    operation.responses = Object.fromEntries(
+      Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)),
+    );
     for (const method of methodsOf(route)) (paths[route.path] ??= {})[method] = operation;
   }
   return paths;

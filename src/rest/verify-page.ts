@@ -31,7 +31,10 @@ export function signedInPage(data: Record<string, unknown>): string {
 }
 
 export function failedPage(message: string): string {
-  return page("Sign-in failed", `<h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p>Request a new link and try again.</p>`);
+  return page(
+    "Sign-in failed",
+    `<h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p>Request a new link and try again.</p>`,
+  );
 }
 
 /** Headers for every page and answer that carries or leads to a credential. */
@@ -41,5 +44,6 @@ export const noStoreHeaders = {
   "Referrer-Policy": "no-referrer",
   "X-Content-Type-Options": "nosniff",
   "X-Frame-Options": "DENY",
-  "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  "Content-Security-Policy":
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
 };

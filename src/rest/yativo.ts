@@ -11,7 +11,7 @@ import { readJsonObject, requestMeta } from "./http.ts";
 import { defineRoute, mountRoutes, routeGroup } from "./route.ts";
 
 /** The scopes Yativo documents; omitting `permissions` grants them all. */
-export const yativoScopes = [
+const yativoScopes = [
   "transactions:read",
   "transactions:write",
   "accounts:read",
@@ -21,20 +21,30 @@ export const yativoScopes = [
 ] as const;
 
 /** Yativo's documented defaults for a new key. */
-export const yativoRateLimit = { requests_per_minute: 60, requests_per_hour: 3000, requests_per_day: 50000 };
+const yativoRateLimit = {
+  requests_per_minute: 60,
+  requests_per_hour: 3000,
+  requests_per_day: 50000,
+};
 
-export const yativoGenerateBody = z.object({
+const yativoGenerateBody = z.object({
   name: z.string({ error: "is required" }).trim().min(1, "must not be empty").max(200),
-  permissions: z.array(z.enum(yativoScopes, { error: `must be one of ${yativoScopes.join(", ")}` })).max(yativoScopes.length).optional(),
-  expires_at: z.iso.datetime({ offset: true, error: "must be an ISO 8601 timestamp" }).nullable().optional(),
+  permissions: z
+    .array(z.enum(yativoScopes, { error: `must be one of ${yativoScopes.join(", ")}` }))
+    .max(yativoScopes.length)
+    .optional(),
+  expires_at: z.iso
+    .datetime({ offset: true, error: "must be an ISO 8601 timestamp" })
+    .nullable()
+    .optional(),
 });
 
-export const yativoTokenBody = z.object({
+const yativoTokenBody = z.object({
   api_key: z.string({ error: "is required" }).min(1, "is required").max(4096),
   api_secret: z.string({ error: "is required" }).min(1, "is required").max(256),
 });
 
-export const yativoGenerateAnswer = z.object({
+const yativoGenerateAnswer = z.object({
   success: z.literal(true),
   message: z.literal("API key generated successfully"),
   warning: z.string(),
@@ -48,15 +58,24 @@ export const yativoGenerateAnswer = z.object({
     permissions: z.array(z.string()),
     expires_at: z.iso.datetime().nullable(),
     created_at: z.iso.datetime(),
-    rate_limit: z.object({ requests_per_minute: z.number().int(), requests_per_hour: z.number().int(), requests_per_day: z.number().int() }),
+    rate_limit: z.object({
+      requests_per_minute: z.number().int(),
+      requests_per_hour: z.number().int(),
+      requests_per_day: z.number().int(),
+    }),
     token_expiry_minutes: z.literal(EXCHANGE_TOKEN_TTL_SECONDS / 60),
   }),
 });
 
-export const yativoTokenAnswer = z.object({
+const yativoTokenAnswer = z.object({
   success: z.literal(true),
   message: z.literal("Token generated successfully"),
-  data: z.object({ access_token: z.string(), token_type: z.literal("Bearer"), expires_in: z.number().int(), expires_at: z.iso.datetime() }),
+  data: z.object({
+    access_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int(),
+    expires_at: z.iso.datetime(),
+  }),
 });
 
 const generate = defineRoute({
@@ -116,7 +135,11 @@ const token = defineRoute({
   responses: { 200: { description: "token", json: yativoTokenAnswer } },
   handler: async (c, deps) => {
     const body = parseInput(yativoTokenBody, await readJsonObject(c));
-    const token = await exchangeApiKey(deps, { apiKey: body.api_key, apiSecret: body.api_secret }, requestMeta(c));
+    const token = await exchangeApiKey(
+      deps,
+      { apiKey: body.api_key, apiSecret: body.api_secret },
+      requestMeta(c),
+    );
     c.header("Cache-Control", "no-store");
     const answer: z.infer<typeof yativoTokenAnswer> = {
       success: true,

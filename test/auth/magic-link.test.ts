@@ -7,7 +7,8 @@ const h = useHarness();
 const acme = withTenant(h, "Acme");
 
 const request = "mutation($email: EmailAddress!) { requestMagicLink(email: $email) { message } }";
-const verify = "mutation($hash: String!) { verify(hash: $hash) { userId sessionId tokenId accessToken refreshToken accessTokenExpiresAt } }";
+const verify =
+  "mutation($hash: String!) { verify(hash: $hash) { userId sessionId tokenId accessToken refreshToken accessTokenExpiresAt } }";
 
 /** A new member's address: the per-address rate limit is 5 links per 15 minutes. */
 async function newEmail(): Promise<string> {
@@ -40,20 +41,30 @@ describe("magic-link sign-in", () => {
     expect(result.errors).toBeUndefined();
     const tokens = result.data!.verify;
     expect(tokens.userId).toBe(acme.owner.id);
-    const viewer = await gql(h, "{ viewer { email sessions { id current } } }", {}, tokens.accessToken);
+    const viewer = await gql(
+      h,
+      "{ viewer { email sessions { id current } } }",
+      {},
+      tokens.accessToken,
+    );
     expect(viewer.data!.viewer.email).toBe(acme.owner.email);
     expect(viewer.data!.viewer.sessions).toContainEqual({ id: tokens.sessionId, current: true });
 
     const again = await gql(h, verify, { hash });
     expect(again.status).toBe(401);
     expect(again.errors![0]!.extensions!.code).toBe("INVALID_TOKEN");
-    const audit = await h.deps.prisma.auditEvent.findMany({ where: { tenantId: acme.tenant.id, action: "auth.sign_in" } });
+    const audit = await h.deps.prisma.auditEvent.findMany({
+      where: { tenantId: acme.tenant.id, action: "auth.sign_in" },
+    });
     expect(audit.length).toBeGreaterThan(0);
   });
 
   it("expires links after the configured lifetime", async () => {
     const hash = hashOf(await freshLink());
-    await h.deps.prisma.magicLink.update({ where: { tokenHash: sha256Hex(hash) }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.deps.prisma.magicLink.update({
+      where: { tokenHash: sha256Hex(hash) },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     const result = await gql(h, verify, { hash });
     expect(result.errors![0]!.extensions!.code).toBe("INVALID_TOKEN");
   });
@@ -62,7 +73,9 @@ describe("magic-link sign-in", () => {
     const email = await newEmail();
     const older = hashOf(await freshLink(email));
     const newer = hashOf(await freshLink(email));
-    expect((await gql(h, verify, { hash: older })).errors![0]!.extensions!.code).toBe("INVALID_TOKEN");
+    expect((await gql(h, verify, { hash: older })).errors![0]!.extensions!.code).toBe(
+      "INVALID_TOKEN",
+    );
     expect((await gql(h, verify, { hash: newer })).errors).toBeUndefined();
   });
 
@@ -71,8 +84,12 @@ describe("magic-link sign-in", () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => gql(h, verify, { hash })));
     const ok = results.filter((r) => !r.errors);
     expect(ok).toHaveLength(1);
-    expect(results.filter((r) => r.errors?.[0]!.extensions?.code === "INVALID_TOKEN")).toHaveLength(19);
-    const sessions = await h.deps.prisma.session.count({ where: { id: ok[0]!.data!.verify.sessionId } });
+    expect(results.filter((r) => r.errors?.[0]!.extensions?.code === "INVALID_TOKEN")).toHaveLength(
+      19,
+    );
+    const sessions = await h.deps.prisma.session.count({
+      where: { id: ok[0]!.data!.verify.sessionId },
+    });
     expect(sessions).toBe(1);
   });
 
@@ -90,8 +107,13 @@ describe("magic-link sign-in", () => {
     expect(unknown.status).toBe(known.status);
     const knownBody = await known.text();
     expect(await unknown.text()).toBe(knownBody);
-    expect(JSON.parse(knownBody)).toEqual({ success: true, message: "login magic link sent to your email", data: {} });
-    const headers = (r: Response) => [...r.headers.entries()].filter(([k]) => k !== "x-request-id" && k !== "date");
+    expect(JSON.parse(knownBody)).toEqual({
+      success: true,
+      message: "login magic link sent to your email",
+      data: {},
+    });
+    const headers = (r: Response) =>
+      [...r.headers.entries()].filter(([k]) => k !== "x-request-id" && k !== "date");
     expect(headers(unknown)).toEqual(headers(known));
     const gqlKnown = await gql(h, request, { email: knownEmail });
     const gqlUnknown = await gql(h, request, { email: "nobody-else@acme.test" });
@@ -102,7 +124,8 @@ describe("magic-link sign-in", () => {
   it("rate-limits requests per email, known or not", async () => {
     const email = "limited@nowhere.test";
     const codes: (string | undefined)[] = [];
-    for (let i = 0; i < 6; i++) codes.push((await gql(h, request, { email })).errors?.[0]!.extensions?.code);
+    for (let i = 0; i < 6; i++)
+      codes.push((await gql(h, request, { email })).errors?.[0]!.extensions?.code);
     expect(codes.slice(0, 5)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(codes[5]).toBe("RATE_LIMITED");
     const rest = await h.app.request("/api/v3/auth/login", {
@@ -122,7 +145,11 @@ describe("magic-link sign-in", () => {
     });
     expect(rest.status).toBe(400);
     expect(await rest.json()).toEqual({ success: false, message: "Bad Request", data: {} });
-    const broken = await h.app.request("/api/v3/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+    const broken = await h.app.request("/api/v3/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
     expect(broken.status).toBe(400);
   });
 });
@@ -142,7 +169,9 @@ describe("the link in a browser", () => {
       const head = await h.app.request(path, { method: "HEAD", headers: browser });
       expect(head.status).toBe(200);
     }
-    const link_ = await h.deps.prisma.magicLink.findUnique({ where: { tokenHash: sha256Hex(hashOf(link)) } });
+    const link_ = await h.deps.prisma.magicLink.findUnique({
+      where: { tokenHash: sha256Hex(hashOf(link)) },
+    });
     expect(link_!.consumedAt).toBeNull();
 
     const post = () =>
@@ -163,12 +192,22 @@ describe("the link in a browser", () => {
 
   it("gives JSON clients the documented envelope on GET", async () => {
     const link = await freshLink();
-    const response = await h.app.request(link.slice(h.deps.config.publicUrl.length), { headers: { accept: "application/json" } });
+    const response = await h.app.request(link.slice(h.deps.config.publicUrl.length), {
+      headers: { accept: "application/json" },
+    });
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body).toMatchObject({ success: true, message: "ok" });
-    expect(Object.keys(body.data).sort()).toEqual(["refresh_token", "session_id", "token", "token_id", "user_id"]);
-    const replay = await h.app.request(link.slice(h.deps.config.publicUrl.length), { headers: { accept: "application/json" } });
+    expect(Object.keys(body.data).sort()).toEqual([
+      "refresh_token",
+      "session_id",
+      "token",
+      "token_id",
+      "user_id",
+    ]);
+    const replay = await h.app.request(link.slice(h.deps.config.publicUrl.length), {
+      headers: { accept: "application/json" },
+    });
     // Kotani documents 403 "Unauthorized" for a credential it refuses.
     expect(replay.status).toBe(403);
     expect(await replay.json()).toEqual({ success: false, message: "Unauthorized", data: {} });

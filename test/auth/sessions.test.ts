@@ -6,14 +6,26 @@ import { useHarness, withTenant } from "../helpers/fixtures.ts";
 const h = useHarness();
 const acme = withTenant(h, "Acme");
 
-const refresh = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken sessionId } }";
+const refresh =
+  "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken sessionId } }";
 const viewer = "{ viewer { email } }";
 
-async function signInFresh(): Promise<{ email: string; accessToken: string; refreshToken: string; sessionId: string }> {
+async function signInFresh(): Promise<{
+  email: string;
+  accessToken: string;
+  refreshToken: string;
+  sessionId: string;
+}> {
   const { user } = await seedUser(h.deps, acme.tenant.id, "MEMBER");
-  await gql(h, "mutation($e: EmailAddress!) { requestMagicLink(email: $e) { message } }", { e: user.email });
+  await gql(h, "mutation($e: EmailAddress!) { requestMagicLink(email: $e) { message } }", {
+    e: user.email,
+  });
   const links = await outboxLinks(h.deps);
-  const result = await gql(h, "mutation($h: String!) { verify(hash: $h) { accessToken refreshToken sessionId } }", { h: hashOf(links.at(-1)!) });
+  const result = await gql(
+    h,
+    "mutation($h: String!) { verify(hash: $h) { accessToken refreshToken sessionId } }",
+    { h: hashOf(links.at(-1)!) },
+  );
   expect(result.errors).toBeUndefined();
   return { email: user.email, ...result.data!.verify };
 }
@@ -26,7 +38,9 @@ describe("refresh-token rotation", () => {
     const r3 = await gql(h, refresh, { t: r2.data!.refreshSession.refreshToken });
     expect(r3.errors).toBeUndefined();
     expect(r3.data!.refreshSession.sessionId).toBe(s.sessionId);
-    expect((await gql(h, viewer, {}, r3.data!.refreshSession.accessToken)).data!.viewer.email).toBe(s.email);
+    expect((await gql(h, viewer, {}, r3.data!.refreshSession.accessToken)).data!.viewer.email).toBe(
+      s.email,
+    );
 
     const replay = await gql(h, refresh, { t: s.refreshToken });
     expect(replay.status).toBe(401);
@@ -35,12 +49,18 @@ describe("refresh-token rotation", () => {
     for (const t of [r2.data!.refreshSession.refreshToken, r3.data!.refreshSession.refreshToken]) {
       expect((await gql(h, refresh, { t })).status).toBe(401);
     }
-    for (const token of [s.accessToken, r2.data!.refreshSession.accessToken, r3.data!.refreshSession.accessToken]) {
+    for (const token of [
+      s.accessToken,
+      r2.data!.refreshSession.accessToken,
+      r3.data!.refreshSession.accessToken,
+    ]) {
       expect((await gql(h, viewer, {}, token)).status).toBe(401);
     }
     const session = await h.deps.prisma.session.findUniqueOrThrow({ where: { id: s.sessionId } });
     expect(session.revokeReason).toBe("refresh token reuse");
-    const audit = await h.deps.prisma.auditEvent.count({ where: { targetId: s.sessionId, action: "session.reuse_detected" } });
+    const audit = await h.deps.prisma.auditEvent.count({
+      where: { targetId: s.sessionId, action: "session.reuse_detected" },
+    });
     expect(audit).toBe(1);
   });
 
@@ -52,11 +72,19 @@ describe("refresh-token rotation", () => {
     expect(retry.errors).toBeUndefined();
     // Nothing new is minted: the retry cannot displace the token the first call handed out.
     expect(retry.data!.refreshSession).toEqual(first.data!.refreshSession);
-    expect((await gql(h, viewer, {}, retry.data!.refreshSession.accessToken)).data!.viewer.email).toBe(s.email);
+    expect(
+      (await gql(h, viewer, {}, retry.data!.refreshSession.accessToken)).data!.viewer.email,
+    ).toBe(s.email);
     const next = await gql(h, refresh, { t: first.data!.refreshSession.refreshToken });
     expect(next.errors).toBeUndefined();
-    expect(await h.deps.prisma.refreshToken.count({ where: { sessionId: s.sessionId, usedAt: null } })).toBe(1);
-    expect(await h.deps.prisma.auditEvent.count({ where: { targetId: s.sessionId, action: "session.refresh_retry" } })).toBe(1);
+    expect(
+      await h.deps.prisma.refreshToken.count({ where: { sessionId: s.sessionId, usedAt: null } }),
+    ).toBe(1);
+    expect(
+      await h.deps.prisma.auditEvent.count({
+        where: { targetId: s.sessionId, action: "session.refresh_retry" },
+      }),
+    ).toBe(1);
   });
 
   it("a replay of R1 inside the grace window does not take the session from the victim (regression)", async () => {
@@ -64,37 +92,56 @@ describe("refresh-token rotation", () => {
     // The victim rotates R1 -> R2; the attacker replays R1 within the window.
     const victim = await gql(h, refresh, { t: s.refreshToken });
     const attacker = await gql(h, refresh, { t: s.refreshToken });
-    expect(attacker.data!.refreshSession.refreshToken).toBe(victim.data!.refreshSession.refreshToken);
+    expect(attacker.data!.refreshSession.refreshToken).toBe(
+      victim.data!.refreshSession.refreshToken,
+    );
     // The victim's R2 still works, and once it has been used the old R1 is a reuse that ends the family.
     const victimNext = await gql(h, refresh, { t: victim.data!.refreshSession.refreshToken });
     expect(victimNext.errors).toBeUndefined();
     const late = await gql(h, refresh, { t: s.refreshToken });
     expect(late.status).toBe(401);
-    expect(await h.deps.prisma.auditEvent.count({ where: { targetId: s.sessionId, action: "session.reuse_detected" } })).toBe(1);
-    expect((await gql(h, viewer, {}, victimNext.data!.refreshSession.accessToken)).status).toBe(401);
+    expect(
+      await h.deps.prisma.auditEvent.count({
+        where: { targetId: s.sessionId, action: "session.reuse_detected" },
+      }),
+    ).toBe(1);
+    expect((await gql(h, viewer, {}, victimNext.data!.refreshSession.accessToken)).status).toBe(
+      401,
+    );
   });
 
   it("rotates refresh tokens over the Kotani REST route, from any of the documented carriers", async () => {
     const s = await signInFresh();
-    const viaBearer = await h.app.request("/api/v3/auth/refresh-token", { headers: { authorization: `Bearer ${s.refreshToken}` } });
+    const viaBearer = await h.app.request("/api/v3/auth/refresh-token", {
+      headers: { authorization: `Bearer ${s.refreshToken}` },
+    });
     expect(viaBearer.status).toBe(200);
     const b1 = await viaBearer.json();
     expect(b1).toMatchObject({ success: true, message: "ok" });
-    const viaQuery = await h.app.request(`/api/v3/auth/refresh-token?refresh_token=${encodeURIComponent(b1.data.refresh_token)}`);
+    const viaQuery = await h.app.request(
+      `/api/v3/auth/refresh-token?refresh_token=${encodeURIComponent(b1.data.refresh_token)}`,
+    );
     const b2 = await viaQuery.json();
     expect(viaQuery.status).toBe(200);
-    const viaHeader = await h.app.request("/api/v3/auth/refresh-token", { headers: { refresh_token: b2.data.refresh_token } });
+    const viaHeader = await h.app.request("/api/v3/auth/refresh-token", {
+      headers: { refresh_token: b2.data.refresh_token },
+    });
     expect(viaHeader.status).toBe(200);
     const missing = await h.app.request("/api/v3/auth/refresh-token");
     expect(missing.status).toBe(400);
-    const bogus = await h.app.request("/api/v3/auth/refresh-token", { headers: { authorization: "Bearer kgr_bogus" } });
+    const bogus = await h.app.request("/api/v3/auth/refresh-token", {
+      headers: { authorization: "Bearer kgr_bogus" },
+    });
     expect(bogus.status).toBe(403);
     expect(await bogus.json()).toEqual({ success: false, message: "Unauthorized", data: {} });
   });
 
   it("refuses to refresh a session past its absolute or idle lifetime", async () => {
     const a = await signInFresh();
-    await h.deps.prisma.session.update({ where: { id: a.sessionId }, data: { expiresAt: new Date(Date.now() - 1) } });
+    await h.deps.prisma.session.update({
+      where: { id: a.sessionId },
+      data: { expiresAt: new Date(Date.now() - 1) },
+    });
     expect((await gql(h, refresh, { t: a.refreshToken })).status).toBe(401);
     const b = await signInFresh();
     const idle = new Date(Date.now() - (h.deps.config.sessionIdleTtlSeconds + 1) * 1000);
@@ -119,7 +166,12 @@ describe("logout and session revocation", () => {
     const other = await signInFresh();
     const revoke = "mutation($id: ID!) { revokeSession(id: $id) { id revokedAt } }";
     const foreign = await gql(h, revoke, { id: other.sessionId }, mine.accessToken);
-    const unknown = await gql(h, revoke, { id: "00000000-0000-4000-8000-000000000000" }, mine.accessToken);
+    const unknown = await gql(
+      h,
+      revoke,
+      { id: "00000000-0000-4000-8000-000000000000" },
+      mine.accessToken,
+    );
     expect(foreign.errors![0]!.extensions).toEqual(unknown.errors![0]!.extensions);
     expect(foreign.errors![0]!.extensions!.code).toBe("SESSION_NOT_FOUND");
     expect((await gql(h, viewer, {}, other.accessToken)).data!.viewer.email).toBe(other.email);
@@ -154,8 +206,16 @@ describe("forged access tokens", () => {
     const genuine = await sign(config.jwtSecret);
     expect((await gql(h, viewer, {}, genuine)).data!.viewer.email).toBe(s.email);
 
-    const none = new UnsecuredJWT(claims).setSubject(sub).setIssuer(config.jwtIssuer).setAudience(config.jwtAudience).setJti("x").setExpirationTime(now + 600).encode();
-    const otherKey = await sign(new TextEncoder().encode("another-secret-another-secret-another-secret"));
+    const none = new UnsecuredJWT(claims)
+      .setSubject(sub)
+      .setIssuer(config.jwtIssuer)
+      .setAudience(config.jwtAudience)
+      .setJti("x")
+      .setExpirationTime(now + 600)
+      .encode();
+    const otherKey = await sign(
+      new TextEncoder().encode("another-secret-another-secret-another-secret"),
+    );
     const expired = await sign(config.jwtSecret, { exp: now - 1 });
     const wrongAudience = await sign(config.jwtSecret, { aud: "someone-else" });
     for (const token of [none, otherKey, expired, wrongAudience]) {

@@ -11,7 +11,12 @@ import { loadConfig } from "../../src/config.ts";
 import { databaseOptionsFromConfig, openDatabase } from "../../src/db/client.ts";
 import { projectRoot } from "../../src/db/migrate.ts";
 import { testSecrets } from "../helpers/harness.ts";
-import { processEnvironment, startServerProcess, type ProcessEnvironment, type ServerProcess } from "../helpers/server-process.ts";
+import {
+  processEnvironment,
+  startServerProcess,
+  type ProcessEnvironment,
+  type ServerProcess,
+} from "../helpers/server-process.ts";
 
 let environment: ProcessEnvironment;
 let env: Record<string, string>;
@@ -19,7 +24,12 @@ let server: ServerProcess | undefined;
 
 beforeAll(async () => {
   environment = await processEnvironment("keygate-lock");
-  env = { DATA_DIR: environment.dataDir, DATABASE_URL: "", ...testSecrets, ADMIN_EMAIL: "root@lock.test" };
+  env = {
+    DATA_DIR: environment.dataDir,
+    DATABASE_URL: "",
+    ...testSecrets,
+    ADMIN_EMAIL: "root@lock.test",
+  };
 });
 // A failed test must not leave its server holding the directory for the next one.
 afterEach(async () => {
@@ -28,18 +38,26 @@ afterEach(async () => {
 });
 afterAll(() => environment.cleanup());
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function cli(
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "cli.ts"), ...args], {
-    cwd: projectRoot,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(projectRoot, "src", "cli.ts"), ...args],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started })));
+  return new Promise((resolve) =>
+    child.on("exit", (code) => resolve({ code, stdout, stderr, ms: Date.now() - started })),
+  );
 }
 
 /** Every file of the database with its size and modification time: what a writer would change. */
@@ -64,7 +82,16 @@ describe("embedded data directory", () => {
     const tenant = JSON.parse(created.stdout) as { tenantId: string; ownerEmail: string };
     expect(tenant.ownerEmail).toBe("o@acme.test");
     // The server saw it: it finds the tenant for `user add` and refuses the owner's address again.
-    const added = await cli("user", "add", "--tenant", tenant.tenantId, "--email", "dev@acme.test", "--permissions", "keys:read");
+    const added = await cli(
+      "user",
+      "add",
+      "--tenant",
+      tenant.tenantId,
+      "--email",
+      "dev@acme.test",
+      "--permissions",
+      "keys:read",
+    );
     expect(added.code).toBe(0);
     expect(JSON.parse(added.stdout)).toMatchObject({ email: "dev@acme.test", role: "MEMBER" });
     const again = await cli("tenant", "create", "--name", "Acme 2", "--owner-email", "o@acme.test");
@@ -97,12 +124,24 @@ describe("embedded data directory", () => {
     expect((await readdir(environment.dataDir)).sort()).toEqual(["pgdata"]);
 
     // Stopped: the CLI opens the database itself, and finds what went through the server.
-    const offline = await cli("user", "add", "--tenant", tenant.tenantId, "--email", "ops@acme.test", "--role", "ADMIN");
+    const offline = await cli(
+      "user",
+      "add",
+      "--tenant",
+      tenant.tenantId,
+      "--email",
+      "ops@acme.test",
+      "--role",
+      "ADMIN",
+    );
     expect(offline.code).toBe(0);
     const config = await loadConfig({ ...process.env, ...env });
     const db = await openDatabase(databaseOptionsFromConfig(config));
     try {
-      const users = await db.prisma.user.findMany({ where: { tenantId: tenant.tenantId }, orderBy: { email: "asc" } });
+      const users = await db.prisma.user.findMany({
+        where: { tenantId: tenant.tenantId },
+        orderBy: { email: "asc" },
+      });
       expect(users.map((u) => [u.email, u.role])).toEqual([
         ["dev@acme.test", "MEMBER"],
         ["o@acme.test", "OWNER"],
@@ -114,13 +153,23 @@ describe("embedded data directory", () => {
   }, 180_000);
 
   it("takes over the lock of a process that died, and refuses a live one held by the CLI", async () => {
-    const { lockDataDir, DataDirLockedError, lockFileOf } = await import("../../src/db/data-dir-lock.ts");
+    const { lockDataDir, DataDirLockedError, lockFileOf } = await import(
+      "../../src/db/data-dir-lock.ts"
+    );
     const { writeFile } = await import("node:fs/promises");
     const pgdata = path.join(environment.dataDir, "pgdata");
     // A dead PID: a child that has exited.
     const dead = spawn(process.execPath, ["-e", ""]);
     await new Promise((resolve) => dead.on("exit", resolve));
-    await writeFile(lockFileOf(pgdata), JSON.stringify({ pid: dead.pid, startedAt: "then", role: "server", host: (await import("node:os")).hostname() }));
+    await writeFile(
+      lockFileOf(pgdata),
+      JSON.stringify({
+        pid: dead.pid,
+        startedAt: "then",
+        role: "server",
+        host: (await import("node:os")).hostname(),
+      }),
+    );
     const lock = lockDataDir(pgdata, "cli");
     try {
       const refused = await cli("migrate");

@@ -3,7 +3,12 @@ import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testSecrets } from "../helpers/harness.ts";
-import { processEnvironment, startServerProcess, type ProcessEnvironment, type ServerProcess } from "../helpers/server-process.ts";
+import {
+  processEnvironment,
+  startServerProcess,
+  type ProcessEnvironment,
+  type ServerProcess,
+} from "../helpers/server-process.ts";
 
 const inbox: { to: string[]; raw: string }[] = [];
 let smtp: SMTPServer;
@@ -45,7 +50,9 @@ afterAll(async () => {
 });
 
 function decodeQuotedPrintable(raw: string): string {
-  return raw.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_m, hex) => String.fromCharCode(parseInt(hex, 16)));
+  return raw
+    .replace(/=\r?\n/g, "")
+    .replace(/=([0-9A-F]{2})/g, (_m, hex) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 async function waitForMail(to: string): Promise<string> {
@@ -64,17 +71,24 @@ describe("magic link over SMTP", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ email: "root@smtp.test" }),
     });
-    expect(await login.json()).toEqual({ success: true, message: "login magic link sent to your email", data: {} });
+    expect(await login.json()).toEqual({
+      success: true,
+      message: "login magic link sent to your email",
+      data: {},
+    });
 
     const mail = await waitForMail("root@smtp.test");
     expect(mail).toMatch(/Subject: Your Keygate sign-in link/);
     expect(mail).toMatch(/Content-Type: text\/plain/);
     expect(mail).toMatch(/Content-Type: text\/html/);
-    const link = /http:\/\/gateway\.example:4000\/api\/v3\/auth\/verify\?hash=([A-Za-z0-9_-]+)/.exec(mail);
+    const link =
+      /http:\/\/gateway\.example:4000\/api\/v3\/auth\/verify\?hash=([A-Za-z0-9_-]+)/.exec(mail);
     expect(link).not.toBeNull();
 
     // The link's host is PUBLIC_URL's; the test reaches the same path on the real server.
-    const page = await fetch(`${gateway.url}/api/v3/auth/verify?hash=${link![1]}`, { headers: { accept: "text/html" } });
+    const page = await fetch(`${gateway.url}/api/v3/auth/verify?hash=${link![1]}`, {
+      headers: { accept: "text/html" },
+    });
     expect(await page.text()).toContain("<form");
     const verified = await fetch(`${gateway.url}/api/v3/auth/verify`, {
       method: "POST",
@@ -89,7 +103,9 @@ describe("magic link over SMTP", () => {
       headers: { "content-type": "application/json", authorization: `Bearer ${body.data.token}` },
       body: JSON.stringify({ query: "{ viewer { email role } }" }),
     });
-    expect(await viewer.json()).toEqual({ data: { viewer: { email: "root@smtp.test", role: "OWNER" } } });
+    expect(await viewer.json()).toEqual({
+      data: { viewer: { email: "root@smtp.test", role: "OWNER" } },
+    });
     // The server never logs the link when real SMTP is configured.
     expect(gateway.output()).not.toContain(link![1]);
   });

@@ -6,7 +6,12 @@ import { chmod, lstat, readdir, readFile, writeFile, mkdir } from "node:fs/promi
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { testSecrets } from "../helpers/harness.ts";
-import { processEnvironment, startServerProcess, type ProcessEnvironment, type ServerProcess } from "../helpers/server-process.ts";
+import {
+  processEnvironment,
+  startServerProcess,
+  type ProcessEnvironment,
+  type ServerProcess,
+} from "../helpers/server-process.ts";
 
 let environment: ProcessEnvironment;
 let env: Record<string, string>;
@@ -27,10 +32,14 @@ afterAll(() => environment.cleanup());
 /** Every entry under DATA_DIR (itself included) that group or others can use, with its mode. */
 async function exposed(root: string): Promise<string[]> {
   const found: string[] = [];
-  const entries = [root, ...(await readdir(root, { recursive: true })).map((name) => path.join(root, name))];
+  const entries = [
+    root,
+    ...(await readdir(root, { recursive: true })).map((name) => path.join(root, name)),
+  ];
   for (const entry of entries) {
     const s = await lstat(entry).catch(() => undefined); // PostgreSQL removes temporary files meanwhile
-    if (s && !s.isSymbolicLink() && s.mode & 0o077) found.push(`${path.relative(root, entry) || "."} ${(s.mode & 0o777).toString(8)}`);
+    if (s && !s.isSymbolicLink() && s.mode & 0o077)
+      found.push(`${path.relative(root, entry) || "."} ${(s.mode & 0o777).toString(8)}`);
   }
   return found;
 }
@@ -42,14 +51,22 @@ async function countEntries(root: string): Promise<number> {
 async function signIn(url: string): Promise<string> {
   const outbox = path.join(environment.dataDir, "outbox");
   const seen = (await readdir(outbox).catch(() => [] as string[])).length;
-  await fetch(`${url}/api/v3/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: admin }) });
+  await fetch(`${url}/api/v3/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: admin }),
+  });
   for (let i = 0; i < 100; i++) {
     const files = (await readdir(outbox).catch(() => [] as string[])).sort();
     if (files.length > seen) {
-      const text = (await readFile(path.join(outbox, files.at(-1)!), "utf8")).replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+      const text = (await readFile(path.join(outbox, files.at(-1)!), "utf8"))
+        .replace(/=\r?\n/g, "")
+        .replace(/=3D/g, "=");
       const hash = /\/api\/v3\/auth\/verify\?hash=([A-Za-z0-9_-]+)/.exec(text)?.[1];
       if (hash) {
-        const verified = await fetch(`${url}/api/v3/auth/verify?hash=${hash}`, { headers: { accept: "application/json" } });
+        const verified = await fetch(`${url}/api/v3/auth/verify?hash=${hash}`, {
+          headers: { accept: "application/json" },
+        });
         return ((await verified.json()) as { data: { token: string } }).data.token;
       }
     }
@@ -68,7 +85,10 @@ async function generateKeys(url: string, token: string, count: number): Promise<
         variables: { i: { name: `key ${i}`, permissions: ["transactions:read"] } },
       }),
     });
-    const body = (await response.json()) as { data?: { generateSecureApiKey: { key: string } }; errors?: unknown };
+    const body = (await response.json()) as {
+      data?: { generateSecureApiKey: { key: string } };
+      errors?: unknown;
+    };
     expect(body.errors).toBeUndefined();
     expect(body.data?.generateSecureApiKey.key).toMatch(/^kg_/);
   }

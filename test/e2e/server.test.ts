@@ -4,7 +4,11 @@ import { signAccessToken } from "../../src/access/access-token.ts";
 import { loadConfig } from "../../src/config.ts";
 import { databaseOptionsFromConfig, openDatabase } from "../../src/db/client.ts";
 import { testSecrets } from "../helpers/harness.ts";
-import { processEnvironment, startServerProcess, type ProcessEnvironment } from "../helpers/server-process.ts";
+import {
+  processEnvironment,
+  startServerProcess,
+  type ProcessEnvironment,
+} from "../helpers/server-process.ts";
 
 let dataDir: string;
 let env: Record<string, string>;
@@ -13,14 +17,27 @@ let environment: ProcessEnvironment;
 beforeAll(async () => {
   environment = await processEnvironment("keygate-e2e");
   dataDir = environment.dataDir;
-  env = { ...environment.env, ...testSecrets, ADMIN_EMAIL: "root@e2e.test", PUBLIC_URL: "http://localhost:4000" };
+  env = {
+    ...environment.env,
+    ...testSecrets,
+    ADMIN_EMAIL: "root@e2e.test",
+    PUBLIC_URL: "http://localhost:4000",
+  };
 });
 afterAll(() => environment.cleanup());
 
-async function graphql(url: string, query: string, token?: string, variables: Record<string, unknown> = {}) {
+async function graphql(
+  url: string,
+  query: string,
+  token?: string,
+  variables: Record<string, unknown> = {},
+) {
   const response = await fetch(`${url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as { data?: any; errors?: any[] };
@@ -33,9 +50,20 @@ async function adminToken(): Promise<string> {
   try {
     const admin = await db.prisma.user.findUniqueOrThrow({ where: { email: "root@e2e.test" } });
     const session = await db.prisma.session.create({
-      data: { tenantId: admin.tenantId, userId: admin.id, expiresAt: new Date(Date.now() + 3600_000) },
+      data: {
+        tenantId: admin.tenantId,
+        userId: admin.id,
+        expiresAt: new Date(Date.now() + 3600_000),
+      },
     });
-    return (await signAccessToken(config, { sub: admin.id, tid: admin.tenantId, sid: session.id, kind: "session" })).token;
+    return (
+      await signAccessToken(config, {
+        sub: admin.id,
+        tid: admin.tenantId,
+        sid: session.id,
+        kind: "session",
+      })
+    ).token;
   } finally {
     await db.close();
   }
@@ -54,9 +82,21 @@ describe("gateway process", () => {
     const token = await adminToken();
     const second = await startServerProcess(env);
     expect(second.output()).not.toMatch(/created tenant/);
-    const viewer = await graphql(second.url, "{ viewer { email isPlatformAdmin tenant { name } } }", token);
-    expect(viewer.data.viewer).toEqual({ email: "root@e2e.test", isPlatformAdmin: true, tenant: { name: "Default" } });
-    const created = await graphql(second.url, 'mutation { createProject(input: { name: "kept" }) { id } }', token);
+    const viewer = await graphql(
+      second.url,
+      "{ viewer { email isPlatformAdmin tenant { name } } }",
+      token,
+    );
+    expect(viewer.data.viewer).toEqual({
+      email: "root@e2e.test",
+      isPlatformAdmin: true,
+      tenant: { name: "Default" },
+    });
+    const created = await graphql(
+      second.url,
+      'mutation { createProject(input: { name: "kept" }) { id } }',
+      token,
+    );
     expect(created.errors).toBeUndefined();
     expect((await second.stop("SIGINT")).code).toBe(0);
 
@@ -67,7 +107,12 @@ describe("gateway process", () => {
   }, 120_000);
 
   it("refuses to start in production without secrets, naming them", async () => {
-    const error = await startServerProcess({ DATA_DIR: dataDir, NODE_ENV: "production", JWT_SECRET: "", ENCRYPTION_KEY: "" }).catch((e) => e);
+    const error = await startServerProcess({
+      DATA_DIR: dataDir,
+      NODE_ENV: "production",
+      JWT_SECRET: "",
+      ENCRYPTION_KEY: "",
+    }).catch((e) => e);
     expect(String(error)).toMatch(/JWT_SECRET: required when NODE_ENV=production/);
   });
 });

@@ -61,10 +61,22 @@ function descendants(root: number): { pid: number; cmdline: string }[] {
   return found;
 }
 
-async function npmStart(): Promise<{ npm: ChildProcess; url: string; output: () => string; exited: Promise<number | null> }> {
+async function npmStart(): Promise<{
+  npm: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}> {
   const npm = spawn("npm", ["start"], {
     cwd: projectRoot,
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...environment.env, ...testSecrets },
+    env: {
+      ...process.env,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      ...environment.env,
+      ...testSecrets,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   started.push(npm.pid!);
@@ -99,12 +111,16 @@ describe("npm start under a process manager", () => {
       expect(below.some((p) => p.cmdline.includes("src/main.ts"))).toBe(true);
 
       npm.kill(signal);
-      const code = await Promise.race([exited, new Promise<"still running">((r) => setTimeout(() => r("still running"), 15_000))]);
+      const code = await Promise.race([
+        exited,
+        new Promise<"still running">((r) => setTimeout(() => r("still running"), 15_000)),
+      ]);
       expect(code).toBe(0);
       expect(output()).toContain(`"signal":"${signal}","msg":"shutting down"`);
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
       // Helpers (tsx's esbuild service) notice their parent's exit a moment later.
-      for (let i = 0; i < 40 && below.some((p) => isRunning(p.pid)); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 40 && below.some((p) => isRunning(p.pid)); i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect(below.filter((p) => isRunning(p.pid))).toEqual([]);
     }, 90_000);
   }

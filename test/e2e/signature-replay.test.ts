@@ -13,7 +13,10 @@ import { adminQuery, serverUrl, uniqueDatabaseName } from "../helpers/databases.
 import { seedTenant, testSecrets } from "../helpers/harness.ts";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.ts";
 
-const postgres = process.env.DATABASE_URL ?? process.env.PG_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const postgres =
+  process.env.DATABASE_URL ??
+  process.env.PG_ADMIN_URL ??
+  "postgresql://postgres@127.0.0.1:5432/postgres";
 const database = uniqueDatabaseName("keygate_replay");
 const databaseUrl = serverUrl(postgres, database);
 const dirs: string[] = [];
@@ -23,7 +26,13 @@ let ownerToken: string;
 async function gateway(): Promise<ServerProcess> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-replay-"));
   dirs.push(dataDir);
-  const env: Record<string, string> = { ...testSecrets, DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ADMIN_EMAIL: "root@replay.test", PUBLIC_URL: "http://localhost:4000" };
+  const env: Record<string, string> = {
+    ...testSecrets,
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    ADMIN_EMAIL: "root@replay.test",
+    PUBLIC_URL: "http://localhost:4000",
+  };
   const process_ = await startServerProcess(env);
   gateways.push(process_);
   return process_;
@@ -33,7 +42,13 @@ beforeAll(async () => {
   await adminQuery(postgres, `CREATE DATABASE "${database}"`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-replay-seed-"));
   dirs.push(dataDir);
-  const config = await loadConfig({ ...testSecrets, NODE_ENV: "test", DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PUBLIC_URL: "http://localhost:4000" });
+  const config = await loadConfig({
+    ...testSecrets,
+    NODE_ENV: "test",
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    PUBLIC_URL: "http://localhost:4000",
+  });
   const deps = await openDeps(config, createLogger({ level: "warn" }));
   try {
     ownerToken = (await seedTenant(deps, "Replay")).token;
@@ -54,7 +69,9 @@ describe("signed requests across instances", () => {
     const made = await fetch(`${a.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${ownerToken}` },
-      body: JSON.stringify({ query: `mutation { generateSecureApiKey(input: { name: "replayed" }) { key secret } }` }),
+      body: JSON.stringify({
+        query: `mutation { generateSecureApiKey(input: { name: "replayed" }) { key secret } }`,
+      }),
     });
     const madeBody = (await made.json()) as any;
     expect(madeBody.errors).toBeUndefined();
@@ -62,15 +79,31 @@ describe("signed requests across instances", () => {
 
     // As a bearer credential on the Kotani health route.
     const header = signRequest(secret, "GET", "/api/v3/health");
-    const call = (url: string) => fetch(`${url}/api/v3/health`, { headers: { authorization: `Bearer ${key}`, "keygate-signature": header } });
+    const call = (url: string) =>
+      fetch(`${url}/api/v3/health`, {
+        headers: { authorization: `Bearer ${key}`, "keygate-signature": header },
+      });
     expect((await call(a.url)).status).toBe(200);
     expect((await call(b.url)).status).not.toBe(200);
     expect((await call(a.url)).status).not.toBe(200);
 
     // Through verification, as a service behind the gateway asks.
-    const signature = { header: signRequest(secret, "POST", "/orders", "{}"), method: "POST", path: "/orders", bodySha256: "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a" };
+    const signature = {
+      header: signRequest(secret, "POST", "/orders", "{}"),
+      method: "POST",
+      path: "/orders",
+      bodySha256: "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+    };
     const verify = async (url: string) =>
-      ((await (await fetch(`${url}/v1/keys/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key, signature }) })).json()) as any).code;
+      (
+        (await (
+          await fetch(`${url}/v1/keys/verify`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ key, signature }),
+          })
+        ).json()) as any
+      ).code;
     expect(await verify(b.url)).toBe("VALID");
     expect(await verify(a.url)).toBe("INVALID_SIGNATURE");
   }, 90_000);

@@ -13,7 +13,11 @@ async function call(requestId: string, query: string, variables: Record<string, 
     "/graphql",
     {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${admin.token}`, "x-request-id": requestId },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${admin.token}`,
+        "x-request-id": requestId,
+      },
       body: JSON.stringify({ query, variables }),
     },
     { incoming: { socket: { remoteAddress: ip } } },
@@ -25,22 +29,46 @@ async function call(requestId: string, query: string, variables: Record<string, 
 }
 
 async function eventOf(action: string, targetId: string) {
-  return h.deps.prisma.auditEvent.findFirstOrThrow({ where: { action, targetId }, orderBy: { createdAt: "desc" } });
+  return h.deps.prisma.auditEvent.findFirstOrThrow({
+    where: { action, targetId },
+    orderBy: { createdAt: "desc" },
+  });
 }
 
 describe("audit events of projects, tenants and users", () => {
   it("record the IP and the request id of the GraphQL request", async () => {
     const stamp = Date.now();
-    const created = (await call(`req-project-create-${stamp}`, 'mutation { createProject(input: { name: "Audited" }) { id } }')).createProject;
-    await call(`req-project-update-${stamp}`, 'mutation($id: ID!) { updateProject(input: { id: $id, name: "Renamed" }) { id } }', { id: created.id });
-    await call(`req-project-delete-${stamp}`, "mutation($id: ID!) { deleteProject(id: $id) { id } }", { id: created.id });
+    const created = (
+      await call(
+        `req-project-create-${stamp}`,
+        'mutation { createProject(input: { name: "Audited" }) { id } }',
+      )
+    ).createProject;
+    await call(
+      `req-project-update-${stamp}`,
+      'mutation($id: ID!) { updateProject(input: { id: $id, name: "Renamed" }) { id } }',
+      { id: created.id },
+    );
+    await call(
+      `req-project-delete-${stamp}`,
+      "mutation($id: ID!) { deleteProject(id: $id) { id } }",
+      { id: created.id },
+    );
     const user = (
-      await call(`req-user-add-${stamp}`, "mutation($e: EmailAddress!) { addUser(input: { email: $e, role: MEMBER }) { id } }", { e: `audited-${stamp}@example.test` })
+      await call(
+        `req-user-add-${stamp}`,
+        "mutation($e: EmailAddress!) { addUser(input: { email: $e, role: MEMBER }) { id } }",
+        { e: `audited-${stamp}@example.test` },
+      )
     ).addUser;
     const tenant = (
-      await call(`req-tenant-create-${stamp}`, 'mutation($e: EmailAddress!) { createTenant(input: { name: "Audited Co", ownerEmail: $e }) { tenant { id } } }', {
-        e: `owner-${stamp}@audited.test`,
-      })
+      await call(
+        `req-tenant-create-${stamp}`,
+        'mutation($e: EmailAddress!) { createTenant(input: { name: "Audited Co", ownerEmail: $e }) { tenant { id } } }',
+        {
+          e: `owner-${stamp}@audited.test`,
+        },
+      )
     ).createTenant.tenant;
 
     const expected: [string, string, string][] = [

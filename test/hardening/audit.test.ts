@@ -18,12 +18,26 @@ describe("auditEvents", () => {
     const start = new Date().toISOString();
     const { apiKey } = await generateKeyFor(h, a.token, { name: "audited" });
     await gql(h, "mutation($id: ID!) { disableKey(id: $id) { id } }", { id: apiKey.id }, a.token);
-    await gql(h, "mutation($id: ID!) { revokeKey(id: $id, reason: \"test\") { id } }", { id: apiKey.id }, a.token);
+    await gql(
+      h,
+      'mutation($id: ID!) { revokeKey(id: $id, reason: "test") { id } }',
+      { id: apiKey.id },
+      a.token,
+    );
 
     const byTarget = await gql(h, query, { targetId: apiKey.id }, a.token);
     expect(byTarget.errors).toBeUndefined();
-    expect(byTarget.data!.auditEvents.edges.map((e: any) => e.node.action)).toEqual(["key.revoke", "key.disable", "key.create"]);
-    expect(byTarget.data!.auditEvents.edges[0].node).toMatchObject({ actorType: "USER", actorId: a.owner.id, targetType: "ApiKey", metadata: { reason: "test" } });
+    expect(byTarget.data!.auditEvents.edges.map((e: any) => e.node.action)).toEqual([
+      "key.revoke",
+      "key.disable",
+      "key.create",
+    ]);
+    expect(byTarget.data!.auditEvents.edges[0].node).toMatchObject({
+      actorType: "USER",
+      actorId: a.owner.id,
+      targetType: "ApiKey",
+      metadata: { reason: "test" },
+    });
 
     const exact = await gql(h, query, { action: "key.revoke", from: start }, a.token);
     expect(exact.data!.auditEvents.edges.map((e: any) => e.node.targetId)).toEqual([apiKey.id]);
@@ -31,11 +45,21 @@ describe("auditEvents", () => {
     expect(prefix.data!.auditEvents.edges).toHaveLength(3);
     const byActor = await gql(h, query, { actorId: a.owner.id, from: start }, a.token);
     expect(byActor.data!.auditEvents.edges.length).toBeGreaterThanOrEqual(3);
-    const future = await gql(h, query, { from: new Date(Date.now() + 60_000).toISOString() }, a.token);
+    const future = await gql(
+      h,
+      query,
+      { from: new Date(Date.now() + 60_000).toISOString() },
+      a.token,
+    );
     expect(future.data!.auditEvents.edges).toEqual([]);
     const paged = await gql(h, query, { first: 1, targetId: apiKey.id }, a.token);
     expect(paged.data!.auditEvents.pageInfo.hasNextPage).toBe(true);
-    const next = await gql(h, query, { first: 1, targetId: apiKey.id, after: paged.data!.auditEvents.pageInfo.endCursor }, a.token);
+    const next = await gql(
+      h,
+      query,
+      { first: 1, targetId: apiKey.id, after: paged.data!.auditEvents.pageInfo.endCursor },
+      a.token,
+    );
     expect(next.data!.auditEvents.edges[0].node.action).toBe("key.disable");
   });
 
@@ -44,7 +68,9 @@ describe("auditEvents", () => {
     const fromB = await gql(h, query, { targetId: apiKey.id }, b.token);
     expect(fromB.data!.auditEvents.edges).toEqual([]);
     const admin = await seedUser(h.deps, a.tenant.id, "ADMIN");
-    expect((await gql(h, query, { targetId: apiKey.id }, admin.token)).data!.auditEvents.edges).toHaveLength(1);
+    expect(
+      (await gql(h, query, { targetId: apiKey.id }, admin.token)).data!.auditEvents.edges,
+    ).toHaveLength(1);
     const member = await seedUser(h.deps, a.tenant.id, "MEMBER", ["*"]);
     expect((await gql(h, query, {}, member.token)).errors![0]!.extensions!.code).toBe("FORBIDDEN");
     const key = await generateKeyFor(h, a.token);

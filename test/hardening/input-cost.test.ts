@@ -7,20 +7,39 @@ import { LARGE_BODY_BYTES } from "../../src/body-budget.ts";
 import { assertStorableText, findUnstorable } from "../../src/storable-text.ts";
 import { gql, postJson } from "../helpers/harness.ts";
 import { useHarness, withTenant } from "../helpers/fixtures.ts";
-import { processEnvironment, startServerProcess, type ProcessEnvironment, type ServerProcess } from "../helpers/server-process.ts";
+import {
+  processEnvironment,
+  startServerProcess,
+  type ProcessEnvironment,
+  type ServerProcess,
+} from "../helpers/server-process.ts";
 
 const budget = policies.largeAnonymousBodyIp.points;
-const largeBody = (key = "kg_nope") => JSON.stringify({ key, pad: "a".repeat(LARGE_BODY_BYTES + 10) });
+const largeBody = (key = "kg_nope") =>
+  JSON.stringify({ key, pad: "a".repeat(LARGE_BODY_BYTES + 10) });
 const nested = (levels: number) => "[".repeat(levels) + "]".repeat(levels);
 
 describe("the strict-text check", () => {
   it("names the field of a NUL, a lone surrogate, a bad key and too deep nesting", () => {
-    expect(findUnstorable({ a: [1, "x", { b: "y\u0000" }] }, "body")).toEqual({ field: "body.a.2.b", message: expect.stringMatching(/NUL/) });
-    expect(findUnstorable({ a: ["ok", "\udc00x"] }, "variables")).toEqual({ field: "variables.a.1", message: expect.stringMatching(/surrogate/) });
-    expect(findUnstorable({ a: { "k\ud800": 1 } }, "body")).toEqual({ field: "body.a", message: expect.stringMatching(/surrogate/) });
-    expect(findUnstorable({ a: JSON.parse(nested(32)) }, "body")?.message).toMatch(/nested deeper than 32/);
+    expect(findUnstorable({ a: [1, "x", { b: "y\u0000" }] }, "body")).toEqual({
+      field: "body.a.2.b",
+      message: expect.stringMatching(/NUL/),
+    });
+    expect(findUnstorable({ a: ["ok", "\udc00x"] }, "variables")).toEqual({
+      field: "variables.a.1",
+      message: expect.stringMatching(/surrogate/),
+    });
+    expect(findUnstorable({ a: { "k\ud800": 1 } }, "body")).toEqual({
+      field: "body.a",
+      message: expect.stringMatching(/surrogate/),
+    });
+    expect(findUnstorable({ a: JSON.parse(nested(32)) }, "body")?.message).toMatch(
+      /nested deeper than 32/,
+    );
     expect(findUnstorable({ a: JSON.parse(nested(30)) }, "body")).toBeUndefined();
-    expect(findUnstorable({ e: "😀 é \ud83d\ude00", n: [1, null, true, 2.5], o: {} }, "body")).toBeUndefined();
+    expect(
+      findUnstorable({ e: "😀 é \ud83d\ude00", n: [1, null, true, 2.5], o: {} }, "body"),
+    ).toBeUndefined();
     expect(() => assertStorableText({ a: "\u0000" }, "body")).toThrow(/body\.a: contains a NUL/);
   });
 
@@ -58,25 +77,52 @@ describe("large anonymous bodies are rationed per client", () => {
   const budgetTenant = withTenant(h, "Budget");
 
   it(`${budget} large anonymous bodies a minute, then 429 with Retry-After; small and authenticated bodies go on`, async () => {
-    for (let i = 0; i < budget; i++) expect((await postJson(h, "/v1/keys/verify", largeBody())).status).toBe(200);
+    for (let i = 0; i < budget; i++)
+      expect((await postJson(h, "/v1/keys/verify", largeBody())).status).toBe(200);
     const refused = await postJson(h, "/v1/keys/verify", largeBody());
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("RATE_LIMITED");
     // The same for GraphQL and the vendor routes: the budget is the client's, not the route's.
-    const graphql = await h.app.request("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ viewer { id } }", variables: { pad: "a".repeat(LARGE_BODY_BYTES) } }) });
+    const graphql = await h.app.request("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: "{ viewer { id } }",
+        variables: { pad: "a".repeat(LARGE_BODY_BYTES) },
+      }),
+    });
     expect(graphql.status).toBe(429);
-    expect((await postJson(h, "/api/v3/auth/login", JSON.stringify({ email: "a@b.test", pad: "a".repeat(LARGE_BODY_BYTES) }))).status).toBe(429);
+    expect(
+      (
+        await postJson(
+          h,
+          "/api/v3/auth/login",
+          JSON.stringify({ email: "a@b.test", pad: "a".repeat(LARGE_BODY_BYTES) }),
+        )
+      ).status,
+    ).toBe(429);
     // A made-up credential is no credential.
     expect((await postJson(h, "/v1/keys/verify", largeBody(), "made-up-token")).status).toBe(429);
 
     expect((await postJson(h, "/v1/keys/verify", { key: "kg_nope" })).status).toBe(200);
-    const authenticated = await gql(h, "{ viewer { id } }", { pad: "a".repeat(LARGE_BODY_BYTES) }, budgetTenant.token);
+    const authenticated = await gql(
+      h,
+      "{ viewer { id } }",
+      { pad: "a".repeat(LARGE_BODY_BYTES) },
+      budgetTenant.token,
+    );
     expect(authenticated.errors).toBeUndefined();
     const viaApp = await h.app.request("/graphql", {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${budgetTenant.token}` },
-      body: JSON.stringify({ query: "{ viewer { id } }", variables: { pad: "a".repeat(LARGE_BODY_BYTES) } }),
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${budgetTenant.token}`,
+      },
+      body: JSON.stringify({
+        query: "{ viewer { id } }",
+        variables: { pad: "a".repeat(LARGE_BODY_BYTES) },
+      }),
     });
     expect(viaApp.status).toBe(200);
   });
@@ -87,7 +133,11 @@ describe("over HTTP, on the real server", () => {
   let server: ServerProcess;
   beforeAll(async () => {
     env = await processEnvironment("keygate-input-cost");
-    server = await startServerProcess({ ...env.env, JWT_SECRET: "y".repeat(40), ENCRYPTION_KEY: Buffer.alloc(32, 5).toString("base64") });
+    server = await startServerProcess({
+      ...env.env,
+      JWT_SECRET: "y".repeat(40),
+      ENCRYPTION_KEY: Buffer.alloc(32, 5).toString("base64"),
+    });
   });
   afterAll(async () => {
     await server?.stop();
@@ -95,7 +145,12 @@ describe("over HTTP, on the real server", () => {
   });
 
   const verify = (body: BodyInit, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}/v1/keys/verify`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body, duplex: "half" } as RequestInit);
+    fetch(`${server.url}/v1/keys/verify`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+      duplex: "half",
+    } as RequestInit);
 
   it("declared and chunked lengths both count; the limit answers 429 with Retry-After", async () => {
     const chunked = () =>

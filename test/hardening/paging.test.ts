@@ -33,10 +33,15 @@ function isConnection(field: GraphQLField<unknown, unknown>): boolean {
   const type = getNamedType(field.type);
   if (!isObjectType(type)) return false;
   const fields = type.getFields();
-  return Boolean(fields.edges && fields.pageInfo) && field.args.some((a) => a.name === "first") && field.args.some((a) => a.name === "after");
+  return (
+    Boolean(fields.edges && fields.pageInfo) &&
+    field.args.some((a) => a.name === "first") &&
+    field.args.some((a) => a.name === "after")
+  );
 }
 
-const requiresArgs = (field: GraphQLField<unknown, unknown>) => field.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined);
+const requiresArgs = (field: GraphQLField<unknown, unknown>) =>
+  field.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined);
 
 /** Every connection field of every object type reachable from Query, with a path to it. */
 function connectionFields(): { found: ConnectionField[]; unreachable: string[] } {
@@ -113,7 +118,12 @@ function malformedCursors(realCursor: string | null): string[] {
   if (realCursor) {
     const decoded = Buffer.from(realCursor, "base64").toString("utf8");
     const prefix = decoded.slice(0, decoded.lastIndexOf(":") + 1);
-    cursors.push(b64(`${prefix}not-a-uuid`), b64(`${prefix}00000000-0000-4000-8000-000000000000x`), b64(`${prefix}-1`), realCursor.slice(0, -2));
+    cursors.push(
+      b64(`${prefix}not-a-uuid`),
+      b64(`${prefix}00000000-0000-4000-8000-000000000000x`),
+      b64(`${prefix}-1`),
+      realCursor.slice(0, -2),
+    );
   }
   return cursors;
 }
@@ -147,9 +157,21 @@ beforeAll(async () => {
   token = admin.token;
   // Something in every connection: projects, keys in a project, API keys, audit events, tenants.
   for (const name of ["One", "Two", "Three"]) {
-    const project = (await gql(h, "mutation($n: String!) { createProject(input: { name: $n }) { id } }", { n: name }, token)).data!.createProject;
+    const project = (
+      await gql(
+        h,
+        "mutation($n: String!) { createProject(input: { name: $n }) { id } }",
+        { n: name },
+        token,
+      )
+    ).data!.createProject;
     for (let i = 0; i < 3; i++) {
-      const key = await gql(h, "mutation($p: ID!) { generateProjectKey(input: { projectId: $p }) { id } }", { p: project.id }, token);
+      const key = await gql(
+        h,
+        "mutation($p: ID!) { generateProjectKey(input: { projectId: $p }) { id } }",
+        { p: project.id },
+        token,
+      );
       expect(key.errors).toBeUndefined();
     }
   }
@@ -161,57 +183,86 @@ describe("paging arguments of every connection", () => {
   it("finds the connection fields of the schema, each reachable from Query", () => {
     expect(unreachable).toEqual([]);
     const names = found.map((c) => c.name);
-    for (const known of ["Query.apiKeys", "Query.auditEvents", "Query.projects", "Query.tenants", "Project.keys"]) expect(names).toContain(known);
+    for (const known of [
+      "Query.apiKeys",
+      "Query.auditEvents",
+      "Query.projects",
+      "Query.tenants",
+      "Project.keys",
+    ])
+      expect(names).toContain(known);
   });
 
   it("still asks anonymous callers to sign in first, whatever their cursor", async () => {
     for (const c of found.filter((c) => c.name.startsWith("Query."))) {
-      const result = await gql(h, c.wrap(`${c.field.name}(first: 1, after: "zzz") { edges { cursor } }`));
+      const result = await gql(
+        h,
+        c.wrap(`${c.field.name}(first: 1, after: "zzz") { edges { cursor } }`),
+      );
       expect(result.errors?.[0]?.extensions?.code, c.name).toBe("UNAUTHENTICATED");
     }
   });
 
-  it.each(found.map((c) => [c.name, c] as const))("%s never answers INTERNAL to malformed cursors or paging", async (_name, connection) => {
-    const { field, wrap } = connection;
-    const selection = "{ edges { cursor } pageInfo { hasNextPage startCursor endCursor } }";
-    const select = (args: string) => wrap(`${field.name}(${args}) ${selection}`);
-    /** Through variables, so that values reach the resolvers whatever the document limits say. */
-    const viaVariables = (paging: Paging) =>
-      gql(
-        h,
-        `query($first: Int, $last: Int, $after: String, $before: String) ${wrap(`${field.name}(first: $first, last: $last, after: $after, before: $before) ${selection}`)}`,
-        { ...paging },
-        token,
-      );
+  it.each(found.map((c) => [c.name, c] as const))(
+    "%s never answers INTERNAL to malformed cursors or paging",
+    async (_name, connection) => {
+      const { field, wrap } = connection;
+      const selection = "{ edges { cursor } pageInfo { hasNextPage startCursor endCursor } }";
+      const select = (args: string) => wrap(`${field.name}(${args}) ${selection}`);
+      /** Through variables, so that values reach the resolvers whatever the document limits say. */
+      const viaVariables = (paging: Paging) =>
+        gql(
+          h,
+          `query($first: Int, $last: Int, $after: String, $before: String) ${wrap(`${field.name}(first: $first, last: $last, after: $after, before: $before) ${selection}`)}`,
+          { ...paging },
+          token,
+        );
 
-    const first = await gql(h, select("first: 2"), {}, token);
-    expect(first.errors, JSON.stringify(first.errors)).toBeUndefined();
-    const realCursor = JSON.stringify(first.data).match(/"endCursor":"([^"]+)"/)?.[1] ?? null;
-    expect(realCursor, `${connection.name} has data to page through`).not.toBeNull();
-    // The cursors a connection issues are accepted back: the paging check knows their shape.
-    for (const paging of [{ first: 2, after: realCursor! }, { last: 1, before: realCursor! }]) {
-      const next = await viaVariables(paging);
-      expect(next.errors, `${connection.name}(${literal(paging)}) ${JSON.stringify(next.errors)}`).toBeUndefined();
-    }
+      const first = await gql(h, select("first: 2"), {}, token);
+      expect(first.errors, JSON.stringify(first.errors)).toBeUndefined();
+      const realCursor = JSON.stringify(first.data).match(/"endCursor":"([^"]+)"/)?.[1] ?? null;
+      expect(realCursor, `${connection.name} has data to page through`).not.toBeNull();
+      // The cursors a connection issues are accepted back: the paging check knows their shape.
+      for (const paging of [
+        { first: 2, after: realCursor! },
+        { last: 1, before: realCursor! },
+      ]) {
+        const next = await viaVariables(paging);
+        expect(
+          next.errors,
+          `${connection.name}(${literal(paging)}) ${JSON.stringify(next.errors)}`,
+        ).toBeUndefined();
+      }
 
-    const attempts: Paging[] = [...pagingArgs];
-    for (const cursor of malformedCursors(realCursor)) attempts.push({ first: 2, after: cursor }, { last: 2, before: cursor });
-    const internal: string[] = [];
-    const unexplained: string[] = [];
-    const judge = (label: string, result: Awaited<ReturnType<typeof gql>>, literalDocument: boolean) => {
-      const codes = (result.errors ?? []).map((e) => e.extensions?.code);
-      if (codes.includes("INTERNAL") || result.status >= 500) internal.push(`${label.slice(0, 120)} → ${JSON.stringify(result.errors)}`);
-      else if (codes.every((c) => c === "VALIDATION_FAILED")) return;
-      // A document the limits refuse before execution (the query cost of a huge literal
-      // `first`) answers without data; its values never reach a resolver.
-      else if (literalDocument && result.data == null && codes.every((c) => c === undefined)) return;
-      else unexplained.push(`${label.slice(0, 120)} → ${JSON.stringify(result.errors)}`);
-    };
-    for (const paging of attempts) {
-      judge(`variables ${JSON.stringify(paging)}`, await viaVariables(paging), false);
-      judge(`literal ${literal(paging)}`, await gql(h, select(literal(paging)), {}, token), true);
-    }
-    expect(internal, `${connection.name} answered INTERNAL`).toEqual([]);
-    expect(unexplained, `${connection.name}: a client's paging mistake is VALIDATION_FAILED`).toEqual([]);
-  });
+      const attempts: Paging[] = [...pagingArgs];
+      for (const cursor of malformedCursors(realCursor))
+        attempts.push({ first: 2, after: cursor }, { last: 2, before: cursor });
+      const internal: string[] = [];
+      const unexplained: string[] = [];
+      const judge = (
+        label: string,
+        result: Awaited<ReturnType<typeof gql>>,
+        literalDocument: boolean,
+      ) => {
+        const codes = (result.errors ?? []).map((e) => e.extensions?.code);
+        if (codes.includes("INTERNAL") || result.status >= 500)
+          internal.push(`${label.slice(0, 120)} → ${JSON.stringify(result.errors)}`);
+        else if (codes.every((c) => c === "VALIDATION_FAILED")) return;
+        // A document the limits refuse before execution (the query cost of a huge literal
+        // `first`) answers without data; its values never reach a resolver.
+        else if (literalDocument && result.data == null && codes.every((c) => c === undefined))
+          return;
+        else unexplained.push(`${label.slice(0, 120)} → ${JSON.stringify(result.errors)}`);
+      };
+      for (const paging of attempts) {
+        judge(`variables ${JSON.stringify(paging)}`, await viaVariables(paging), false);
+        judge(`literal ${literal(paging)}`, await gql(h, select(literal(paging)), {}, token), true);
+      }
+      expect(internal, `${connection.name} answered INTERNAL`).toEqual([]);
+      expect(
+        unexplained,
+        `${connection.name}: a client's paging mistake is VALIDATION_FAILED`,
+      ).toEqual([]);
+    },
+  );
 });

@@ -12,9 +12,15 @@ async function redisReachable(): Promise<boolean> {
   const url = new URL(REDIS_URL);
   return new Promise((resolve) => {
     const socket = net.connect(Number(url.port || 6379), url.hostname);
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once("error", () => resolve(false));
-    setTimeout(() => (socket.destroy(), resolve(false)), 1000).unref();
+    setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, 1000).unref();
   });
 }
 
@@ -34,7 +40,10 @@ describe.skipIf(!reachable)("Redis-backed rate limits", () => {
       expect((await a.consumeCustom("test", policy, key)).remaining).toBe(2);
       expect((await b.consumeCustom("test", policy, key)).remaining).toBe(1);
       expect((await a.consumeCustom("test", policy, key)).remaining).toBe(0);
-      await expect(b.consumeCustom("test", policy, key)).rejects.toMatchObject({ code: "RATE_LIMITED", retryAfter: expect.any(Number) });
+      await expect(b.consumeCustom("test", policy, key)).rejects.toMatchObject({
+        code: "RATE_LIMITED",
+        retryAfter: expect.any(Number),
+      });
     } finally {
       await a.close();
       await b.close();
@@ -45,17 +54,31 @@ describe.skipIf(!reachable)("Redis-backed rate limits", () => {
     const email = `redis-${randomUUID()}@limits.test`;
     const request = "mutation($e: EmailAddress!) { requestMagicLink(email: $e) { message } }";
     const codes: (string | undefined)[] = [];
-    for (let i = 0; i < 6; i++) codes.push((await gql(i % 2 ? two : one, request, { e: email })).errors?.[0]!.extensions?.code);
+    for (let i = 0; i < 6; i++)
+      codes.push(
+        (await gql(i % 2 ? two : one, request, { e: email })).errors?.[0]!.extensions?.code,
+      );
     expect(codes.slice(0, 5).every((c) => c === undefined)).toBe(true);
     expect(codes[5]).toBe("RATE_LIMITED");
   });
 
   it("applies a key's own per-minute limit across instances", async () => {
     const tenant = await seedTenant(one.deps, "RedisTenant");
-    const created = await gql(one, 'mutation { generateApiKey(input: { name: "limited", rateLimit: { perMinute: 2 } }) { key } }', {}, tenant.token);
+    const created = await gql(
+      one,
+      'mutation { generateApiKey(input: { name: "limited", rateLimit: { perMinute: 2 } }) { key } }',
+      {},
+      tenant.token,
+    );
     const key = created.data!.generateApiKey.key;
     const verify = (h: Harness) =>
-      Promise.resolve(h.app.request("/v1/keys/verify", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key }) })).then((r) => r.json());
+      Promise.resolve(
+        h.app.request("/v1/keys/verify", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ key }),
+        }),
+      ).then((r) => r.json());
     // The second instance has no rows of the first one's database: verify on the first, count on both.
     expect((await verify(one)).code).toBe("VALID");
     expect((await verify(one)).code).toBe("VALID");

@@ -30,7 +30,8 @@ const listKeys = `{ apiKeys(first: 100) { edges { node { id } } } }`;
 const oneKey = `query($id: ID!) { apiKey(id: $id) { id } }`;
 const verify = `mutation($key: String!, $signature: VerifySignatureInput) { verifyKey(key: $key, signature: $signature) { valid code ratelimit { remaining } } }`;
 
-const code = (r: { errors?: { extensions?: Record<string, any> }[] }) => r.errors?.[0]?.extensions?.code;
+const code = (r: { errors?: { extensions?: Record<string, any> }[] }) =>
+  r.errors?.[0]?.extensions?.code;
 
 async function newProject(name: string): Promise<string> {
   const r = await httpGql(url, createProject, { name }, acme.token);
@@ -56,12 +57,19 @@ describe("1. a project key is confined to its project and never administers", ()
     const key = made.data!.generateProjectKey.keyValue as string;
     const victim = await ownerKey();
     const p2 = await newProject("P2");
-    expect(code(await httpGql(url, generate, { input: { name: "escalate" } }, key))).toBe("FORBIDDEN");
+    expect(code(await httpGql(url, generate, { input: { name: "escalate" } }, key))).toBe(
+      "FORBIDDEN",
+    );
     expect(code(await httpGql(url, revoke, { id: victim.apiKey.id }, key))).toBe("FORBIDDEN");
     expect(code(await httpGql(url, deleteProject, { id: p2 }, key))).toBe("FORBIDDEN");
     expect(code(await httpGql(url, listKeys, {}, key))).toBe("FORBIDDEN");
     // The vendor route gives the same default.
-    const rest = await httpPost(url, "/api/adm/companyProjectKeys/generate", { projectId: p1 }, acme.token);
+    const rest = await httpPost(
+      url,
+      "/api/adm/companyProjectKeys/generate",
+      { projectId: p1 },
+      acme.token,
+    );
     expect(rest.status).toBe(200);
     const row = await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: rest.body.id } });
     expect(row.permissions).toEqual([]);
@@ -70,7 +78,12 @@ describe("1. a project key is confined to its project and never administers", ()
   it("with permissions, creates only inside its project and its permissions, sees only what it minted", async () => {
     const p1 = await newProject("P1 scoped");
     const p2 = await newProject("P2 other");
-    const made = await httpGql(url, projectKey, { input: { projectId: p1, permissions: ["keys:*", "projects:*", "orders:read"] } }, acme.token);
+    const made = await httpGql(
+      url,
+      projectKey,
+      { input: { projectId: p1, permissions: ["keys:*", "projects:*", "orders:read"] } },
+      acme.token,
+    );
     expect(made.errors).toBeUndefined();
     const pk = made.data!.generateProjectKey as { id: string; keyValue: string };
     const victim = await ownerKey();
@@ -79,23 +92,53 @@ describe("1. a project key is confined to its project and never administers", ()
     const minted = await httpGql(url, generate, { input: { name: "minted" } }, pk.keyValue);
     expect(minted.errors).toBeUndefined();
     expect(minted.data!.generateApiKey.apiKey.project.id).toBe(p1);
-    expect(minted.data!.generateApiKey.apiKey.permissions).toEqual(["keys:*", "projects:*", "orders:read"]);
-    const mintedRow = await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: minted.data!.generateApiKey.apiKey.id } });
+    expect(minted.data!.generateApiKey.apiKey.permissions).toEqual([
+      "keys:*",
+      "projects:*",
+      "orders:read",
+    ]);
+    const mintedRow = await h.deps.prisma.apiKey.findUniqueOrThrow({
+      where: { id: minted.data!.generateApiKey.apiKey.id },
+    });
     expect(mintedRow.createdByKeyId).toBe(pk.id);
 
-    expect(code(await httpGql(url, generate, { input: { name: "x", projectId: p2 } }, pk.keyValue))).toBe("FORBIDDEN");
-    expect(code(await httpGql(url, generate, { input: { name: "x", permissions: ["*"] } }, pk.keyValue))).toBe("FORBIDDEN");
-    expect(code(await httpGql(url, generate, { input: { name: "x", ownerId: acme.owner.id } }, pk.keyValue))).toBe("FORBIDDEN");
-    expect(code(await httpGql(url, projectKey, { input: { projectId: p1 } }, pk.keyValue))).toBe("FORBIDDEN");
-    expect(code(await httpGql(url, createProject, { name: "mine" }, pk.keyValue))).toBe("FORBIDDEN");
+    expect(
+      code(await httpGql(url, generate, { input: { name: "x", projectId: p2 } }, pk.keyValue)),
+    ).toBe("FORBIDDEN");
+    expect(
+      code(await httpGql(url, generate, { input: { name: "x", permissions: ["*"] } }, pk.keyValue)),
+    ).toBe("FORBIDDEN");
+    expect(
+      code(
+        await httpGql(url, generate, { input: { name: "x", ownerId: acme.owner.id } }, pk.keyValue),
+      ),
+    ).toBe("FORBIDDEN");
+    expect(code(await httpGql(url, projectKey, { input: { projectId: p1 } }, pk.keyValue))).toBe(
+      "FORBIDDEN",
+    );
+    expect(code(await httpGql(url, createProject, { name: "mine" }, pk.keyValue))).toBe(
+      "FORBIDDEN",
+    );
     expect(code(await httpGql(url, deleteProject, { id: p2 }, pk.keyValue))).toBe("FORBIDDEN");
     expect(code(await httpGql(url, deleteProject, { id: p1 }, pk.keyValue))).toBe("FORBIDDEN");
     // The owner's keys answer like unknown ones.
-    for (const op of [revoke, disable, rotate]) expect(code(await httpGql(url, op, { id: victim.apiKey.id }, pk.keyValue))).toBe("KEY_NOT_FOUND");
-    expect((await httpGql(url, oneKey, { id: victim.apiKey.id }, pk.keyValue)).data!.apiKey).toBeNull();
-    const listed = (await httpGql(url, listKeys, {}, pk.keyValue)).data!.apiKeys.edges.map((e: any) => e.node.id);
+    for (const op of [revoke, disable, rotate])
+      expect(code(await httpGql(url, op, { id: victim.apiKey.id }, pk.keyValue))).toBe(
+        "KEY_NOT_FOUND",
+      );
+    expect(
+      (await httpGql(url, oneKey, { id: victim.apiKey.id }, pk.keyValue)).data!.apiKey,
+    ).toBeNull();
+    const listed = (await httpGql(url, listKeys, {}, pk.keyValue)).data!.apiKeys.edges.map(
+      (e: any) => e.node.id,
+    );
     expect(listed).toEqual([minted.data!.generateApiKey.apiKey.id]);
-    const projects = await httpGql(url, `{ projects(first: 50) { edges { node { id } } } }`, {}, pk.keyValue);
+    const projects = await httpGql(
+      url,
+      `{ projects(first: 50) { edges { node { id } } } }`,
+      {},
+      pk.keyValue,
+    );
     expect(projects.data!.projects.edges.map((e: any) => e.node.id)).toEqual([p1]);
 
     // Deleting the project ends what the project key minted.
@@ -109,17 +152,43 @@ describe("1. a project key is confined to its project and never administers", ()
     // Ownerless but without `*`: the scope's shut-out used to be overwritten by `{ ...scope, id }`.
     const narrow = await ownerKey({ permissions: ["keys:read", "keys:write"] });
     const victim = await ownerKey();
-    for (const op of [revoke, disable, rotate]) expect(code(await httpGql(url, op, { id: victim.apiKey.id }, narrow.key))).toBe("KEY_NOT_FOUND");
-    expect((await httpGql(url, oneKey, { id: victim.apiKey.id }, narrow.key)).data!.apiKey).toBeNull();
+    for (const op of [revoke, disable, rotate])
+      expect(code(await httpGql(url, op, { id: victim.apiKey.id }, narrow.key))).toBe(
+        "KEY_NOT_FOUND",
+      );
+    expect(
+      (await httpGql(url, oneKey, { id: victim.apiKey.id }, narrow.key)).data!.apiKey,
+    ).toBeNull();
     expect((await verifyRest(victim.key)).code).toBe("VALID");
   });
 
   it("every credential kind creates only within its own permissions, and keys record their minter", async () => {
-    const member = await seedUser(h.deps, acme.tenant.id, "MEMBER", ["keys:write", "keys:read", "orders:read"]);
-    const memberKey = (await httpGql(url, generate, { input: { name: "m", permissions: ["keys:write", "orders:read"] } }, member.token)).data!.generateApiKey;
+    const member = await seedUser(h.deps, acme.tenant.id, "MEMBER", [
+      "keys:write",
+      "keys:read",
+      "orders:read",
+    ]);
+    const memberKey = (
+      await httpGql(
+        url,
+        generate,
+        { input: { name: "m", permissions: ["keys:write", "orders:read"] } },
+        member.token,
+      )
+    ).data!.generateApiKey;
     const integrator = await ownerKey();
-    const secure = (await httpGql(url, generateSecure, { input: { name: "s", permissions: ["keys:write", "orders:read"] } }, acme.token)).data!.generateSecureApiKey;
-    const exchange = await httpPost(url, "/auth/token", { api_key: secure.key, api_secret: secure.secret });
+    const secure = (
+      await httpGql(
+        url,
+        generateSecure,
+        { input: { name: "s", permissions: ["keys:write", "orders:read"] } },
+        acme.token,
+      )
+    ).data!.generateSecureApiKey;
+    const exchange = await httpPost(url, "/auth/token", {
+      api_key: secure.key,
+      api_secret: secure.secret,
+    });
     expect(exchange.status).toBe(200);
     const credentials: [string, string, string | null][] = [
       ["member session", member.token, null],
@@ -127,25 +196,53 @@ describe("1. a project key is confined to its project and never administers", ()
       ["exchange token", exchange.body.data.access_token, secure.apiKey.id],
     ];
     for (const [label, token, keyId] of credentials) {
-      const beyond = await httpGql(url, generate, { input: { name: label, permissions: ["billing:write"] } }, token);
+      const beyond = await httpGql(
+        url,
+        generate,
+        { input: { name: label, permissions: ["billing:write"] } },
+        token,
+      );
       expect(code(beyond), label).toBe("FORBIDDEN");
-      const within = await httpGql(url, generate, { input: { name: label, permissions: ["orders:read"] } }, token);
+      const within = await httpGql(
+        url,
+        generate,
+        { input: { name: label, permissions: ["orders:read"] } },
+        token,
+      );
       expect(within.errors, label).toBeUndefined();
-      const row = await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: within.data!.generateApiKey.apiKey.id } });
+      const row = await h.deps.prisma.apiKey.findUniqueOrThrow({
+        where: { id: within.data!.generateApiKey.apiKey.id },
+      });
       expect(row.createdByKeyId, label).toBe(keyId);
     }
-    const byIntegrator = await httpGql(url, generate, { input: { name: "by integrator" } }, integrator.key);
-    const row = await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: byIntegrator.data!.generateApiKey.apiKey.id } });
+    const byIntegrator = await httpGql(
+      url,
+      generate,
+      { input: { name: "by integrator" } },
+      integrator.key,
+    );
+    const row = await h.deps.prisma.apiKey.findUniqueOrThrow({
+      where: { id: byIntegrator.data!.generateApiKey.apiKey.id },
+    });
     expect(row.createdByKeyId).toBe(integrator.apiKey.id);
   });
 });
 
 describe("2. a secure key without its signature is not VALID and spends nothing", () => {
   it("answers SIGNATURE_REQUIRED on REST and GraphQL, and the owner's signed requests still pass", async () => {
-    const s = (await httpGql(url, generateSecure, { input: { name: "limited", rateLimit: { perMinute: 5 } } }, acme.token)).data!.generateSecureApiKey;
+    const s = (
+      await httpGql(
+        url,
+        generateSecure,
+        { input: { name: "limited", rateLimit: { perMinute: 5 } } },
+        acme.token,
+      )
+    ).data!.generateSecureApiKey;
     for (let i = 0; i < 5; i++) {
       expect((await verifyRest(s.key)).code).toBe("SIGNATURE_REQUIRED");
-      expect((await httpGql(url, verify, { key: s.key })).data!.verifyKey.code).toBe("SIGNATURE_REQUIRED");
+      expect((await httpGql(url, verify, { key: s.key })).data!.verifyKey.code).toBe(
+        "SIGNATURE_REQUIRED",
+      );
     }
     const body = JSON.stringify({ amount: 5 });
     const header = signRequest(s.secret, "POST", "/orders?x=1", body);
@@ -153,18 +250,40 @@ describe("2. a secure key without its signature is not VALID and spends nothing"
     const signed = (await httpPost(url, "/v1/keys/verify", { key: s.key, signature })).body;
     expect(signed).toMatchObject({ valid: true, code: "VALID", ratelimit: { remaining: 4 } });
     // One use: the same signature again, a tampered path, a wrong secret.
-    expect((await httpPost(url, "/v1/keys/verify", { key: s.key, signature })).body.code).toBe("INVALID_SIGNATURE");
-    const tampered = { ...signature, header: signRequest(s.secret, "POST", "/orders?x=1", body), path: "/orders?x=2" };
-    expect((await httpPost(url, "/v1/keys/verify", { key: s.key, signature: tampered })).body.code).toBe("INVALID_SIGNATURE");
-    const forged = { ...signature, header: signRequest("not-the-secret", "POST", "/orders?x=1", body) };
-    expect((await httpGql(url, verify, { key: s.key, signature: forged })).data!.verifyKey.code).toBe("INVALID_SIGNATURE");
+    expect((await httpPost(url, "/v1/keys/verify", { key: s.key, signature })).body.code).toBe(
+      "INVALID_SIGNATURE",
+    );
+    const tampered = {
+      ...signature,
+      header: signRequest(s.secret, "POST", "/orders?x=1", body),
+      path: "/orders?x=2",
+    };
+    expect(
+      (await httpPost(url, "/v1/keys/verify", { key: s.key, signature: tampered })).body.code,
+    ).toBe("INVALID_SIGNATURE");
+    const forged = {
+      ...signature,
+      header: signRequest("not-the-secret", "POST", "/orders?x=1", body),
+    };
+    expect(
+      (await httpGql(url, verify, { key: s.key, signature: forged })).data!.verifyKey.code,
+    ).toBe("INVALID_SIGNATURE");
     // Only the signed request was charged.
-    const again = { header: signRequest(s.secret, "GET", "/orders"), method: "GET", path: "/orders" };
-    expect((await httpGql(url, verify, { key: s.key, signature: again })).data!.verifyKey).toMatchObject({ code: "VALID", ratelimit: { remaining: 3 } });
+    const again = {
+      header: signRequest(s.secret, "GET", "/orders"),
+      method: "GET",
+      path: "/orders",
+    };
+    expect(
+      (await httpGql(url, verify, { key: s.key, signature: again })).data!.verifyKey,
+    ).toMatchObject({ code: "VALID", ratelimit: { remaining: 3 } });
   });
 
   it("names the bad field of a signature", async () => {
-    const r = await httpPost(url, "/v1/keys/verify", { key: "kg_x", signature: { header: "t=1,v1=00", method: "GET", path: "orders" } });
+    const r = await httpPost(url, "/v1/keys/verify", {
+      key: "kg_x",
+      signature: { header: "t=1,v1=00", method: "GET", path: "orders" },
+    });
     expect(r.status).toBe(400);
     expect(JSON.stringify(r.body)).toContain("signature.path");
   });
@@ -173,33 +292,85 @@ describe("2. a secure key without its signature is not VALID and spends nothing"
 describe("3. a disabled user's keys stop working", () => {
   it("stops verification, bearer use, exchange and exchange tokens, and comes back on enable", async () => {
     const member = await seedUser(h.deps, acme.tenant.id, "MEMBER", ["keys:write", "keys:read"]);
-    const plain = (await httpGql(url, generate, { input: { name: "plain", permissions: ["keys:read"] } }, member.token)).data!.generateApiKey;
-    const secure = (await httpGql(url, generateSecure, { input: { name: "secure", permissions: ["keys:read"] } }, member.token)).data!.generateSecureApiKey;
-    const exchanged = await httpPost(url, "/auth/token", { api_key: secure.key, api_secret: secure.secret });
+    const plain = (
+      await httpGql(
+        url,
+        generate,
+        { input: { name: "plain", permissions: ["keys:read"] } },
+        member.token,
+      )
+    ).data!.generateApiKey;
+    const secure = (
+      await httpGql(
+        url,
+        generateSecure,
+        { input: { name: "secure", permissions: ["keys:read"] } },
+        member.token,
+      )
+    ).data!.generateSecureApiKey;
+    const exchanged = await httpPost(url, "/auth/token", {
+      api_key: secure.key,
+      api_secret: secure.secret,
+    });
     const token = exchanged.body.data.access_token as string;
     expect((await verifyRest(plain.key)).code).toBe("VALID");
     expect((await httpGql(url, listKeys, {}, token)).errors).toBeUndefined();
 
-    const disabled = await httpGql(url, `mutation($id: ID!) { disableUser(id: $id) { id } }`, { id: member.user.id }, acme.token);
+    const disabled = await httpGql(
+      url,
+      `mutation($id: ID!) { disableUser(id: $id) { id } }`,
+      { id: member.user.id },
+      acme.token,
+    );
     expect(disabled.errors).toBeUndefined();
     expect((await verifyRest(plain.key)).code).toBe("DISABLED");
     expect((await httpGql(url, listKeys, {}, plain.key)).status).toBe(401);
     expect((await httpGql(url, listKeys, {}, token)).status).toBe(401);
     expect((await httpGql(url, listKeys, {}, member.token)).status).toBe(401);
-    expect((await httpPost(url, "/auth/token", { api_key: secure.key, api_secret: secure.secret })).status).toBe(401);
+    expect(
+      (await httpPost(url, "/auth/token", { api_key: secure.key, api_secret: secure.secret }))
+        .status,
+    ).toBe(401);
 
-    expect((await httpGql(url, `mutation($id: ID!) { enableUser(id: $id) { id } }`, { id: member.user.id }, acme.token)).errors).toBeUndefined();
+    expect(
+      (
+        await httpGql(
+          url,
+          `mutation($id: ID!) { enableUser(id: $id) { id } }`,
+          { id: member.user.id },
+          acme.token,
+        )
+      ).errors,
+    ).toBeUndefined();
     expect((await verifyRest(plain.key)).code).toBe("VALID");
-    const actions = (await h.deps.prisma.auditEvent.findMany({ where: { targetId: member.user.id } })).map((e) => e.action);
+    const actions = (
+      await h.deps.prisma.auditEvent.findMany({ where: { targetId: member.user.id } })
+    ).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(["user.disable", "user.enable"]));
   });
 
   it("a user-bound key never holds more than its owner holds now", async () => {
-    const member = await seedUser(h.deps, acme.tenant.id, "MEMBER", ["keys:write", "keys:read", "orders:read"]);
-    const k = (await httpGql(url, generate, { input: { name: "narrowing", permissions: ["keys:read", "orders:read"] } }, member.token)).data!.generateApiKey;
-    await h.deps.prisma.user.update({ where: { id: member.user.id }, data: { permissions: ["orders:read"] } });
+    const member = await seedUser(h.deps, acme.tenant.id, "MEMBER", [
+      "keys:write",
+      "keys:read",
+      "orders:read",
+    ]);
+    const k = (
+      await httpGql(
+        url,
+        generate,
+        { input: { name: "narrowing", permissions: ["keys:read", "orders:read"] } },
+        member.token,
+      )
+    ).data!.generateApiKey;
+    await h.deps.prisma.user.update({
+      where: { id: member.user.id },
+      data: { permissions: ["orders:read"] },
+    });
     h.deps.keys.invalidateOwners(member.user.id);
-    const answer = (await httpPost(url, "/v1/keys/verify", { key: k.key, permissions: ["keys:read"] })).body;
+    const answer = (
+      await httpPost(url, "/v1/keys/verify", { key: k.key, permissions: ["keys:read"] })
+    ).body;
     expect(answer.code).toBe("INSUFFICIENT_PERMISSIONS");
     expect(answer.permissions).toEqual(["orders:read"]);
   });
@@ -208,11 +379,18 @@ describe("3. a disabled user's keys stop working", () => {
 describe("4. refresh replay inside the grace window", () => {
   it("gives the replayer the victim's own successor, never a pair that displaces it", async () => {
     const member = await seedUser(h.deps, acme.tenant.id, "MEMBER");
-    await httpGql(url, "mutation($e: EmailAddress!) { requestMagicLink(email: $e) { message } }", { e: member.user.email });
+    await httpGql(url, "mutation($e: EmailAddress!) { requestMagicLink(email: $e) { message } }", {
+      e: member.user.email,
+    });
     const link = (await outboxLinks(h.deps)).at(-1)!;
-    const signedIn = await httpGql(url, "mutation($h: String!) { verify(hash: $h) { refreshToken sessionId } }", { h: hashOf(link) });
+    const signedIn = await httpGql(
+      url,
+      "mutation($h: String!) { verify(hash: $h) { refreshToken sessionId } }",
+      { h: hashOf(link) },
+    );
     const r1 = signedIn.data!.verify.refreshToken as string;
-    const refresh = "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }";
+    const refresh =
+      "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }";
     const victim = await httpGql(url, refresh, { t: r1 });
     const attacker = await httpGql(url, refresh, { t: r1 });
     expect(attacker.data!.refreshSession).toEqual(victim.data!.refreshSession);
@@ -224,18 +402,23 @@ describe("4. refresh replay inside the grace window", () => {
 describe("5. magic-link requests do no lookup before the answer is out", () => {
   it("runs the address lookup only after the response finished, on GraphQL and on the Kotani route", async () => {
     const events: string[] = [];
-    const onRequest = (_req: unknown, res: import("node:http").ServerResponse) => res.once("finish", () => events.push("response finished"));
+    const onRequest = (_req: unknown, res: import("node:http").ServerResponse) =>
+      res.once("finish", () => events.push("response finished"));
     server.server.on("request", onRequest);
     const real = h.deps.prisma;
     h.deps.prisma = new Proxy(real, {
       get(target, property) {
-        if (property === "user" || property === "magicLink") events.push(`query ${String(property)}`);
+        if (property === "user" || property === "magicLink")
+          events.push(`query ${String(property)}`);
         return Reflect.get(target, property, target);
       },
     });
     try {
       for (const send of [
-        () => httpGql(url, "mutation($e: EmailAddress!) { requestMagicLink(email: $e) { message } }", { e: acme.owner.email }),
+        () =>
+          httpGql(url, "mutation($e: EmailAddress!) { requestMagicLink(email: $e) { message } }", {
+            e: acme.owner.email,
+          }),
         () => httpPost(url, "/api/v3/auth/login", { email: acme.owner.email }),
       ]) {
         events.length = 0;
@@ -254,12 +437,19 @@ describe("5. magic-link requests do no lookup before the answer is out", () => {
 describe("9. a key pair generated while its project is deleted", () => {
   it("is never left ACTIVE in a deleted project", async () => {
     const p = await newProject("Doomed");
-    const generating = httpGql(url, `mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id } }`, { input: { projectId: p, type: "TRANSACTION_RSA", rsaBits: 4096 } }, acme.token);
+    const generating = httpGql(
+      url,
+      `mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id } }`,
+      { input: { projectId: p, type: "TRANSACTION_RSA", rsaBits: 4096 } },
+      acme.token,
+    );
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect((await httpGql(url, deleteProject, { id: p }, acme.token)).errors).toBeUndefined();
     const generated = await generating;
     if (!generated.errors) expect(generated.data).toBeTruthy();
     else expect(code(generated)).toBe("PROJECT_NOT_FOUND");
-    expect(await h.deps.prisma.keyPair.count({ where: { projectId: p, status: "ACTIVE" } })).toBe(0);
+    expect(await h.deps.prisma.keyPair.count({ where: { projectId: p, status: "ACTIVE" } })).toBe(
+      0,
+    );
   });
 });

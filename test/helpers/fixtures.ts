@@ -15,7 +15,8 @@ export type SeededTenant = Awaited<ReturnType<typeof seedTenant>>;
 function standIn<T extends object>(what: string, current: () => T | undefined): T {
   const target = (): T => {
     const value = current();
-    if (value === undefined) throw new Error(`${what} is set up in beforeAll: use it inside a test or a hook`);
+    if (value === undefined)
+      throw new Error(`${what} is set up in beforeAll: use it inside a test or a hook`);
     return value;
   };
   return new Proxy({} as T, {
@@ -47,7 +48,11 @@ export function useHarness(configOverrides: Record<string, string> = {}): Harnes
 }
 
 /** A tenant with its owner and the owner's session token, seeded in beforeAll (after the harness). */
-export function withTenant(h: Harness, name = "Acme", options: { platformAdmin?: boolean } = {}): SeededTenant {
+export function withTenant(
+  h: Harness,
+  name = "Acme",
+  options: { platformAdmin?: boolean } = {},
+): SeededTenant {
   let seeded: SeededTenant | undefined;
   beforeAll(async () => {
     seeded = await seedTenant(h.deps, name, options);

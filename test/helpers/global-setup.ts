@@ -23,7 +23,10 @@ export default async function setup(project: TestProject) {
     await db.close();
     // CREATE DATABASE ... TEMPLATE refuses while anyone is connected to the template,
     // and the schema engine's connection may outlive close(): end them all.
-    await adminQuery(databaseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${template}' AND pid <> pg_backend_pid()`);
+    await adminQuery(
+      databaseUrl,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${template}' AND pid <> pg_backend_pid()`,
+    );
     project.provide("postgresTemplate", template);
     project.provide("pgliteImage", "");
     return async () => {

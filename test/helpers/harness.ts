@@ -27,7 +27,13 @@ export const testSecrets = {
 
 export async function testConfig(overrides: Record<string, string> = {}): Promise<Config> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-data-"));
-  return loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir, LOG_LEVEL: "info", ...testSecrets, ...overrides });
+  return loadConfig({
+    NODE_ENV: "test",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "info",
+    ...testSecrets,
+    ...overrides,
+  });
 }
 
 async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void> }> {
@@ -46,7 +52,10 @@ async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void
       }
     }
     const db = await openDatabase({ kind: "postgres", url: serverUrl(databaseUrl, name) });
-    return { db, drop: () => adminQuery(databaseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+    return {
+      db,
+      drop: () => adminQuery(databaseUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    };
   }
   const image = await readFile(inject("pgliteImage"));
   const db = await openDatabase({ kind: "pglite", loadDataDir: new Blob([image]) });
@@ -61,7 +70,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(configOverrides: Record<string, string> = {}): Promise<Harness> {
+export async function createHarness(
+  configOverrides: Record<string, string> = {},
+): Promise<Harness> {
   const config = await testConfig(configOverrides);
   const { db, drop } = await freshDatabase();
   const logs: string[] = [];
@@ -72,7 +83,17 @@ export async function createHarness(configOverrides: Record<string, string> = {}
     },
   });
   const logger = createLogger({ level: config.logLevel, destination });
-  const deps: Deps = { config, db, prisma: db.prisma, logger, mailer: createMailer(config, logger), limiters: Limiters.create(config.redisUrl), background: new Background(logger), keys: new KeyRuntime(db.prisma, logger), usage: new UsageRecorder(db.prisma, logger) };
+  const deps: Deps = {
+    config,
+    db,
+    prisma: db.prisma,
+    logger,
+    mailer: createMailer(config, logger),
+    limiters: Limiters.create(config.redisUrl),
+    background: new Background(logger),
+    keys: new KeyRuntime(db.prisma, logger),
+    usage: new UsageRecorder(db.prisma, logger),
+  };
   const { app } = createApp(deps);
   return {
     deps,
@@ -92,21 +113,44 @@ export async function signIn(deps: Deps, userId: string): Promise<string> {
   const session = await deps.prisma.session.create({
     data: { tenantId: user.tenantId, userId: user.id, expiresAt: new Date(Date.now() + 3600_000) },
   });
-  const { token } = await signAccessToken(deps.config, { sub: user.id, tid: user.tenantId, sid: session.id, kind: "session" });
+  const { token } = await signAccessToken(deps.config, {
+    sub: user.id,
+    tid: user.tenantId,
+    sid: session.id,
+    kind: "session",
+  });
   return token;
 }
 
 let counter = 0;
-export async function seedTenant(deps: Deps, name = "Acme", options: { platformAdmin?: boolean } = {}) {
+export async function seedTenant(
+  deps: Deps,
+  name = "Acme",
+  options: { platformAdmin?: boolean } = {},
+) {
   counter += 1;
   const email = `owner${counter}-${Date.now()}@${name.toLowerCase().replace(/\W/g, "")}.test`;
-  const { tenant, owner } = await createTenant(deps, system, { name, ownerEmail: email, platformAdmin: options.platformAdmin });
+  const { tenant, owner } = await createTenant(deps, system, {
+    name,
+    ownerEmail: email,
+    platformAdmin: options.platformAdmin,
+  });
   return { tenant, owner, token: await signIn(deps, owner.id) };
 }
 
-export async function seedUser(deps: Deps, tenantId: string, role: "OWNER" | "ADMIN" | "MEMBER", permissions: string[] = []) {
+export async function seedUser(
+  deps: Deps,
+  tenantId: string,
+  role: "OWNER" | "ADMIN" | "MEMBER",
+  permissions: string[] = [],
+) {
   counter += 1;
-  const user = await addUser(deps, system, { email: `user${counter}-${Date.now()}@example.test`, role, permissions, tenantId });
+  const user = await addUser(deps, system, {
+    email: `user${counter}-${Date.now()}@example.test`,
+    role,
+    permissions,
+    tenantId,
+  });
   return { user, token: await signIn(deps, user.id) };
 }
 
@@ -125,7 +169,10 @@ export async function gql<T = Record<string, any>>(
 ): Promise<GraphQLResult<T>> {
   const response = await h.app.request("/graphql", {
     method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as GraphQLResult<T>;
@@ -141,7 +188,9 @@ export async function outboxLinks(deps: Deps): Promise<string[]> {
   const files = (await readdir(dir).catch(() => [] as string[])).sort();
   const links: string[] = [];
   for (const file of files) {
-    const text = (await readFile(path.join(dir, file), "utf8")).replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+    const text = (await readFile(path.join(dir, file), "utf8"))
+      .replace(/=\r?\n/g, "")
+      .replace(/=3D/g, "=");
     const match = /https?:\/\/\S+?\/api\/v3\/auth\/verify\?hash=([A-Za-z0-9_%-]+)/.exec(text);
     if (match) links.push(match[0]);
   }
@@ -154,10 +203,23 @@ export function hashOf(link: string): string {
 
 /** Every row of every table as JSON text: what a database dump would reveal. */
 export async function databaseDump(deps: Deps): Promise<string> {
-  const tables = ["Tenant", "User", "Project", "ApiKey", "KeyPair", "MagicLink", "Session", "RefreshToken", "AuditEvent", "_prisma_migrations"];
+  const tables = [
+    "Tenant",
+    "User",
+    "Project",
+    "ApiKey",
+    "KeyPair",
+    "MagicLink",
+    "Session",
+    "RefreshToken",
+    "AuditEvent",
+    "_prisma_migrations",
+  ];
   const parts: string[] = [];
   for (const table of tables) {
-    const rows = await deps.prisma.$queryRawUnsafe<{ dump: unknown }[]>(`SELECT coalesce(json_agg(t), '[]'::json)::text AS dump FROM "${table}" t`);
+    const rows = await deps.prisma.$queryRawUnsafe<{ dump: unknown }[]>(
+      `SELECT coalesce(json_agg(t), '[]'::json)::text AS dump FROM "${table}" t`,
+    );
     parts.push(String(rows[0]!.dump));
   }
   if (deps.db.pglite) {
@@ -178,17 +240,29 @@ export const verifyMutation = `mutation($key: String!, $permissions: [String!]) 
   verifyKey(key: $key, permissions: $permissions) { valid code keyId tenantId ownerId permissions expiresAt ratelimit { limit remaining reset } }
 }`;
 
-export async function generateKeyFor(h: Pick<Harness, "app">, token: string, input: Record<string, unknown> = {}) {
+export async function generateKeyFor(
+  h: Pick<Harness, "app">,
+  token: string,
+  input: Record<string, unknown> = {},
+) {
   const result = await gql(h, generateMutation, { input: { name: "test key", ...input } }, token);
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data!.generateApiKey as { key: string; apiKey: Record<string, any> };
 }
 
 /** POST a JSON body (or raw text, for malformed-body tests) through the app, optionally with a bearer token. */
-export async function postJson(h: Pick<Harness, "app">, path: string, body: unknown, token?: string): Promise<Response> {
+export async function postJson(
+  h: Pick<Harness, "app">,
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<Response> {
   return h.app.request(path, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
 }

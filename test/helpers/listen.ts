@@ -27,21 +27,44 @@ export async function listen(h: Pick<Harness, "app">): Promise<Listening> {
 }
 
 /** A GraphQL call over HTTP. */
-export async function httpGql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string, headers: Record<string, string> = {}) {
+export async function httpGql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${url}/graphql`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await response.json()) as { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, any> }[] };
+  const body = (await response.json()) as {
+    data?: Record<string, any> | null;
+    errors?: { message: string; extensions?: Record<string, any> }[];
+  };
   return { status: response.status, ...body };
 }
 
 /** A JSON POST over HTTP. */
-export async function httpPost(url: string, path: string, body: unknown, token?: string, headers: Record<string, string> = {}) {
+export async function httpPost(
+  url: string,
+  path: string,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${url}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, any> };

@@ -24,7 +24,8 @@ function documentedResponse(doc: Doc, route: string, method: string, status: num
 }
 
 function responseSchema(doc: Doc, route: string, method: string, status: number) {
-  const schema = documentedResponse(doc, route, method, status).content?.["application/json"]?.schema;
+  const schema = documentedResponse(doc, route, method, status).content?.["application/json"]
+    ?.schema;
   if (!schema) throw new Error(`${method} ${route} ${status} has no JSON schema`);
   return schema;
 }
@@ -42,12 +43,20 @@ function validator(ajv: Ajv, doc: Doc): Check {
     const key = `${method.toUpperCase()} ${route} ${status}`;
     let validate = compiled.get(key);
     if (!validate) {
-      const schema = JSON.parse(JSON.stringify(responseSchema(doc, route, method, status)).replaceAll('"#/components/', '"doc#/components/'));
+      const schema = JSON.parse(
+        JSON.stringify(responseSchema(doc, route, method, status)).replaceAll(
+          '"#/components/',
+          '"doc#/components/',
+        ),
+      );
       delete schema.$schema;
       validate = ajv.compile(schema);
       compiled.set(key, validate);
     }
-    if (!validate(body)) throw new Error(`${method} ${route} ${status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+    if (!validate(body))
+      throw new Error(
+        `${method} ${route} ${status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`,
+      );
     return true;
   };
 }
@@ -62,7 +71,11 @@ const servedAjv = () => {
 export const matchesServedDocument = validator(servedAjv(), openApiDocument() as Doc);
 
 /** Paths the document does not describe: GraphQL and the document itself. */
-export const undocumentedPaths = (route: string) => route === "/graphql" || route === "/openapi.json" || route === "/docs" || route.startsWith("/docs/");
+export const undocumentedPaths = (route: string) =>
+  route === "/graphql" ||
+  route === "/openapi.json" ||
+  route === "/docs" ||
+  route.startsWith("/docs/");
 
 /** How many responses `checkResponses` has validated in this test file. */
 export const checked = { responses: 0 };
@@ -71,15 +84,28 @@ export const checked = { responses: 0 };
  * Throws unless the response is one the document declares: its path and method, its status, and
  * for JSON its body's shape (for HTML, that the status may answer a page).
  */
-export async function checkResponse(doc: Doc, check: Check, method: string, route: string, response: Response): Promise<void> {
+export async function checkResponse(
+  doc: Doc,
+  check: Check,
+  method: string,
+  route: string,
+  response: Response,
+): Promise<void> {
   if (undocumentedPaths(route)) return;
   const declared = documentedResponse(doc, route, method, response.status);
   const type = response.headers.get("content-type") ?? "";
   if (method.toUpperCase() === "HEAD") return;
-  if (/application\/json/i.test(type)) check(route, method, response.status, await response.clone().json());
+  if (/application\/json/i.test(type))
+    check(route, method, response.status, await response.clone().json());
   else if (/text\/html/i.test(type)) {
-    if (!declared.content?.["text/html"]) throw new Error(`${method} ${route} ${response.status} answers a page its document does not declare`);
-  } else throw new Error(`${method} ${route} ${response.status} answers ${type || "no content type"}, not declared`);
+    if (!declared.content?.["text/html"])
+      throw new Error(
+        `${method} ${route} ${response.status} answers a page its document does not declare`,
+      );
+  } else
+    throw new Error(
+      `${method} ${route} ${response.status} answers ${type || "no content type"}, not declared`,
+    );
   checked.responses += 1;
 }
 

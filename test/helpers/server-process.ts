@@ -16,11 +16,15 @@ export interface ServerProcess {
 
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   // `node --import tsx`, not the tsx CLI: the CLI runs main.ts in a grandchild that a SIGKILL would miss.
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "src", "main.ts")], {
-    cwd: projectRoot,
-    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(projectRoot, "src", "main.ts")],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));

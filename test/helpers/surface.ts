@@ -10,7 +10,7 @@ import type { Harness } from "./harness.ts";
  * Routes that are not part of the API, and why. Everything else `app.routes` lists must be
  * covered by the suites. An entry here that the app no longer has fails the check too.
  */
-export const NON_API_ROUTES: Record<string, string> = {
+const NON_API_ROUTES: Record<string, string> = {
   // Middleware registered with app.use (request id and log line, CORS, body limits): not a route.
   "ALL /*": "middleware",
   // Probes for load balancers and orchestrators: no input, no tenant data.
@@ -32,7 +32,8 @@ export function appRoutes(h: Pick<Harness, "app">): string[] {
 export function apiRoutes(h: Pick<Harness, "app">): string[] {
   const all = appRoutes(h);
   const stale = Object.keys(NON_API_ROUTES).filter((route) => !all.includes(route));
-  if (stale.length) throw new Error(`NON_API_ROUTES names routes the app does not have: ${stale.join(", ")}`);
+  if (stale.length)
+    throw new Error(`NON_API_ROUTES names routes the app does not have: ${stale.join(", ")}`);
   return all.filter((route) => !(route in NON_API_ROUTES));
 }
 
@@ -50,7 +51,8 @@ export function schemaArguments(): string[] {
   const out: string[] = [];
   for (const type of [schema.getQueryType(), schema.getMutationType()]) {
     if (!type) continue;
-    for (const field of Object.values(type.getFields())) for (const arg of field.args) out.push(`${type.name}.${field.name}(${arg.name})`);
+    for (const field of Object.values(type.getFields()))
+      for (const arg of field.args) out.push(`${type.name}.${field.name}(${arg.name})`);
   }
   return out.sort();
 }
@@ -61,11 +63,13 @@ export function rootFieldsOf(document: string): { fields: string[]; arguments: s
   const args: string[] = [];
   for (const definition of parse(document).definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    const root = (definition as OperationDefinitionNode).operation === "mutation" ? "Mutation" : "Query";
+    const root =
+      (definition as OperationDefinitionNode).operation === "mutation" ? "Mutation" : "Query";
     for (const selection of definition.selectionSet.selections) {
       if (selection.kind !== Kind.FIELD) continue;
       fields.push(`${root}.${selection.name.value}`);
-      for (const arg of selection.arguments ?? []) args.push(`${root}.${selection.name.value}(${arg.name.value})`);
+      for (const arg of selection.arguments ?? [])
+        args.push(`${root}.${selection.name.value}(${arg.name.value})`);
     }
   }
   return { fields, arguments: args };

@@ -9,9 +9,18 @@ const acme = withTenant(h, "Acme");
 const globex = withTenant(h, "Globex");
 
 async function secureKey(token = acme.token, input: Record<string, unknown> = {}) {
-  const result = await gql(h, generateSecureMutation, { input: { name: "signer", ...input } }, token);
+  const result = await gql(
+    h,
+    generateSecureMutation,
+    { input: { name: "signer", ...input } },
+    token,
+  );
   expect(result.errors).toBeUndefined();
-  return result.data!.generateSecureApiKey as { key: string; secret: string; apiKey: { id: string } };
+  return result.data!.generateSecureApiKey as {
+    key: string;
+    secret: string;
+    apiKey: { id: string };
+  };
 }
 
 describe("secure keys", () => {
@@ -22,16 +31,21 @@ describe("secure keys", () => {
     expect(row.secretCiphertext).not.toContain(secret);
     expect(row.secretKeyVersion).toBe(1);
     const sealed = { ciphertext: row.secretCiphertext!, keyVersion: row.secretKeyVersion! };
-    expect(open(h.deps.config.encryptionKeys, sealed, secretAad(row.tenantId, row.id)).toString()).toBe(secret);
+    expect(
+      open(h.deps.config.encryptionKeys, sealed, secretAad(row.tenantId, row.id)).toString(),
+    ).toBe(secret);
     // Transplanted into another tenant's row, the ciphertext does not open.
     const other = await secureKey(globex.token);
-    expect(() => open(h.deps.config.encryptionKeys, sealed, secretAad(globex.tenant.id, other.apiKey.id))).toThrow();
+    expect(() =>
+      open(h.deps.config.encryptionKeys, sealed, secretAad(globex.tenant.id, other.apiKey.id)),
+    ).toThrow();
     expect(key).toMatch(/^kg_/);
   });
 });
 
 describe("exchangeApiKey", () => {
-  const exchange = "mutation($k: String!, $s: String!) { exchangeApiKey(apiKey: $k, apiSecret: $s) { accessToken tokenType expiresIn expiresAt } }";
+  const exchange =
+    "mutation($k: String!, $s: String!) { exchangeApiKey(apiKey: $k, apiSecret: $s) { accessToken tokenType expiresIn expiresAt } }";
 
   it("trades key + secret for a 60-minute bearer token with the key's permissions", async () => {
     const { key, secret, apiKey } = await secureKey(acme.token, { permissions: ["projects:read"] });
@@ -39,30 +53,52 @@ describe("exchangeApiKey", () => {
     expect(result.errors).toBeUndefined();
     expect(result.data!.exchangeApiKey).toMatchObject({ tokenType: "Bearer", expiresIn: 3600 });
     const token = result.data!.exchangeApiKey.accessToken;
-    expect((await gql(h, "{ projects { edges { node { id } } } }", {}, token)).errors).toBeUndefined();
-    expect((await gql(h, 'mutation { createProject(input: { name: "x" }) { id } }', {}, token)).errors![0]!.extensions!.code).toBe("FORBIDDEN");
-    const audit = await h.deps.prisma.auditEvent.count({ where: { targetId: apiKey.id, action: "key.exchange" } });
+    expect(
+      (await gql(h, "{ projects { edges { node { id } } } }", {}, token)).errors,
+    ).toBeUndefined();
+    expect(
+      (await gql(h, 'mutation { createProject(input: { name: "x" }) { id } }', {}, token))
+        .errors![0]!.extensions!.code,
+    ).toBe("FORBIDDEN");
+    const audit = await h.deps.prisma.auditEvent.count({
+      where: { targetId: apiKey.id, action: "key.exchange" },
+    });
     expect(audit).toBe(1);
 
     // Revoking the key ends the tokens minted from it.
-    await gql(h, "mutation($id: ID!) { revokeKey(id: $id) { status } }", { id: apiKey.id }, acme.token);
+    await gql(
+      h,
+      "mutation($id: ID!) { revokeKey(id: $id) { status } }",
+      { id: apiKey.id },
+      acme.token,
+    );
     expect((await gql(h, "{ tenant { id } }", {}, token)).status).toBe(401);
   });
 
   it("refuses a wrong secret, a plain key and a revoked key alike", async () => {
     const { key, secret } = await secureKey();
-    const wrong = await gql(h, exchange, { k: key, s: secret.replace(/.$/, (c) => (c === "0" ? "1" : "0")) });
+    const wrong = await gql(h, exchange, {
+      k: key,
+      s: secret.replace(/.$/, (c) => (c === "0" ? "1" : "0")),
+    });
     expect(wrong.errors![0]!.extensions!.code).toBe("UNAUTHENTICATED");
-    const plain = await gql(h, "mutation { generateApiKey(input: { name: \"p\" }) { key } }", {}, acme.token);
+    const plain = await gql(
+      h,
+      'mutation { generateApiKey(input: { name: "p" }) { key } }',
+      {},
+      acme.token,
+    );
     const notSecure = await gql(h, exchange, { k: plain.data!.generateApiKey.key, s: secret });
     expect(notSecure.errors![0]).toEqual(wrong.errors![0]);
   });
 
   it("limits wrong secrets without locking the owner out", async () => {
-    const secure = (await gql(h, generateSecureMutation, { input: { name: "s" } }, acme.token)).data!.generateSecureApiKey;
+    const secure = (await gql(h, generateSecureMutation, { input: { name: "s" } }, acme.token))
+      .data!.generateSecureApiKey;
     const attempt = (s: string) => gql(h, exchange, { k: secure.key, s });
     const codes = [];
-    for (let i = 0; i < 12; i++) codes.push((await attempt("0".repeat(64))).errors![0]!.extensions!.code);
+    for (let i = 0; i < 12; i++)
+      codes.push((await attempt("0".repeat(64))).errors![0]!.extensions!.code);
     expect(codes.slice(0, 10).every((c) => c === "UNAUTHENTICATED")).toBe(true);
     expect(codes.slice(10)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
     expect((await attempt(secure.secret)).errors).toBeUndefined();
@@ -75,7 +111,11 @@ describe("signed requests", () => {
   async function send(key: string, signature: string | null, payload = body) {
     const response = await h.app.request("/graphql", {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${key}`, ...(signature ? { "keygate-signature": signature } : {}) },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${key}`,
+        ...(signature ? { "keygate-signature": signature } : {}),
+      },
       body: payload,
     });
     return response.status;
@@ -96,14 +136,24 @@ describe("signed requests", () => {
     expect(await send(key, signRequest(secret, "POST", "/graphql", body, now - 301))).toBe(401);
     expect(await send(key, valid)).toBe(401);
     const flipped = body.replace("tenant", "tenanu");
-    expect(await send(key, signRequest(secret, "POST", "/graphql", body, now + 1), flipped)).toBe(401);
-    expect(await send(key, `${signRequest(secret, "POST", "/graphql", body, now + 2)}00`)).toBe(401);
+    expect(await send(key, signRequest(secret, "POST", "/graphql", body, now + 1), flipped)).toBe(
+      401,
+    );
+    expect(await send(key, `${signRequest(secret, "POST", "/graphql", body, now + 2)}00`)).toBe(
+      401,
+    );
   });
 
   it("requires a signature from secure keys and never answers 500 to garbage", async () => {
     const { key } = await secureKey();
     expect(await send(key, null)).toBe(401);
-    for (const garbage of ["t=abc,v1=zz", "v1=00", "t=1,v1=" + "0".repeat(64), "\u00ff\u00fe", "t=".padEnd(5000, "9")]) {
+    for (const garbage of [
+      "t=abc,v1=zz",
+      "v1=00",
+      `t=1,v1=${"0".repeat(64)}`,
+      "\u00ff\u00fe",
+      "t=".padEnd(5000, "9"),
+    ]) {
       expect(await send(key, garbage)).toBe(401);
     }
   });

@@ -8,7 +8,10 @@ const acme = withTenant(h, "Acme");
 async function verifyRest(key: string, permissions?: string[], token?: string) {
   const response = await h.app.request("/v1/keys/verify", {
     method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ key, permissions }),
   });
   expect(response.status).toBe(200);
@@ -22,19 +25,38 @@ function flip(key: string, at: number): string {
 
 describe("verifyKey codes", () => {
   it("VALID, with the key's facts", async () => {
-    const { key, apiKey } = await generateKeyFor(h, acme.token, { permissions: ["transactions:read"], rateLimit: { perMinute: 100 } });
+    const { key, apiKey } = await generateKeyFor(h, acme.token, {
+      permissions: ["transactions:read"],
+      rateLimit: { perMinute: 100 },
+    });
     const body = await verifyRest(key, ["transactions:read"]);
-    expect(body).toMatchObject({ valid: true, code: "VALID", keyId: apiKey.id, tenantId: acme.tenant.id, ownerId: null, permissions: ["transactions:read"], expiresAt: null });
+    expect(body).toMatchObject({
+      valid: true,
+      code: "VALID",
+      keyId: apiKey.id,
+      tenantId: acme.tenant.id,
+      ownerId: null,
+      permissions: ["transactions:read"],
+      expiresAt: null,
+    });
     expect(body.ratelimit).toEqual({ limit: 100, remaining: 99, reset: expect.any(Number) });
     const viaGraphql = await gql(h, verifyMutation, { key, permissions: ["transactions:read"] });
-    expect(viaGraphql.data!.verifyKey).toMatchObject({ valid: true, code: "VALID", keyId: apiKey.id });
+    expect(viaGraphql.data!.verifyKey).toMatchObject({
+      valid: true,
+      code: "VALID",
+      keyId: apiKey.id,
+    });
   });
 
   it("MALFORMED for one flipped character, without touching the database", async () => {
     const { key } = await generateKeyFor(h, acme.token);
     const lookup = vi.spyOn(h.deps.keys, "lookup");
     for (const at of [5, 20, key.length - 2]) {
-      expect(await verifyRest(flip(key, at))).toMatchObject({ valid: false, code: "MALFORMED", keyId: null });
+      expect(await verifyRest(flip(key, at))).toMatchObject({
+        valid: false,
+        code: "MALFORMED",
+        keyId: null,
+      });
     }
     expect((await verifyRest("not a key at all")).code).toBe("MALFORMED");
     expect(lookup).not.toHaveBeenCalled();
@@ -43,29 +65,53 @@ describe("verifyKey codes", () => {
 
   it("NOT_FOUND for a well-formed key nobody issued", async () => {
     const { generateKey } = await import("../../src/crypto/key-format.ts");
-    expect(await verifyRest(generateKey("kg"))).toMatchObject({ valid: false, code: "NOT_FOUND", keyId: null });
+    expect(await verifyRest(generateKey("kg"))).toMatchObject({
+      valid: false,
+      code: "NOT_FOUND",
+      keyId: null,
+    });
   });
 
   it("EXPIRED, REVOKED and DISABLED", async () => {
     const expiring = await generateKeyFor(h, acme.token, { lifetime: 60 });
-    await h.deps.prisma.apiKey.update({ where: { id: expiring.apiKey.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await h.deps.prisma.apiKey.update({
+      where: { id: expiring.apiKey.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     h.deps.keys.invalidate(expiring.apiKey.id);
     expect((await verifyRest(expiring.key)).code).toBe("EXPIRED");
 
     const revoked = await generateKeyFor(h, acme.token);
     expect((await verifyRest(revoked.key)).code).toBe("VALID");
-    await gql(h, "mutation($id: ID!) { revokeKey(id: $id, reason: \"leaked\") { status } }", { id: revoked.apiKey.id }, acme.token);
+    await gql(
+      h,
+      'mutation($id: ID!) { revokeKey(id: $id, reason: "leaked") { status } }',
+      { id: revoked.apiKey.id },
+      acme.token,
+    );
     expect((await verifyRest(revoked.key)).code).toBe("REVOKED");
 
     const disabled = await generateKeyFor(h, acme.token);
-    await gql(h, "mutation($id: ID!) { disableKey(id: $id) { status } }", { id: disabled.apiKey.id }, acme.token);
+    await gql(
+      h,
+      "mutation($id: ID!) { disableKey(id: $id) { status } }",
+      { id: disabled.apiKey.id },
+      acme.token,
+    );
     expect((await verifyRest(disabled.key)).code).toBe("DISABLED");
-    await gql(h, "mutation($id: ID!) { enableKey(id: $id) { status } }", { id: disabled.apiKey.id }, acme.token);
+    await gql(
+      h,
+      "mutation($id: ID!) { enableKey(id: $id) { status } }",
+      { id: disabled.apiKey.id },
+      acme.token,
+    );
     expect((await verifyRest(disabled.key)).code).toBe("VALID");
   });
 
   it("RATE_LIMITED past the key's per-minute limit", async () => {
-    const { key } = await generateKeyFor(h, acme.token, { rateLimit: { perMinute: 2, perDay: 1000 } });
+    const { key } = await generateKeyFor(h, acme.token, {
+      rateLimit: { perMinute: 2, perDay: 1000 },
+    });
     expect((await verifyRest(key)).ratelimit.remaining).toBe(1);
     expect((await verifyRest(key)).ratelimit.remaining).toBe(0);
     const limited = await verifyRest(key);
@@ -74,7 +120,9 @@ describe("verifyKey codes", () => {
   });
 
   it("INSUFFICIENT_PERMISSIONS, with wildcards honoured", async () => {
-    const { key } = await generateKeyFor(h, acme.token, { permissions: ["transactions:*", "accounts:read"] });
+    const { key } = await generateKeyFor(h, acme.token, {
+      permissions: ["transactions:*", "accounts:read"],
+    });
     expect((await verifyRest(key, ["transactions:write", "accounts:read"])).code).toBe("VALID");
     expect((await verifyRest(key, ["accounts:write"])).code).toBe("INSUFFICIENT_PERMISSIONS");
     const star = await generateKeyFor(h, acme.token);
@@ -82,19 +130,31 @@ describe("verifyKey codes", () => {
   });
 
   it("answers bad bodies with 400 naming the field", async () => {
-    const missing = await h.app.request("/v1/keys/verify", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const missing = await h.app.request("/v1/keys/verify", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(missing.status).toBe(400);
     expect((await missing.json()).error.fields[0].field).toBe("key");
-    const broken = await h.app.request("/v1/keys/verify", { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    const broken = await h.app.request("/v1/keys/verify", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
     expect(broken.status).toBe(400);
   });
 
   it("writes last-used times in batches, not per verification", async () => {
     const { key, apiKey } = await generateKeyFor(h, acme.token);
     await verifyRest(key);
-    expect((await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).lastUsedAt).toBeNull();
+    expect(
+      (await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).lastUsedAt,
+    ).toBeNull();
     await h.deps.keys.flush();
-    expect((await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).lastUsedAt).toBeInstanceOf(Date);
+    expect(
+      (await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).lastUsedAt,
+    ).toBeInstanceOf(Date);
   });
 });
 
@@ -108,9 +168,17 @@ describe("API keys as bearer credentials", () => {
     expect(denied.errors![0]!.extensions!.code).toBe("FORBIDDEN");
 
     const revoked = await generateKeyFor(h, acme.token);
-    await gql(h, "mutation($id: ID!) { revokeKey(id: $id) { status } }", { id: revoked.apiKey.id }, acme.token);
+    await gql(
+      h,
+      "mutation($id: ID!) { revokeKey(id: $id) { status } }",
+      { id: revoked.apiKey.id },
+      acme.token,
+    );
     const expired = await generateKeyFor(h, acme.token, { lifetime: 60 });
-    await h.deps.prisma.apiKey.update({ where: { id: expired.apiKey.id }, data: { expiresAt: new Date(Date.now() - 1) } });
+    await h.deps.prisma.apiKey.update({
+      where: { id: expired.apiKey.id },
+      data: { expiresAt: new Date(Date.now() - 1) },
+    });
     const disabled = await generateKeyFor(h, acme.token, { status: "DISABLED" });
     const { generateKey } = await import("../../src/crypto/key-format.ts");
     const answers = [];
@@ -128,15 +196,30 @@ describe("API keys as bearer credentials", () => {
 
   it("fails on the very next request after revocation", async () => {
     const { key, apiKey } = await generateKeyFor(h, acme.token);
-    const call = () => h.app.request("/graphql", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ query: "{ tenant { id } }" }) });
+    const call = () =>
+      h.app.request("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: "{ tenant { id } }" }),
+      });
     expect((await call()).status).toBe(200);
-    await gql(h, "mutation($id: ID!) { revokeKey(id: $id) { status } }", { id: apiKey.id }, acme.token);
+    await gql(
+      h,
+      "mutation($id: ID!) { revokeKey(id: $id) { status } }",
+      { id: apiKey.id },
+      acme.token,
+    );
     expect((await call()).status).toBe(401);
   });
 
   it("answers 429 with Retry-After when a bearer key's limit is spent", async () => {
     const { key } = await generateKeyFor(h, acme.token, { rateLimit: { perMinute: 1 } });
-    const call = () => h.app.request("/graphql", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ query: "{ tenant { id } }" }) });
+    const call = () =>
+      h.app.request("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: "{ tenant { id } }" }),
+      });
     expect((await call()).status).toBe(200);
     const limited = await call();
     expect(limited.status).toBe(429);

@@ -35,7 +35,9 @@ beforeAll(async () => {
     );
   }
   token = tenant.token;
-  projectId = (await gql(h, 'mutation { createProject(input: { name: "Files" }) { id } }', {}, token)).data!.createProject.id;
+  projectId = (
+    await gql(h, 'mutation { createProject(input: { name: "Files" }) { id } }', {}, token)
+  ).data!.createProject.id;
 }, 60_000);
 
 afterAll(async () => {
@@ -45,17 +47,25 @@ afterAll(async () => {
   }
 });
 
-async function gnupgHome(): Promise<{ home: string; gpg: (...args: string[]) => Promise<{ stdout: string; stderr: string }> }> {
+async function gnupgHome(): Promise<{
+  home: string;
+  gpg: (...args: string[]) => Promise<{ stdout: string; stderr: string }>;
+}> {
   const home = await mkdtemp(path.join(os.tmpdir(), "kg-gpg-"));
   homes.push(home);
   // No cached passphrases: every use of the private key must present the passphrase.
-  await writeFile(path.join(home, "gpg-agent.conf"), "default-cache-ttl 0\nmax-cache-ttl 0\nallow-loopback-pinentry\n");
+  await writeFile(
+    path.join(home, "gpg-agent.conf"),
+    "default-cache-ttl 0\nmax-cache-ttl 0\nallow-loopback-pinentry\n",
+  );
   const gpg = (...args: string[]) =>
-    run("gpg", ["--batch", "--no-tty", "--homedir", home, "--trust-model", "always", ...args], { encoding: "utf8" }).catch(
-      (error: { stderr?: string; message: string }) => {
-        throw new Error(`gpg ${args.join(" ")} failed (${gpgVersion}): ${error.stderr ?? error.message}`);
-      },
-    );
+    run("gpg", ["--batch", "--no-tty", "--homedir", home, "--trust-model", "always", ...args], {
+      encoding: "utf8",
+    }).catch((error: { stderr?: string; message: string }) => {
+      throw new Error(
+        `gpg ${args.join(" ")} failed (${gpgVersion}): ${error.stderr ?? error.message}`,
+      );
+    });
   return { home, gpg };
 }
 
@@ -65,12 +75,22 @@ const cases = [
 ];
 
 describe.each(cases)("GnuPG interoperability: $label", ({ input }) => {
-  let g: { publicKey: string; encryptedPrivateKey: string; passphrase: string; keyPair: { algorithm: string; fingerprint: string } };
+  let g: {
+    publicKey: string;
+    encryptedPrivateKey: string;
+    passphrase: string;
+    keyPair: { algorithm: string; fingerprint: string };
+  };
   let privateKey: openpgp.PrivateKey;
   let publicKey: openpgp.Key;
 
   beforeAll(async () => {
-    const result = await gql(h, generate, { input: { projectId, type: "FILE_CONTENT_PGP", ...input } }, token);
+    const result = await gql(
+      h,
+      generate,
+      { input: { projectId, type: "FILE_CONTENT_PGP", ...input } },
+      token,
+    );
     expect(result.errors).toBeUndefined();
     g = result.data!.generateProjectKey;
     publicKey = await openpgp.readKey({ armoredKey: g.publicKey });
@@ -82,7 +102,9 @@ describe.each(cases)("GnuPG interoperability: $label", ({ input }) => {
 
   it("is a v4 key with algorithms GnuPG 2.2 knows", () => {
     expect(publicKey.keyPacket.version).toBe(4);
-    const algorithms = [publicKey.keyPacket, ...publicKey.subkeys.map((s) => s.keyPacket)].map((p) => p.algorithm);
+    const algorithms = [publicKey.keyPacket, ...publicKey.subkeys.map((s) => s.keyPacket)].map(
+      (p) => p.algorithm,
+    );
     // 1 RSA, 18 ECDH, 22 EdDSA (legacy); never 25/27 (X25519/Ed25519 of RFC 9580).
     for (const algorithm of algorithms) expect([1, 18, 22]).toContain(algorithm);
   });
@@ -96,7 +118,14 @@ describe.each(cases)("GnuPG interoperability: $label", ({ input }) => {
 
     const content = `payroll batch ${Date.now()}\nline two\n`;
     await writeFile(path.join(home, "plain.txt"), content);
-    await gpg("--recipient", g.keyPair.fingerprint, "--output", path.join(home, "plain.txt.gpg"), "--encrypt", path.join(home, "plain.txt"));
+    await gpg(
+      "--recipient",
+      g.keyPair.fingerprint,
+      "--output",
+      path.join(home, "plain.txt.gpg"),
+      "--encrypt",
+      path.join(home, "plain.txt"),
+    );
     const binaryMessage = await readFile(path.join(home, "plain.txt.gpg"));
     const { data } = await openpgp.decrypt({
       message: await openpgp.readMessage({ binaryMessage }),
@@ -118,12 +147,20 @@ describe.each(cases)("GnuPG interoperability: $label", ({ input }) => {
       detached: true,
     });
     await writeFile(path.join(home, "signed.txt.asc"), signature as string);
-    const verified = await gpg("--status-fd", "1", "--verify", path.join(home, "signed.txt.asc"), path.join(home, "signed.txt"));
+    const verified = await gpg(
+      "--status-fd",
+      "1",
+      "--verify",
+      path.join(home, "signed.txt.asc"),
+      path.join(home, "signed.txt"),
+    );
     expect(verified.stdout).toMatch(/\[GNUPG:\] GOODSIG /);
     expect(verified.stdout).toContain(`VALIDSIG ${g.keyPair.fingerprint}`);
 
-    await writeFile(path.join(home, "signed.txt"), content + "tampered\n");
-    await expect(gpg("--verify", path.join(home, "signed.txt.asc"), path.join(home, "signed.txt"))).rejects.toThrow(/BAD signature/);
+    await writeFile(path.join(home, "signed.txt"), `${content}tampered\n`);
+    await expect(
+      gpg("--verify", path.join(home, "signed.txt.asc"), path.join(home, "signed.txt")),
+    ).rejects.toThrow(/BAD signature/);
   });
 
   it("gpg imports the passphrase-locked private key, decrypts what openpgp encrypted, and signs", async () => {
@@ -132,10 +169,17 @@ describe.each(cases)("GnuPG interoperability: $label", ({ input }) => {
     // would not take as the value of --passphrase.
     await writeFile(path.join(home, "passphrase"), g.passphrase, { mode: 0o600 });
     await writeFile(path.join(home, "wrong-passphrase"), "wrong passphrase", { mode: 0o600 });
-    const unlock = ["--pinentry-mode", "loopback", "--passphrase-file", path.join(home, "passphrase")];
+    const unlock = [
+      "--pinentry-mode",
+      "loopback",
+      "--passphrase-file",
+      path.join(home, "passphrase"),
+    ];
     await writeFile(path.join(home, "private.asc"), g.encryptedPrivateKey);
     await gpg(...unlock, "--import", path.join(home, "private.asc"));
-    expect((await gpg("--with-colons", "--fingerprint", "--list-secret-keys")).stdout).toContain(g.keyPair.fingerprint);
+    expect((await gpg("--with-colons", "--fingerprint", "--list-secret-keys")).stdout).toContain(
+      g.keyPair.fingerprint,
+    );
 
     const content = `statement ${Date.now()}\n`;
     const encrypted = await openpgp.encrypt({
@@ -146,14 +190,38 @@ describe.each(cases)("GnuPG interoperability: $label", ({ input }) => {
     await writeFile(path.join(home, "statement.gpg"), encrypted as Uint8Array);
     // The passphrase really locks the imported key (the agent caches none, see gnupgHome).
     await expect(
-      gpg("--pinentry-mode", "loopback", "--passphrase-file", path.join(home, "wrong-passphrase"), "--output", path.join(home, "x.txt"), "--decrypt", path.join(home, "statement.gpg")),
+      gpg(
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase-file",
+        path.join(home, "wrong-passphrase"),
+        "--output",
+        path.join(home, "x.txt"),
+        "--decrypt",
+        path.join(home, "statement.gpg"),
+      ),
     ).rejects.toThrow(/Bad passphrase|decryption failed/i);
-    await gpg(...unlock, "--output", path.join(home, "statement.txt"), "--decrypt", path.join(home, "statement.gpg"));
+    await gpg(
+      ...unlock,
+      "--output",
+      path.join(home, "statement.txt"),
+      "--decrypt",
+      path.join(home, "statement.gpg"),
+    );
     expect(await readFile(path.join(home, "statement.txt"), "utf8")).toBe(content);
 
     const signed = "signed by gpg\n";
     await writeFile(path.join(home, "gpg-signed.txt"), signed);
-    await gpg(...unlock, "--local-user", g.keyPair.fingerprint, "--armor", "--output", path.join(home, "gpg-signed.txt.asc"), "--detach-sign", path.join(home, "gpg-signed.txt"));
+    await gpg(
+      ...unlock,
+      "--local-user",
+      g.keyPair.fingerprint,
+      "--armor",
+      "--output",
+      path.join(home, "gpg-signed.txt.asc"),
+      "--detach-sign",
+      path.join(home, "gpg-signed.txt"),
+    );
     const armoredSignature = await readFile(path.join(home, "gpg-signed.txt.asc"), "utf8");
     const check = async (text: string) => {
       const verification = await openpgp.verify({
@@ -165,6 +233,6 @@ describe.each(cases)("GnuPG interoperability: $label", ({ input }) => {
       return verification.data;
     };
     await expect(check(signed)).resolves.toBeDefined();
-    await expect(check(signed + "tampered")).rejects.toThrow();
+    await expect(check(`${signed}tampered`)).rejects.toThrow();
   });
 });

@@ -37,7 +37,10 @@ describe("Extractor", () => {
     expect(dto.expiresAt - dto.createdAt).toBe(3600_000);
     const claims = decodeJwt(dto.apiKey);
     expect(claims.jti).toBe(dto.jti);
-    const verified = await h.app.request("/v1/keys/verify", { method: "POST", body: JSON.stringify({ key: dto.apiKey }) });
+    const verified = await h.app.request("/v1/keys/verify", {
+      method: "POST",
+      body: JSON.stringify({ key: dto.apiKey }),
+    });
     expect(await verified.json()).toMatchObject({ valid: true, keyId: dto.jti });
   });
 
@@ -48,7 +51,10 @@ describe("Extractor", () => {
     matchesExtractorSeed("/api/v1/apikey", "POST", 200, disabled);
     const deleted = await (await create({ label: "gone", status: "DELETED" })).json();
     expect(deleted.status).toBe("DELETED");
-    const verified = await h.app.request("/v1/keys/verify", { method: "POST", body: JSON.stringify({ key: deleted.apiKey }) });
+    const verified = await h.app.request("/v1/keys/verify", {
+      method: "POST",
+      body: JSON.stringify({ key: deleted.apiKey }),
+    });
     expect((await verified.json()).valid).toBe(false);
   });
 
@@ -60,20 +66,37 @@ describe("Extractor", () => {
     const error = await foreign.json();
     expect(error).toMatchObject({ status: 403, error: "Forbidden" });
     matchesServedDocument("/api/v1/apikey", "POST", 403, error);
-    const byAdmin = await create({ label: "for acme", tenantId: Number(acme.tenant.number) }, platform.token);
+    const byAdmin = await create(
+      { label: "for acme", tenantId: Number(acme.tenant.number) },
+      platform.token,
+    );
     expect(byAdmin.status).toBe(200);
     const dto = await byAdmin.json();
     expect(dto.tenantId).toBe(Number(acme.tenant.number));
-    expect((await h.deps.prisma.apiKey.findFirstOrThrow({ where: { jti: dto.jti } })).tenantId).toBe(acme.tenant.id);
+    expect(
+      (await h.deps.prisma.apiKey.findFirstOrThrow({ where: { jti: dto.jti } })).tenantId,
+    ).toBe(acme.tenant.id);
   });
 
   it("answers bad input with 400: blank label, wrong types, bad status, bad JSON", async () => {
-    for (const body of [{ label: "   " }, {}, { label: 5 }, { label: "x", status: "PAUSED" }, { label: "x", lifetime: "1h" }, { label: "x", tenantId: 1.5 }, "{", "[]"]) {
+    for (const body of [
+      { label: "   " },
+      {},
+      { label: 5 },
+      { label: "x", status: "PAUSED" },
+      { label: "x", lifetime: "1h" },
+      { label: "x", tenantId: 1.5 },
+      "{",
+      "[]",
+    ]) {
       const response = await create(body);
       expect(response.status).toBe(400);
       matchesServedDocument("/api/v1/apikey", "POST", 400, await response.json());
     }
-    const anonymous = await h.app.request("/api/v1/apikey", { method: "POST", body: JSON.stringify({ label: "x" }) });
+    const anonymous = await h.app.request("/api/v1/apikey", {
+      method: "POST",
+      body: JSON.stringify({ label: "x" }),
+    });
     expect(anonymous.status).toBe(401);
   });
 });

@@ -1,7 +1,14 @@
 // Seeds 000 and 001: every documented Kotani request, with real credentials.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signRequest } from "../../src/access/signature.ts";
-import { createHarness, hashOf, outboxLinks, seedTenant, seedUser, type Harness } from "../helpers/harness.ts";
+import {
+  createHarness,
+  hashOf,
+  outboxLinks,
+  seedTenant,
+  seedUser,
+  type Harness,
+} from "../helpers/harness.ts";
 import { checkResponses, matchesKotaniSeed, matchesServedDocument } from "../helpers/openapi.ts";
 
 let h: Harness;
@@ -13,18 +20,31 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const get = (path: string, headers: Record<string, string> = {}) => h.app.request(path, { headers });
+const get = (path: string, headers: Record<string, string> = {}) =>
+  h.app.request(path, { headers });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function signInViaLink(email: string) {
-  const login = await h.app.request("/api/v3/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email }) });
+  const login = await h.app.request("/api/v3/auth/login", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email }),
+  });
   expect(login.status).toBe(200);
   const link = (await outboxLinks(h.deps)).at(-1)!;
-  const verified = await get(`/api/v3/auth/verify?hash=${encodeURIComponent(hashOf(link))}`, { accept: "application/json" });
+  const verified = await get(`/api/v3/auth/verify?hash=${encodeURIComponent(hashOf(link))}`, {
+    accept: "application/json",
+  });
   expect(verified.status).toBe(200);
   const body = await verified.json();
   matchesServedDocument("/api/v3/auth/verify", "GET", 200, body);
-  return body.data as { user_id: string; session_id: string; token_id: string; token: string; refresh_token: string };
+  return body.data as {
+    user_id: string;
+    session_id: string;
+    token_id: string;
+    token: string;
+    refresh_token: string;
+  };
 }
 
 describe("Kotani Pay: documented examples", () => {
@@ -36,7 +56,11 @@ describe("Kotani Pay: documented examples", () => {
     });
     expect(response.status).toBe(200);
     const body = await response.json();
-    expect(body).toEqual({ success: true, message: "login magic link sent to your email", data: {} });
+    expect(body).toEqual({
+      success: true,
+      message: "login magic link sent to your email",
+      data: {},
+    });
     matchesServedDocument("/api/v3/auth/login", "POST", 200, body);
   });
 
@@ -54,7 +78,10 @@ describe("Kotani Pay: documented examples", () => {
     expect(body).toMatchObject({ success: true, message: "Api-key generated successfully" });
     expect(Object.keys(body.data)).toEqual(["key"]);
     matchesServedDocument("/api/v3/auth/api-key", "GET", 200, body);
-    const verify = await h.app.request("/v1/keys/verify", { method: "POST", body: JSON.stringify({ key: body.data.key }) });
+    const verify = await h.app.request("/v1/keys/verify", {
+      method: "POST",
+      body: JSON.stringify({ key: body.data.key }),
+    });
     expect(await verify.json()).toMatchObject({ valid: true, ownerId: null, permissions: ["*"] });
   });
 
@@ -62,8 +89,15 @@ describe("Kotani Pay: documented examples", () => {
     const member = await seedUser(h.deps, acme.tenant.id, "MEMBER", ["keys:write"]);
     const { token } = await signInViaLink(member.user.email);
     const body = await (await get("/api/v3/auth/api-key", bearer(token))).json();
-    const verify = await h.app.request("/v1/keys/verify", { method: "POST", body: JSON.stringify({ key: body.data.key }) });
-    expect(await verify.json()).toMatchObject({ valid: true, ownerId: member.user.id, permissions: [] });
+    const verify = await h.app.request("/v1/keys/verify", {
+      method: "POST",
+      body: JSON.stringify({ key: body.data.key }),
+    });
+    expect(await verify.json()).toMatchObject({
+      valid: true,
+      ownerId: member.user.id,
+      permissions: [],
+    });
   });
 
   it("GET /api/v3/auth/api-key/secure returns key and secret, valid against seed 000", async () => {
@@ -81,7 +115,10 @@ describe("Kotani Pay: documented examples", () => {
     const withJwt = await get("/api/v3/health", bearer(token));
     expect(withJwt.status).toBe(200);
     const jwtBody = await withJwt.json();
-    expect(jwtBody).toMatchObject({ success: true, data: { auth: "jwt", tenant_id: acme.tenant.id } });
+    expect(jwtBody).toMatchObject({
+      success: true,
+      data: { auth: "jwt", tenant_id: acme.tenant.id },
+    });
     matchesServedDocument("/api/v3/health", "GET", 200, jwtBody);
 
     const key = (await (await get("/api/v3/auth/api-key", bearer(token))).json()).data.key;
@@ -90,7 +127,10 @@ describe("Kotani Pay: documented examples", () => {
     expect((await withKey.json()).data.auth).toBe("api_key");
 
     const secure = (await (await get("/api/v3/auth/api-key/secure", bearer(token))).json()).data;
-    const signed = await get("/api/v3/health", { ...bearer(secure.key), "keygate-signature": signRequest(secure.secret, "GET", "/api/v3/health") });
+    const signed = await get("/api/v3/health", {
+      ...bearer(secure.key),
+      "keygate-signature": signRequest(secure.secret, "GET", "/api/v3/health"),
+    });
     expect(signed.status).toBe(200);
   });
 
@@ -123,7 +163,11 @@ describe("Kotani Pay: documented errors", () => {
 
   it("400 Bad Request for bad JSON, wrong types and missing fields", async () => {
     for (const body of ["{", "[]", '{"email": 42}', "{}", '"text"']) {
-      const response = await h.app.request("/api/v3/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body });
+      const response = await h.app.request("/api/v3/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
       expect(response.status).toBe(400);
       const json = await response.json();
       expect(json).toEqual({ success: false, message: "Bad Request", data: {} });
@@ -135,12 +179,20 @@ describe("Kotani Pay: documented errors", () => {
 describe("Kotani Pay: the sign-in link in a browser", () => {
   const browser = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
   const form = (hash: string, accept = browser.accept) =>
-    h.app.request("/api/v3/auth/verify", { method: "POST", headers: { accept, "content-type": "application/x-www-form-urlencoded" }, body: `hash=${hash}` });
+    h.app.request("/api/v3/auth/verify", {
+      method: "POST",
+      headers: { accept, "content-type": "application/x-www-form-urlencoded" },
+      body: `hash=${hash}`,
+    });
 
   it("answers pages (and HEAD) with the statuses the document declares", async () => {
     expect((await get("/api/v3/auth/verify", browser)).status).toBe(400);
-    expect((await get("/api/v3/auth/verify?hash=abc", browser)).headers.get("content-type")).toMatch(/text\/html/);
-    expect((await h.app.request("/api/v3/auth/verify?hash=abc", { method: "HEAD" })).status).toBe(200);
+    expect(
+      (await get("/api/v3/auth/verify?hash=abc", browser)).headers.get("content-type"),
+    ).toMatch(/text\/html/);
+    expect((await h.app.request("/api/v3/auth/verify?hash=abc", { method: "HEAD" })).status).toBe(
+      200,
+    );
     const used = await form("x".repeat(40));
     expect(used.status).toBe(401);
     expect(used.headers.get("content-type")).toMatch(/text\/html/);

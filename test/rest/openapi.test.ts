@@ -4,7 +4,13 @@ import { createApp } from "../../src/app.ts";
 import { keygateEnvelope } from "../../src/rest/envelope.ts";
 import { defineRoute, mountRoutes, routeGroup } from "../../src/rest/route.ts";
 import { createHarness, type Harness } from "../helpers/harness.ts";
-import { checkResponse, checked, checkResponses, matchesServedDocument, undocumentedPaths } from "../helpers/openapi.ts";
+import {
+  checkResponse,
+  checked,
+  checkResponses,
+  matchesServedDocument,
+  undocumentedPaths,
+} from "../helpers/openapi.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,7 +23,13 @@ type Doc = { paths: Record<string, Record<string, { responses: Record<string, un
 /** Every `METHOD /path` the Hono app routes, but GraphQL, the document, the docs page and preflights. */
 function servedRoutes(app: Pick<Harness["app"], "routes">): string[] {
   const routes = app.routes
-    .filter((r) => r.method !== "ALL" && r.method !== "OPTIONS" && !r.path.includes("*") && !undocumentedPaths(r.path))
+    .filter(
+      (r) =>
+        r.method !== "ALL" &&
+        r.method !== "OPTIONS" &&
+        !r.path.includes("*") &&
+        !undocumentedPaths(r.path),
+    )
     .map((r) => `${r.method} ${r.path}`);
   return [...new Set(routes)].sort();
 }
@@ -56,23 +68,53 @@ describe("OpenAPI document and docs page", () => {
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
         const statuses = Object.keys(operation.responses);
-        expect(statuses, `${method} ${path}`).toEqual(expect.arrayContaining(["200", "400", "413", "429", "500"]));
+        expect(statuses, `${method} ${path}`).toEqual(
+          expect.arrayContaining(["200", "400", "413", "429", "500"]),
+        );
       }
     }
   });
 
   it("refuses a response whose status, shape or content type the document does not declare", async () => {
     const doc = (await servedDocument()) as never;
-    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), {
+        status,
+        headers: { "content-type": "application/json" },
+      });
     const ok = { success: true, message: "Api-key generated successfully", data: { key: "kg_x" } };
     await checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", json(ok));
-    await expect(checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", json(ok, 201))).rejects.toThrow(/documents no 201/);
-    await expect(checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", json({ ...ok, data: { key: 1 } }))).rejects.toThrow(/must be string/);
-    await expect(checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", json({ ...ok, extra: true }))).rejects.toThrow(/additional/);
-    await expect(checkResponse(doc, matchesServedDocument, "POST", "/api/v3/auth/api-key", json(ok))).rejects.toThrow(/not in the document/);
-    await expect(checkResponse(doc, matchesServedDocument, "GET", "/api/v3/nowhere", json(ok))).rejects.toThrow(/not in the document/);
+    await expect(
+      checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", json(ok, 201)),
+    ).rejects.toThrow(/documents no 201/);
+    await expect(
+      checkResponse(
+        doc,
+        matchesServedDocument,
+        "GET",
+        "/api/v3/auth/api-key",
+        json({ ...ok, data: { key: 1 } }),
+      ),
+    ).rejects.toThrow(/must be string/);
+    await expect(
+      checkResponse(
+        doc,
+        matchesServedDocument,
+        "GET",
+        "/api/v3/auth/api-key",
+        json({ ...ok, extra: true }),
+      ),
+    ).rejects.toThrow(/additional/);
+    await expect(
+      checkResponse(doc, matchesServedDocument, "POST", "/api/v3/auth/api-key", json(ok)),
+    ).rejects.toThrow(/not in the document/);
+    await expect(
+      checkResponse(doc, matchesServedDocument, "GET", "/api/v3/nowhere", json(ok)),
+    ).rejects.toThrow(/not in the document/);
     const page = new Response("<p>hi</p>", { headers: { "content-type": "text/html" } });
-    await expect(checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", page)).rejects.toThrow(/page/);
+    await expect(
+      checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/api-key", page),
+    ).rejects.toThrow(/page/);
     await checkResponse(doc, matchesServedDocument, "GET", "/api/v3/auth/verify", page);
   });
 
@@ -80,11 +122,17 @@ describe("OpenAPI document and docs page", () => {
     const checkedApp = checkResponses(h).app;
     const before = checked.responses;
     expect((await checkedApp.request("/healthz")).status).toBe(200);
-    expect((await checkedApp.request("/v1/keys/verify", { method: "POST", body: "{" })).status).toBe(400);
+    expect(
+      (await checkedApp.request("/v1/keys/verify", { method: "POST", body: "{" })).status,
+    ).toBe(400);
     expect((await checkedApp.request("/api/v3/auth/verify?hash=x")).status).toBe(200);
     expect(checked.responses).toBe(before + 3);
     // Big bodies are refused by the gateway before any route: declared too.
-    const big = await checkedApp.request("/api/v3/auth/login", { method: "POST", headers: { "content-length": String(2 * 1024 * 1024) }, body: "{}" });
+    const big = await checkedApp.request("/api/v3/auth/login", {
+      method: "POST",
+      headers: { "content-length": String(2 * 1024 * 1024) },
+      body: "{}",
+    });
     expect(big.status).toBe(413);
     expect(checked.responses).toBe(before + 4);
   });
@@ -94,15 +142,43 @@ describe("OpenAPI document and docs page", () => {
     const app = mountRoutes(
       h.deps,
       routeGroup("Drift", keygateEnvelope, [
-        defineRoute({ method: "get", path: "/drift/shape", summary: "wrong type", responses: declared, handler: (c) => c.json({ ok: "yes" }) }),
-        defineRoute({ method: "get", path: "/drift/status", summary: "undeclared status", responses: declared, handler: (c) => c.json({ ok: true }, 202) }),
-        defineRoute({ method: "get", path: "/drift/page", summary: "undeclared page", responses: declared, handler: (c) => c.html("<p>hi</p>") }),
-        defineRoute({ method: "get", path: "/drift/none", summary: "as declared", responses: declared, handler: (c) => c.json({ ok: true }) }),
+        defineRoute({
+          method: "get",
+          path: "/drift/shape",
+          summary: "wrong type",
+          responses: declared,
+          handler: (c) => c.json({ ok: "yes" }),
+        }),
+        defineRoute({
+          method: "get",
+          path: "/drift/status",
+          summary: "undeclared status",
+          responses: declared,
+          handler: (c) => c.json({ ok: true }, 202),
+        }),
+        defineRoute({
+          method: "get",
+          path: "/drift/page",
+          summary: "undeclared page",
+          responses: declared,
+          handler: (c) => c.html("<p>hi</p>"),
+        }),
+        defineRoute({
+          method: "get",
+          path: "/drift/none",
+          summary: "as declared",
+          responses: declared,
+          handler: (c) => c.json({ ok: true }),
+        }),
       ]),
     );
     const mark = h.logs.length;
-    for (const path of ["/drift/shape", "/drift/status", "/drift/page", "/drift/none"]) await app.request(path);
-    const logged = h.logs.slice(mark).filter((line) => line.includes("response not declared")).map((line) => JSON.parse(line).route);
+    for (const path of ["/drift/shape", "/drift/status", "/drift/page", "/drift/none"])
+      await app.request(path);
+    const logged = h.logs
+      .slice(mark)
+      .filter((line) => line.includes("response not declared"))
+      .map((line) => JSON.parse(line).route);
     expect(logged).toEqual(["GET /drift/shape", "GET /drift/status", "GET /drift/page"]);
   });
 

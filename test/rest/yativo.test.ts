@@ -19,7 +19,10 @@ describe("Yativo", () => {
   it("POST /api/v1/apikey/generate: the documented example", async () => {
     const response = await post(
       "/api/v1/apikey/generate",
-      { name: "Production Backend", permissions: ["transactions:read", "transactions:write", "accounts:read"] },
+      {
+        name: "Production Backend",
+        permissions: ["transactions:read", "transactions:write", "accounts:read"],
+      },
       acme.token,
     );
     expect(response.status).toBe(200);
@@ -46,31 +49,70 @@ describe("Yativo", () => {
 
   it("grants every documented scope when permissions are omitted, and honours expires_at", async () => {
     const expires = new Date(Date.now() + 7 * 86400_000).toISOString();
-    const body = await (await post("/api/v1/apikey/generate", { name: "All scopes", expires_at: expires }, acme.token)).json();
-    expect(body.data.scopes).toEqual(["transactions:read", "transactions:write", "accounts:read", "accounts:write", "webhooks:manage", "analytics:read"]);
+    const body = await (
+      await post("/api/v1/apikey/generate", { name: "All scopes", expires_at: expires }, acme.token)
+    ).json();
+    expect(body.data.scopes).toEqual([
+      "transactions:read",
+      "transactions:write",
+      "accounts:read",
+      "accounts:write",
+      "webhooks:manage",
+      "analytics:read",
+    ]);
     expect(new Date(body.data.expires_at).getTime()).toBe(new Date(expires).getTime());
   });
 
   it("POST /auth/token trades key + secret for a bearer token usable on every route", async () => {
-    const created = (await (await post("/api/v1/apikey/generate", { name: "Token", permissions: ["accounts:read"] }, acme.token)).json()).data;
-    const response = await post("/auth/token", { api_key: created.api_key, api_secret: created.api_secret });
+    const created = (
+      await (
+        await post(
+          "/api/v1/apikey/generate",
+          { name: "Token", permissions: ["accounts:read"] },
+          acme.token,
+        )
+      ).json()
+    ).data;
+    const response = await post("/auth/token", {
+      api_key: created.api_key,
+      api_secret: created.api_secret,
+    });
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body.data).toMatchObject({ token_type: "Bearer", expires_in: 3600 });
     matchesServedDocument("/auth/token", "POST", 200, body);
     const token = body.data.access_token;
-    expect((await h.app.request("/api/v3/health", { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(
+      (await h.app.request("/api/v3/health", { headers: { authorization: `Bearer ${token}` } }))
+        .status,
+    ).toBe(200);
     expect((await gql(h, "{ tenant { id } }", {}, token)).data!.tenant.id).toBe(acme.tenant.id);
     // A secure key verifies only with the signature of the request it came with.
-    const verified = await post("/v1/keys/verify", { key: created.api_key, permissions: ["accounts:read"] }, token);
+    const verified = await post(
+      "/v1/keys/verify",
+      { key: created.api_key, permissions: ["accounts:read"] },
+      token,
+    );
     expect((await verified.json()).code).toBe("SIGNATURE_REQUIRED");
-    const signature = { header: signRequest(created.api_secret, "GET", "/accounts"), method: "GET", path: "/accounts" };
-    const signed = await post("/v1/keys/verify", { key: created.api_key, permissions: ["accounts:read"], signature }, token);
+    const signature = {
+      header: signRequest(created.api_secret, "GET", "/accounts"),
+      method: "GET",
+      path: "/accounts",
+    };
+    const signed = await post(
+      "/v1/keys/verify",
+      { key: created.api_key, permissions: ["accounts:read"], signature },
+      token,
+    );
     expect((await signed.json()).code).toBe("VALID");
   });
 
   it("validates input with field names, and refuses bad credentials", async () => {
-    const scope = await post("/api/v1/apikey/generate", { name: "x", permissions: ["everything"] }, acme.token);
+    const scope = await post(
+      "/api/v1/apikey/generate",
+      { name: "x", permissions: ["everything"] },
+      acme.token,
+    );
     expect(scope.status).toBe(400);
     const scopeBody = await scope.json();
     expect(scopeBody).toMatchObject({ success: false, error: { code: "VALIDATION_FAILED" } });
@@ -82,7 +124,10 @@ describe("Yativo", () => {
     const anonymous = await post("/api/v1/apikey/generate", { name: "x" });
     expect(anonymous.status).toBe(401);
     matchesServedDocument("/api/v1/apikey/generate", "POST", 401, await anonymous.json());
-    const wrong = await post("/auth/token", { api_key: "kg_000000000000000000000000_000000", api_secret: "x" });
+    const wrong = await post("/auth/token", {
+      api_key: "kg_000000000000000000000000_000000",
+      api_secret: "x",
+    });
     expect(wrong.status).toBe(401);
     expect((await post("/auth/token", { api_key: 1 })).status).toBe(400);
   });

@@ -3,12 +3,16 @@ import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
 import { findAuditEvents } from "./service.ts";
 
-const ActorTypeEnum = builder.enumType("AuditActorType", { values: ["USER", "API_KEY", "SYSTEM"] as const });
+const ActorTypeEnum = builder.enumType("AuditActorType", {
+  values: ["USER", "API_KEY", "SYSTEM"] as const,
+});
 
 builder.prismaObject("AuditEvent", {
   fields: (t) => ({
     id: t.exposeID("id"),
-    action: t.exposeString("action", { description: "e.g. key.create, key.revoke, auth.sign_in, session.reuse_detected" }),
+    action: t.exposeString("action", {
+      description: "e.g. key.create, key.revoke, auth.sign_in, session.reuse_detected",
+    }),
     actorType: t.expose("actorType", { type: ActorTypeEnum }),
     actorId: t.exposeString("actorId", { nullable: true }),
     targetType: t.exposeString("targetType", { nullable: true }),
@@ -26,7 +30,8 @@ builder.queryFields((t) => ({
       type: "AuditEvent",
       cursor: "id",
       authScopes: { tenantAdmin: true },
-      description: "The tenant's audit trail, newest first (owners and admins). `action` ending in a dot matches a prefix.",
+      description:
+        "The tenant's audit trail, newest first (owners and admins). `action` ending in a dot matches a prefix.",
       args: {
         action: t.arg.string({ validate: z.string().max(100) }),
         actorId: t.arg.string({ validate: z.string().max(100) }),

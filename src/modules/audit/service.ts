@@ -21,7 +21,7 @@ export interface ActorRef {
   actorId: string | null;
 }
 
-export function actorRef(actor: Actor | ActorRef): ActorRef {
+function actorRef(actor: Actor | ActorRef): ActorRef {
   if ("actorType" in actor) return actor;
   switch (actor.kind) {
     case "user":
@@ -33,7 +33,11 @@ export function actorRef(actor: Actor | ActorRef): ActorRef {
   }
 }
 
-export async function recordAudit(tx: Tx, actor: Actor | ActorRef, event: AuditInput): Promise<void> {
+export async function recordAudit(
+  tx: Tx,
+  actor: Actor | ActorRef,
+  event: AuditInput,
+): Promise<void> {
   await tx.auditEvent.create({
     data: {
       tenantId: event.tenantId,
@@ -57,20 +61,27 @@ export interface AuditFilter {
 }
 
 /** The tenant's audit trail, newest first: owners and admins only. */
-export async function findAuditEvents<Q extends Omit<P.AuditEventFindManyArgs, "where" | "orderBy">>(
-  deps: { prisma: Prisma },
-  actor: Actor,
-  filter: AuditFilter,
-  query: Q,
-) {
+export async function findAuditEvents<
+  Q extends Omit<P.AuditEventFindManyArgs, "where" | "orderBy">,
+>(deps: { prisma: Prisma }, actor: Actor, filter: AuditFilter, query: Q) {
   const a = requireTenantActor(actor);
   if (!isTenantAdmin(a)) throw new AppError("FORBIDDEN", "owners and admins only");
-  if (filter.from && filter.to && filter.from > filter.to) throw AppError.validation("from", "must not be after to");
+  if (filter.from && filter.to && filter.from > filter.to)
+    throw AppError.validation("from", "must not be after to");
   const where: P.AuditEventWhereInput = { tenantId: a.tenantId };
   // `key.` matches every key action; `key.revoke` only that one.
-  if (filter.action) where.action = filter.action.endsWith(".") ? { startsWith: filter.action } : filter.action;
+  if (filter.action)
+    where.action = filter.action.endsWith(".") ? { startsWith: filter.action } : filter.action;
   if (filter.actorId) where.actorId = filter.actorId;
   if (filter.targetId) where.targetId = filter.targetId;
-  if (filter.from || filter.to) where.createdAt = { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lte: filter.to } : {}) };
-  return deps.prisma.auditEvent.findMany({ ...query, where, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
+  if (filter.from || filter.to)
+    where.createdAt = {
+      ...(filter.from ? { gte: filter.from } : {}),
+      ...(filter.to ? { lte: filter.to } : {}),
+    };
+  return deps.prisma.auditEvent.findMany({
+    ...query,
+    where,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+  });
 }

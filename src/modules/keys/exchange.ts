@@ -9,9 +9,14 @@ import { verifyKey } from "./verify.ts";
 
 export const EXCHANGE_TOKEN_TTL_SECONDS = 3600;
 
-export async function exchangeApiKey(deps: Deps, { apiKey, apiSecret }: { apiKey: string; apiSecret: string }, meta: RequestMeta = {}) {
+export async function exchangeApiKey(
+  deps: Deps,
+  { apiKey, apiSecret }: { apiKey: string; apiSecret: string },
+  meta: RequestMeta = {},
+) {
   const invalid = () => new AppError("UNAUTHENTICATED", "invalid api key or secret");
-  if (typeof apiKey !== "string" || typeof apiSecret !== "string" || apiSecret.length > 256) throw invalid();
+  if (typeof apiKey !== "string" || typeof apiSecret !== "string" || apiSecret.length > 256)
+    throw invalid();
   const result = await verifyKey(deps, apiKey, { charge: false });
   if (!result.valid || !result.key || result.key.kind !== "SECURE_API_KEY") throw invalid();
   const key = result.key;
@@ -30,14 +35,24 @@ export async function exchangeApiKey(deps: Deps, { apiKey, apiSecret }: { apiKey
     perms: key.permissions,
     ttlSeconds: EXCHANGE_TOKEN_TTL_SECONDS,
   });
-  await recordAudit(deps.prisma, { actorType: "API_KEY", actorId: key.id }, {
-    tenantId: key.tenantId,
-    action: "key.exchange",
-    targetType: "ApiKey",
-    targetId: key.id,
-    metadata: { tokenId: token.jti },
-    ip: meta.ip,
-    requestId: meta.requestId,
-  });
-  return { accessToken: token.token, tokenType: "Bearer" as const, expiresIn: EXCHANGE_TOKEN_TTL_SECONDS, expiresAt: token.expiresAt, keyId: key.id };
+  await recordAudit(
+    deps.prisma,
+    { actorType: "API_KEY", actorId: key.id },
+    {
+      tenantId: key.tenantId,
+      action: "key.exchange",
+      targetType: "ApiKey",
+      targetId: key.id,
+      metadata: { tokenId: token.jti },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    },
+  );
+  return {
+    accessToken: token.token,
+    tokenType: "Bearer" as const,
+    expiresIn: EXCHANGE_TOKEN_TTL_SECONDS,
+    expiresAt: token.expiresAt,
+    keyId: key.id,
+  };
 }

@@ -3,7 +3,12 @@
 // secret sealed under ENCRYPTION_KEY.
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { confinedProject, requireTenantActor, type Actor, type TenantActor } from "../../access/actor.ts";
+import {
+  confinedProject,
+  requireTenantActor,
+  type Actor,
+  type TenantActor,
+} from "../../access/actor.ts";
 import { grants, isValidPermission, requirePermission } from "../../access/permissions.ts";
 import { generateKey, keyPrefix, maskParts } from "../../crypto/key-format.ts";
 import { seal, secretAad } from "../../crypto/envelope.ts";
@@ -20,13 +25,17 @@ import { administersKeys, selfUserId, uuid } from "./policy.ts";
 const MAX_LIFETIME_SECONDS = 20 * 365 * 24 * 3600;
 const limit = z.number().int().min(1).max(1_000_000_000).nullable().optional();
 
-export const generateKeyInput = z
+const generateKeyInput = z
   .object({
     name: z.string().trim().min(1, "must not be empty").max(200),
     description: z.string().max(2000).nullable().optional(),
     projectId: uuid.nullable().optional(),
     ownerId: uuid.nullable().optional(),
-    permissions: z.array(z.string().refine(isValidPermission, "must be resource:action, resource:* or *")).max(200).nullable().optional(),
+    permissions: z
+      .array(z.string().refine(isValidPermission, "must be resource:action, resource:* or *"))
+      .max(200)
+      .nullable()
+      .optional(),
     expiresAt: z.date().nullable().optional(),
     lifetime: z.number().int().min(1).max(MAX_LIFETIME_SECONDS).nullable().optional(),
     rateLimit: z.object({ perMinute: limit, perHour: limit, perDay: limit }).nullable().optional(),
@@ -36,8 +45,14 @@ export const generateKeyInput = z
     test: z.boolean().nullable().optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.expiresAt && v.lifetime) ctx.addIssue({ code: "custom", path: ["lifetime"], message: "give expiresAt or lifetime, not both" });
-    if (v.expiresAt && v.expiresAt.getTime() <= Date.now()) ctx.addIssue({ code: "custom", path: ["expiresAt"], message: "must be in the future" });
+    if (v.expiresAt && v.lifetime)
+      ctx.addIssue({
+        code: "custom",
+        path: ["lifetime"],
+        message: "give expiresAt or lifetime, not both",
+      });
+    if (v.expiresAt && v.expiresAt.getTime() <= Date.now())
+      ctx.addIssue({ code: "custom", path: ["expiresAt"], message: "must be in the future" });
   });
 
 export type GenerateKeyInput = z.input<typeof generateKeyInput>;
@@ -58,7 +73,12 @@ export interface PreparedKey {
   secret?: string;
 }
 
-export async function prepareKey(deps: Deps, a: TenantActor, raw: GenerateKeyInput, kind: KeyKind): Promise<PreparedKey> {
+export async function prepareKey(
+  deps: Deps,
+  a: TenantActor,
+  raw: GenerateKeyInput,
+  kind: KeyKind,
+): Promise<PreparedKey> {
   requirePermission(a, "keys:write");
   const input = parseInput(generateKeyInput, raw);
   const admin = administersKeys(a);
@@ -67,46 +87,66 @@ export async function prepareKey(deps: Deps, a: TenantActor, raw: GenerateKeyInp
   // A credential in a project creates credentials in that project only.
   const confined = confinedProject(a);
   const projectId = input.projectId ?? confined;
-  if (confined && projectId !== confined) throw new AppError("FORBIDDEN", "projectId: this key creates keys in its own project only");
+  if (confined && projectId !== confined)
+    throw new AppError("FORBIDDEN", "projectId: this key creates keys in its own project only");
 
   // Who the key belongs to. People and user-bound keys make keys bound to themselves unless
   // they administer the tenant; a key bound to no one makes keys bound to no one, within its
   // own permissions and project (checked below), never for a person.
   let ownerId = input.ownerId ?? null;
   if (!ownerId && !admin) ownerId = self;
-  if (ownerId && !admin && ownerId !== self) throw new AppError("FORBIDDEN", "ownerId: only owners and admins create keys for others");
+  if (ownerId && !admin && ownerId !== self)
+    throw new AppError("FORBIDDEN", "ownerId: only owners and admins create keys for others");
 
   let permissions: string[];
   if (ownerId) {
-    const owner = await deps.prisma.user.findFirst({ where: { id: ownerId, tenantId: a.tenantId, disabledAt: null } });
+    const owner = await deps.prisma.user.findFirst({
+      where: { id: ownerId, tenantId: a.tenantId, disabledAt: null },
+    });
     if (!owner) throw new AppError("USER_NOT_FOUND", "ownerId: no such user");
     permissions = input.permissions ?? [];
     const ownerPermissions = owner.role === "MEMBER" ? owner.permissions : ["*"];
-    const beyond = permissions.find((p) => !grants(ownerPermissions, p) || !grants(a.permissions, p));
-    if (beyond) throw new AppError("FORBIDDEN", `permissions: ${beyond} exceeds what the owner may do`);
+    const beyond = permissions.find(
+      (p) => !grants(ownerPermissions, p) || !grants(a.permissions, p),
+    );
+    if (beyond)
+      throw new AppError("FORBIDDEN", `permissions: ${beyond} exceeds what the owner may do`);
   } else {
     permissions = input.permissions ?? (kind === "PROJECT_KEY" ? [] : a.permissions);
     const beyond = permissions.find((p) => !grants(a.permissions, p));
-    if (beyond) throw new AppError("FORBIDDEN", `permissions: ${beyond} exceeds the caller's permissions`);
+    if (beyond)
+      throw new AppError("FORBIDDEN", `permissions: ${beyond} exceeds the caller's permissions`);
   }
 
   if (projectId) {
-    const project = await deps.prisma.project.findFirst({ where: { id: projectId, tenantId: a.tenantId, deletedAt: null } });
+    const project = await deps.prisma.project.findFirst({
+      where: { id: projectId, tenantId: a.tenantId, deletedAt: null },
+    });
     if (!project) throw new AppError("PROJECT_NOT_FOUND", "projectId: project not found");
   }
-  if (kind === "PROJECT_KEY" && !projectId) throw AppError.validation("projectId", "is required for project keys");
+  if (kind === "PROJECT_KEY" && !projectId)
+    throw AppError.validation("projectId", "is required for project keys");
 
   const tenant = await deps.prisma.tenant.findUniqueOrThrow({ where: { id: a.tenantId } });
   const id = randomUUID();
   const now = new Date();
-  const expiresAt = input.expiresAt ?? (input.lifetime ? new Date(now.getTime() + input.lifetime * 1000) : null);
+  const expiresAt =
+    input.expiresAt ?? (input.lifetime ? new Date(now.getTime() + input.lifetime * 1000) : null);
   const format = input.format ?? "OPAQUE";
   const key =
     format === "JWT"
-      ? await signKeyJwt(deps.config, { keyId: id, tenantId: a.tenantId, subject: ownerId ?? a.tenantId, issuedAt: now, expiresAt })
+      ? await signKeyJwt(deps.config, {
+          keyId: id,
+          tenantId: a.tenantId,
+          subject: ownerId ?? a.tenantId,
+          issuedAt: now,
+          expiresAt,
+        })
       : generateKey(keyPrefix(tenant.keyPrefix, input.test ?? false));
   const secret = kind === "SECURE_API_KEY" ? randomBytes(32).toString("hex") : undefined;
-  const sealed = secret ? seal(deps.config.encryptionKeys, secret, secretAad(a.tenantId, id)) : undefined;
+  const sealed = secret
+    ? seal(deps.config.encryptionKeys, secret, secretAad(a.tenantId, id))
+    : undefined;
   const { start, end } = maskParts(key);
   return {
     key,
@@ -167,17 +207,35 @@ export async function insertKey(tx: Tx, a: TenantActor, prepared: PreparedKey, m
 }
 
 /** A key of the given kind; project keys come through the project-keys service. */
-export async function generateKeyOfKind(deps: Deps, actor: Actor, raw: GenerateKeyInput, kind: KeyKind, meta?: RequestMeta): Promise<GeneratedKey> {
+export async function generateKeyOfKind(
+  deps: Deps,
+  actor: Actor,
+  raw: GenerateKeyInput,
+  kind: KeyKind,
+  meta?: RequestMeta,
+): Promise<GeneratedKey> {
   const a = requireTenantActor(actor);
   const prepared = await prepareKey(deps, a, raw, kind);
   const apiKey = await deps.prisma.$transaction((tx) => insertKey(tx, a, prepared, meta));
   return { apiKey, key: prepared.key, secret: prepared.secret };
 }
 
-export function generateApiKey(deps: Deps, actor: Actor, raw: GenerateKeyInput, meta?: RequestMeta): Promise<GeneratedKey> {
+export function generateApiKey(
+  deps: Deps,
+  actor: Actor,
+  raw: GenerateKeyInput,
+  meta?: RequestMeta,
+): Promise<GeneratedKey> {
   return generateKeyOfKind(deps, actor, raw, "API_KEY", meta);
 }
 
-export function generateSecureApiKey(deps: Deps, actor: Actor, raw: GenerateKeyInput, meta?: RequestMeta) {
-  return generateKeyOfKind(deps, actor, raw, "SECURE_API_KEY", meta) as Promise<Required<GeneratedKey>>;
+export function generateSecureApiKey(
+  deps: Deps,
+  actor: Actor,
+  raw: GenerateKeyInput,
+  meta?: RequestMeta,
+) {
+  return generateKeyOfKind(deps, actor, raw, "SECURE_API_KEY", meta) as Promise<
+    Required<GeneratedKey>
+  >;
 }

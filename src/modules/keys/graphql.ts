@@ -18,11 +18,16 @@ import {
 } from "./service.ts";
 import { verifyCodes } from "./verify.ts";
 
-
-export const KeyStatusEnum = builder.enumType("KeyStatus", { values: ["ACTIVE", "DISABLED", "REVOKED", "DELETED"] as const });
-export const KeyKindEnum = builder.enumType("KeyKind", { values: ["API_KEY", "SECURE_API_KEY", "PROJECT_KEY"] as const });
-export const KeyFormatEnum = builder.enumType("KeyFormat", { values: ["OPAQUE", "JWT"] as const });
-const NewKeyStatusEnum = builder.enumType("NewKeyStatus", { values: ["ACTIVE", "DISABLED"] as const });
+export const KeyStatusEnum = builder.enumType("KeyStatus", {
+  values: ["ACTIVE", "DISABLED", "REVOKED", "DELETED"] as const,
+});
+const KeyKindEnum = builder.enumType("KeyKind", {
+  values: ["API_KEY", "SECURE_API_KEY", "PROJECT_KEY"] as const,
+});
+const KeyFormatEnum = builder.enumType("KeyFormat", { values: ["OPAQUE", "JWT"] as const });
+const NewKeyStatusEnum = builder.enumType("NewKeyStatus", {
+  values: ["ACTIVE", "DISABLED"] as const,
+});
 const VerifyCodeEnum = builder.enumType("VerifyCode", { values: verifyCodes });
 
 const RateLimitType = builder.objectRef<ApiKey>("RateLimit").implement({
@@ -64,14 +69,23 @@ export const CredentialInterface = builder.interfaceRef<CredentialShape>("Creden
 export const ApiKeyType = builder.prismaObject("ApiKey", {
   interfaces: [CredentialInterface],
   fields: (t) => ({
-    number: t.expose("number", { type: "Int64", description: "Numeric id for vendor contracts with int64 ids." }),
+    number: t.expose("number", {
+      type: "Int64",
+      description: "Numeric id for vendor contracts with int64 ids.",
+    }),
     kind: t.expose("kind", { type: KeyKindEnum }),
     format: t.expose("format", { type: KeyFormatEnum }),
     expired: t.boolean({ resolve: (k) => !!k.expiresAt && k.expiresAt.getTime() <= Date.now() }),
     masked: t.string({ description: "e.g. kg_4a3b…9f0e", resolve: (k) => masked(k.start, k.end) }),
     permissions: t.exposeStringList("permissions"),
-    integratorLevel: t.boolean({ description: "Bound to no user.", resolve: (k) => k.ownerId === null }),
-    hasSecret: t.boolean({ description: "A secure key with a signing secret.", resolve: (k) => k.secretCiphertext !== null }),
+    integratorLevel: t.boolean({
+      description: "Bound to no user.",
+      resolve: (k) => k.ownerId === null,
+    }),
+    hasSecret: t.boolean({
+      description: "A secure key with a signing secret.",
+      resolve: (k) => k.secretCiphertext !== null,
+    }),
     test: t.exposeBoolean("isTest"),
     jti: t.exposeString("jti"),
     lifetime: t.exposeInt("lifetime", { nullable: true }),
@@ -94,13 +108,25 @@ const RateLimitInput = builder.inputType("RateLimitInput", {
 
 const GenerateApiKeyInput = builder.inputType("GenerateApiKeyInput", {
   fields: (t) => ({
-    name: t.string({ required: true, description: "A label for the key.", validate: z.string().trim().min(1).max(200) }),
+    name: t.string({
+      required: true,
+      description: "A label for the key.",
+      validate: z.string().trim().min(1).max(200),
+    }),
     description: t.string({ validate: z.string().max(2000) }),
     projectId: t.id(),
-    ownerId: t.id({ description: "Bind the key to this user; omit for an integrator-level key (owners and admins)." }),
-    permissions: t.stringList({ description: "Scopes; integrator-level keys default to [\"*\"], user-bound keys to none." }),
+    ownerId: t.id({
+      description:
+        "Bind the key to this user; omit for an integrator-level key (owners and admins).",
+    }),
+    permissions: t.stringList({
+      description: 'Scopes; integrator-level keys default to ["*"], user-bound keys to none.',
+    }),
     expiresAt: t.field({ type: "DateTime" }),
-    lifetime: t.int({ description: "Seconds until the key expires (instead of expiresAt).", validate: z.number().int().min(1) }),
+    lifetime: t.int({
+      description: "Seconds until the key expires (instead of expiresAt).",
+      validate: z.number().int().min(1),
+    }),
     rateLimit: t.field({ type: RateLimitInput }),
     status: t.field({ type: NewKeyStatusEnum }),
     format: t.field({ type: KeyFormatEnum, description: "OPAQUE (default) or JWT." }),
@@ -108,19 +134,23 @@ const GenerateApiKeyInput = builder.inputType("GenerateApiKeyInput", {
   }),
 });
 
-const GenerateApiKeyPayload = builder.objectRef<{ key: string; apiKey: ApiKey }>("GenerateApiKeyPayload").implement({
-  fields: (t) => ({
-    key: t.exposeString("key", { description: "The key. Shown in this response only." }),
-    apiKey: t.field({ type: ApiKeyType, resolve: (p) => p.apiKey }),
-  }),
-});
+const GenerateApiKeyPayload = builder
+  .objectRef<{ key: string; apiKey: ApiKey }>("GenerateApiKeyPayload")
+  .implement({
+    fields: (t) => ({
+      key: t.exposeString("key", { description: "The key. Shown in this response only." }),
+      apiKey: t.field({ type: ApiKeyType, resolve: (p) => p.apiKey }),
+    }),
+  });
 
 const GenerateSecureApiKeyPayload = builder
   .objectRef<{ key: string; secret: string; apiKey: ApiKey }>("GenerateSecureApiKeyPayload")
   .implement({
     fields: (t) => ({
       key: t.exposeString("key", { description: "The key. Shown in this response only." }),
-      secret: t.exposeString("secret", { description: "The signing secret. Shown in this response only." }),
+      secret: t.exposeString("secret", {
+        description: "The signing secret. Shown in this response only.",
+      }),
       apiKey: t.field({ type: ApiKeyType, resolve: (p) => p.apiKey }),
     }),
   });
@@ -129,8 +159,14 @@ const RotateKeyPayload = builder
   .objectRef<{ key: string; secret?: string; apiKey: ApiKey; previous: ApiKey }>("RotateKeyPayload")
   .implement({
     fields: (t) => ({
-      key: t.exposeString("key", { description: "The successor key. Shown in this response only." }),
-      secret: t.string({ nullable: true, description: "The successor's signing secret (secure keys).", resolve: (p) => p.secret ?? null }),
+      key: t.exposeString("key", {
+        description: "The successor key. Shown in this response only.",
+      }),
+      secret: t.string({
+        nullable: true,
+        description: "The successor's signing secret (secure keys).",
+        resolve: (p) => p.secret ?? null,
+      }),
       apiKey: t.field({ type: ApiKeyType, resolve: (p) => p.apiKey }),
       previous: t.field({ type: ApiKeyType, resolve: (p) => p.previous }),
     }),
@@ -148,9 +184,15 @@ const ExchangePayload = builder
   });
 
 type Answer = VerifyAnswer;
-const VerifyRateLimit = builder.objectRef<NonNullable<Answer["ratelimit"]>>("VerifyRateLimit").implement({
-  fields: (t) => ({ limit: t.exposeInt("limit"), remaining: t.exposeInt("remaining"), reset: t.exposeInt("reset") }),
-});
+const VerifyRateLimit = builder
+  .objectRef<NonNullable<Answer["ratelimit"]>>("VerifyRateLimit")
+  .implement({
+    fields: (t) => ({
+      limit: t.exposeInt("limit"),
+      remaining: t.exposeInt("remaining"),
+      reset: t.exposeInt("reset"),
+    }),
+  });
 const VerifyKeyResult = builder.objectRef<Answer>("VerifyKeyResult").implement({
   fields: (t) => ({
     valid: t.exposeBoolean("valid"),
@@ -167,7 +209,8 @@ const VerifyKeyResult = builder.objectRef<Answer>("VerifyKeyResult").implement({
 });
 
 const VerifySignatureInput = builder.inputType("VerifySignatureInput", {
-  description: "The signed request a secure key came with, as the service behind the gateway received it.",
+  description:
+    "The signed request a secure key came with, as the service behind the gateway received it.",
   fields: (t) => ({
     header: t.string({ required: true, description: "The Keygate-Signature header." }),
     method: t.string({ required: true }),
@@ -192,7 +235,12 @@ builder.queryFields((t) => ({
         findKeys(
           ctx.deps,
           ctx.actor,
-          { status: args.status, kind: args.kind, projectId: args.projectId, ownerId: args.ownerId },
+          {
+            status: args.status,
+            kind: args.kind,
+            projectId: args.projectId,
+            ownerId: args.ownerId,
+          },
           query,
         ),
     },
@@ -213,13 +261,15 @@ builder.mutationFields((t) => ({
     type: GenerateApiKeyPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: GenerateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => generateApiKey(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
+    resolve: (_root, { input }, ctx) =>
+      generateApiKey(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
   }),
   generateSecureApiKey: t.field({
     type: GenerateSecureApiKeyPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: GenerateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => generateSecureApiKey(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
+    resolve: (_root, { input }, ctx) =>
+      generateSecureApiKey(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
   }),
   exchangeApiKey: t.field({
     type: ExchangePayload,
@@ -240,7 +290,9 @@ builder.mutationFields((t) => ({
       verifyForCaller(ctx.deps, ctx.actor, {
         key: args.key,
         permissions: args.permissions ?? undefined,
-        signature: args.signature ? { ...args.signature, bodySha256: args.signature.bodySha256 ?? undefined } : undefined,
+        signature: args.signature
+          ? { ...args.signature, bodySha256: args.signature.bodySha256 ?? undefined }
+          : undefined,
       }),
   }),
   enableKey: t.field({
@@ -260,8 +312,12 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: {
       id: t.arg.id({ required: true }),
-      gracePeriodSeconds: t.arg.int({ defaultValue: 0, description: "How long the old key keeps working (0: stops at once)." }),
+      gracePeriodSeconds: t.arg.int({
+        defaultValue: 0,
+        description: "How long the old key keeps working (0: stops at once).",
+      }),
     },
-    resolve: (_root, { id, gracePeriodSeconds }, ctx) => rotateKey(ctx.deps, ctx.actor, { id, gracePeriodSeconds }, requestMetaOf(ctx)),
+    resolve: (_root, { id, gracePeriodSeconds }, ctx) =>
+      rotateKey(ctx.deps, ctx.actor, { id, gracePeriodSeconds }, requestMetaOf(ctx)),
   }),
 }));

@@ -6,7 +6,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import type { Config } from "../../config.ts";
 
 const ALG = "HS256";
-export const API_KEY_AUDIENCE = "keygate:api-key";
+const API_KEY_AUDIENCE = "keygate:api-key";
 
 const derived = new WeakMap<Uint8Array, Uint8Array>();
 function signingKey(config: Pick<Config, "jwtSecret">): Uint8Array {
@@ -20,7 +20,13 @@ function signingKey(config: Pick<Config, "jwtSecret">): Uint8Array {
 
 export async function signKeyJwt(
   config: Pick<Config, "jwtSecret" | "jwtIssuer">,
-  claims: { keyId: string; tenantId: string; subject: string; issuedAt: Date; expiresAt: Date | null },
+  claims: {
+    keyId: string;
+    tenantId: string;
+    subject: string;
+    issuedAt: Date;
+    expiresAt: Date | null;
+  },
 ): Promise<string> {
   const jwt = new SignJWT({ tid: claims.tenantId, typ: "api_key" })
     .setProtectedHeader({ alg: ALG, typ: "JWT" })
@@ -33,10 +39,15 @@ export async function signKeyJwt(
   return jwt.sign(signingKey(config));
 }
 
-export type KeyJwtCheck = { ok: true; keyId: string; tenantId: string } | { ok: false; reason: "MALFORMED" | "EXPIRED" };
+export type KeyJwtCheck =
+  | { ok: true; keyId: string; tenantId: string }
+  | { ok: false; reason: "MALFORMED" | "EXPIRED" };
 
 /** Signature, algorithm, issuer, audience and expiry; the key's status is checked by the caller. */
-export async function checkKeyJwt(config: Pick<Config, "jwtSecret" | "jwtIssuer">, token: string): Promise<KeyJwtCheck> {
+export async function checkKeyJwt(
+  config: Pick<Config, "jwtSecret" | "jwtIssuer">,
+  token: string,
+): Promise<KeyJwtCheck> {
   try {
     const { payload } = await jwtVerify(token, signingKey(config), {
       algorithms: [ALG],
@@ -44,8 +55,13 @@ export async function checkKeyJwt(config: Pick<Config, "jwtSecret" | "jwtIssuer"
       audience: API_KEY_AUDIENCE,
       requiredClaims: ["jti", "tid"],
     });
-    if (payload.typ !== "api_key" || typeof payload.tid !== "string") return { ok: false, reason: "MALFORMED" };
-    return { ok: true, keyId: payload.jti!, tenantId: payload.tid };
+    if (
+      payload.typ !== "api_key" ||
+      typeof payload.tid !== "string" ||
+      typeof payload.jti !== "string"
+    )
+      return { ok: false, reason: "MALFORMED" };
+    return { ok: true, keyId: payload.jti, tenantId: payload.tid };
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: "EXPIRED" };
     return { ok: false, reason: "MALFORMED" };

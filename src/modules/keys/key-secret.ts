@@ -9,12 +9,22 @@ import type { CachedKey } from "./runtime.ts";
  * encryption key) is logged for the operator and makes the key unusable: the caller gets
  * the same answer as for any bad credential.
  */
-export function keySecret(deps: Pick<Deps, "config" | "logger">, key: Pick<CachedKey, "id" | "tenantId" | "secretCiphertext" | "secretKeyVersion">): string {
+export function keySecret(
+  deps: Pick<Deps, "config" | "logger">,
+  key: Pick<CachedKey, "id" | "tenantId" | "secretCiphertext" | "secretKeyVersion">,
+): string {
   try {
     if (!key.secretCiphertext || key.secretKeyVersion == null) throw new Error("key has no secret");
-    return open(deps.config.encryptionKeys, { ciphertext: key.secretCiphertext, keyVersion: key.secretKeyVersion }, secretAad(key.tenantId, key.id)).toString();
+    return open(
+      deps.config.encryptionKeys,
+      { ciphertext: key.secretCiphertext, keyVersion: key.secretKeyVersion },
+      secretAad(key.tenantId, key.id),
+    ).toString();
   } catch (error) {
-    deps.logger.error({ keyId: key.id, keyVersion: key.secretKeyVersion, reason: (error as Error).message }, "signing secret does not decrypt");
+    deps.logger.error(
+      { keyId: key.id, keyVersion: key.secretKeyVersion, reason: (error as Error).message },
+      "signing secret does not decrypt",
+    );
     throw new AppError("UNAUTHENTICATED", "invalid api key or secret");
   }
 }

@@ -38,7 +38,7 @@ export function keyById(a: TenantActor, id: string): P.ApiKeyWhereInput {
   return { AND: [keyScope(a), { id }] };
 }
 
-export const keyNotFound = () => new AppError("KEY_NOT_FOUND", "key not found");
+const keyNotFound = () => new AppError("KEY_NOT_FOUND", "key not found");
 
 /** A key in the actor's scope, or KEY_NOT_FOUND: a foreign id answers like an unknown one. */
 export async function findOwnKey(deps: Deps, a: TenantActor, id: string) {

@@ -15,7 +15,10 @@ export interface ReencryptReport {
   failed: string[];
 }
 
-export async function reencryptSecrets(deps: Pick<Deps, "prisma" | "config">, batchSize = 200): Promise<ReencryptReport> {
+export async function reencryptSecrets(
+  deps: Pick<Deps, "prisma" | "config">,
+  batchSize = 200,
+): Promise<ReencryptReport> {
   const keys = deps.config.encryptionKeys;
   const current = keys[0]?.version;
   if (current === undefined) throw new Error("ENCRYPTION_KEY: no key is configured");
@@ -34,13 +37,24 @@ export async function reencryptSecrets(deps: Pick<Deps, "prisma" | "config">, ba
 
   for (;;) {
     const rows = await deps.prisma.apiKey.findMany({
-      where: { secretCiphertext: { not: null }, secretKeyVersion: { not: current }, id: { notIn: failed } },
+      where: {
+        secretCiphertext: { not: null },
+        secretKeyVersion: { not: current },
+        id: { notIn: failed },
+      },
       select: { id: true, tenantId: true, secretCiphertext: true, secretKeyVersion: true },
       take: batchSize,
     });
     if (rows.length === 0) break;
     for (const row of rows) {
-      const sealed = reseal(row.secretCiphertext!, row.secretKeyVersion!, secretAad(row.tenantId, row.id), row.id);
+      // The query selects rows with a secret; the check only tells the compiler so.
+      if (row.secretCiphertext === null || row.secretKeyVersion === null) continue;
+      const sealed = reseal(
+        row.secretCiphertext,
+        row.secretKeyVersion,
+        secretAad(row.tenantId, row.id),
+        row.id,
+      );
       if (!sealed) continue;
       // Only if nobody changed the row meanwhile.
       const { count } = await deps.prisma.apiKey.updateMany({
@@ -59,7 +73,12 @@ export async function reencryptSecrets(deps: Pick<Deps, "prisma" | "config">, ba
     });
     if (rows.length === 0) break;
     for (const row of rows) {
-      const sealed = reseal(row.privateKeyCiphertext, row.privateKeyKeyVersion, privateKeyAad(row.tenantId, row.id), row.id);
+      const sealed = reseal(
+        row.privateKeyCiphertext,
+        row.privateKeyKeyVersion,
+        privateKeyAad(row.tenantId, row.id),
+        row.id,
+      );
       if (!sealed) continue;
       const { count } = await deps.prisma.keyPair.updateMany({
         where: { id: row.id, privateKeyKeyVersion: row.privateKeyKeyVersion },
@@ -70,9 +89,20 @@ export async function reencryptSecrets(deps: Pick<Deps, "prisma" | "config">, ba
   }
 
   const remainingByVersion: Record<string, number> = {};
-  const secretGroups = await deps.prisma.apiKey.groupBy({ by: ["secretKeyVersion"], where: { secretCiphertext: { not: null } }, _count: true });
-  for (const g of secretGroups) remainingByVersion[`v${g.secretKeyVersion}`] = (remainingByVersion[`v${g.secretKeyVersion}`] ?? 0) + g._count;
-  const pairGroups = await deps.prisma.keyPair.groupBy({ by: ["privateKeyKeyVersion"], _count: true });
-  for (const g of pairGroups) remainingByVersion[`v${g.privateKeyKeyVersion}`] = (remainingByVersion[`v${g.privateKeyKeyVersion}`] ?? 0) + g._count;
+  const secretGroups = await deps.prisma.apiKey.groupBy({
+    by: ["secretKeyVersion"],
+    where: { secretCiphertext: { not: null } },
+    _count: true,
+  });
+  for (const g of secretGroups)
+    remainingByVersion[`v${g.secretKeyVersion}`] =
+      (remainingByVersion[`v${g.secretKeyVersion}`] ?? 0) + g._count;
+  const pairGroups = await deps.prisma.keyPair.groupBy({
+    by: ["privateKeyKeyVersion"],
+    _count: true,
+  });
+  for (const g of pairGroups)
+    remainingByVersion[`v${g.privateKeyKeyVersion}`] =
+      (remainingByVersion[`v${g.privateKeyKeyVersion}`] ?? 0) + g._count;
   return { currentVersion: current, apiKeySecrets, keyPairPrivateKeys, remainingByVersion, failed };
 }

@@ -22,11 +22,16 @@ export async function rotateKey(
   gracePeriodSeconds ??= 0;
   const a = requireTenantActor(actor);
   requirePermission(a, "keys:write");
-  if (!Number.isInteger(gracePeriodSeconds) || gracePeriodSeconds < 0 || gracePeriodSeconds > 30 * 86400) {
+  if (
+    !Number.isInteger(gracePeriodSeconds) ||
+    gracePeriodSeconds < 0 ||
+    gracePeriodSeconds > 30 * 86400
+  ) {
     throw AppError.validation("gracePeriodSeconds", "must be an integer from 0 to 2592000");
   }
   const old = await findOwnKey(deps, a, id);
-  if (old.status !== "ACTIVE" && old.status !== "DISABLED") throw new AppError("CONFLICT", `key is ${old.status.toLowerCase()}`);
+  if (old.status !== "ACTIVE" && old.status !== "DISABLED")
+    throw new AppError("CONFLICT", `key is ${old.status.toLowerCase()}`);
   const now = new Date();
   const prepared = await prepareKey(
     deps,
@@ -39,7 +44,11 @@ export async function rotateKey(
       permissions: old.permissions,
       lifetime: old.lifetime,
       expiresAt: old.lifetime ? null : old.expiresAt && old.expiresAt > now ? old.expiresAt : null,
-      rateLimit: { perMinute: old.rateLimitPerMinute, perHour: old.rateLimitPerHour, perDay: old.rateLimitPerDay },
+      rateLimit: {
+        perMinute: old.rateLimitPerMinute,
+        perHour: old.rateLimitPerHour,
+        perDay: old.rateLimitPerDay,
+      },
       status: old.status,
       format: old.format,
       test: old.isTest,
@@ -52,15 +61,24 @@ export async function rotateKey(
     // Written explicitly: it is the version the conditional update below compares.
     updatedAt: new Date(Math.max(now.getTime(), old.updatedAt.getTime() + 1)),
     ...(gracePeriodSeconds === 0
-      ? { status: "REVOKED" as const, revokedAt: now, revokeReason: "rotated", revokedById: a.kind === "user" ? a.userId : null }
+      ? {
+          status: "REVOKED" as const,
+          revokedAt: now,
+          revokeReason: "rotated",
+          revokedById: a.kind === "user" ? a.userId : null,
+        }
       : { expiresAt: old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd }),
   };
   const { apiKey, previous } = await deps.prisma.$transaction(async (tx) => {
     // updatedAt as a version: a concurrent rotation (or any change) since the read makes this match nothing.
-    const { count } = await tx.apiKey.updateMany({ where: { id: old.id, status: { in: ["ACTIVE", "DISABLED"] }, updatedAt: old.updatedAt }, data });
+    const { count } = await tx.apiKey.updateMany({
+      where: { id: old.id, status: { in: ["ACTIVE", "DISABLED"] }, updatedAt: old.updatedAt },
+      data,
+    });
     if (count === 0) throw new AppError("CONFLICT", "key changed while rotating it; retry");
     // A key in its grace period has its successor already: rotate that one instead.
-    if (await tx.apiKey.count({ where: { rotatedFromId: old.id } })) throw new AppError("CONFLICT", "key was already rotated");
+    if (await tx.apiKey.count({ where: { rotatedFromId: old.id } }))
+      throw new AppError("CONFLICT", "key was already rotated");
     const created = await insertKey(tx, a, prepared, meta);
     await recordAudit(tx, a, {
       tenantId: a.tenantId,
@@ -71,7 +89,10 @@ export async function rotateKey(
       ip: meta?.ip,
       requestId: meta?.requestId,
     });
-    return { apiKey: created, previous: await tx.apiKey.findUniqueOrThrow({ where: { id: old.id } }) };
+    return {
+      apiKey: created,
+      previous: await tx.apiKey.findUniqueOrThrow({ where: { id: old.id } }),
+    };
   });
   deps.keys.invalidate(old.id);
   return { apiKey, key: prepared.key, secret: prepared.secret, previous };

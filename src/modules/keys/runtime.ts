@@ -7,7 +7,7 @@ import type { Prisma } from "../../db/client.ts";
 import type { Logger } from "../../logger.ts";
 import { sweepSignatureUses } from "../../access/signature.ts";
 
-export const CACHE_TTL_MS = 5_000;
+const CACHE_TTL_MS = 5_000;
 const FLUSH_EVERY_MS = 5_000;
 const CACHE_MAX = 50_000;
 const SWEEP_EVERY_MS = 60_000;
@@ -32,7 +32,7 @@ export interface CachedKey {
   secretKeyVersion: number | null;
 }
 
-export const cachedKeySelect = {
+const cachedKeySelect = {
   id: true,
   tenantId: true,
   ownerId: true,
@@ -50,10 +50,16 @@ export const cachedKeySelect = {
   owner: { select: { disabledAt: true, role: true, permissions: true } },
 } as const;
 
-type KeyRow = Omit<CachedKey, "ownerActive"> & { owner: { disabledAt: Date | null; role: "OWNER" | "ADMIN" | "MEMBER"; permissions: string[] } | null };
+type KeyRow = Omit<CachedKey, "ownerActive"> & {
+  owner: {
+    disabledAt: Date | null;
+    role: "OWNER" | "ADMIN" | "MEMBER";
+    permissions: string[];
+  } | null;
+};
 
 /** A key row as verification sees it: its owner's state folded in. */
-export function toCachedKey(row: KeyRow): CachedKey {
+function toCachedKey(row: KeyRow): CachedKey {
   const { owner, ...key } = row;
   if (!key.ownerId) return { ...key, ownerActive: true };
   const ownerPermissions = owner ? effectivePermissions(owner) : [];
@@ -65,7 +71,10 @@ export function toCachedKey(row: KeyRow): CachedKey {
 }
 
 /** Reads one key for verification, by hash or by id. */
-export async function loadKey(prisma: Prisma, where: { hash: string } | { id: string }): Promise<CachedKey | null> {
+export async function loadKey(
+  prisma: Prisma,
+  where: { hash: string } | { id: string },
+): Promise<CachedKey | null> {
   const row = await prisma.apiKey.findUnique({ where, select: cachedKeySelect });
   return row ? toCachedKey(row as KeyRow) : null;
 }
@@ -126,7 +135,8 @@ export class KeyRuntime {
   /** Drops every cached key bound to these users: called by every change of a user. */
   invalidateOwners(...userIds: string[]): void {
     const ids = new Set(userIds);
-    for (const [hash, entry] of this.byHash) if (entry.key.ownerId && ids.has(entry.key.ownerId)) this.byHash.delete(hash);
+    for (const [hash, entry] of this.byHash)
+      if (entry.key.ownerId && ids.has(entry.key.ownerId)) this.byHash.delete(hash);
   }
 
   touch(keyId: string): void {

@@ -1,5 +1,12 @@
 // The keys domain's public face: what other modules and the transports call.
-export { generateKeyInput, generateApiKey, generateSecureApiKey, generateKeyOfKind, type GenerateKeyInput, type GeneratedKey, type KeyKind } from "./generate.ts";
+export {
+  generateApiKey,
+  generateSecureApiKey,
+  generateKeyOfKind,
+  type GenerateKeyInput,
+  type GeneratedKey,
+  type KeyKind,
+} from "./generate.ts";
 export { administersKeys, keyScope } from "./policy.ts";
 export { findKey, findKeys } from "./queries.ts";
 export { disableKey, enableKey, revokeKey } from "./status.ts";

@@ -12,14 +12,22 @@ async function changeStatus(
   deps: Deps,
   actor: Actor,
   id: string,
-  change: { from: ApiKey["status"][]; data: P.ApiKeyUpdateManyMutationInput; action: string; metadata?: P.InputJsonValue },
+  change: {
+    from: ApiKey["status"][];
+    data: P.ApiKeyUpdateManyMutationInput;
+    action: string;
+    metadata?: P.InputJsonValue;
+  },
   meta?: RequestMeta,
 ) {
   const a = requireTenantActor(actor);
   requirePermission(a, "keys:write");
   const key = await findOwnKey(deps, a, id);
   const updated = await deps.prisma.$transaction(async (tx) => {
-    const { count } = await tx.apiKey.updateMany({ where: { id: key.id, status: { in: change.from } }, data: change.data });
+    const { count } = await tx.apiKey.updateMany({
+      where: { id: key.id, status: { in: change.from } },
+      data: change.data,
+    });
     if (count === 0) {
       const current = await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } });
       throw new AppError("CONFLICT", `key is ${current.status.toLowerCase()}`);
@@ -39,7 +47,12 @@ async function changeStatus(
   return updated;
 }
 
-export function revokeKey(deps: Deps, actor: Actor, { id, reason }: { id: string; reason?: string | null }, meta?: RequestMeta) {
+export function revokeKey(
+  deps: Deps,
+  actor: Actor,
+  { id, reason }: { id: string; reason?: string | null },
+  meta?: RequestMeta,
+) {
   const text = reason?.trim().slice(0, 500) || null;
   return changeStatus(
     deps,
@@ -61,9 +74,21 @@ export function revokeKey(deps: Deps, actor: Actor, { id, reason }: { id: string
 }
 
 export function disableKey(deps: Deps, actor: Actor, { id }: { id: string }, meta?: RequestMeta) {
-  return changeStatus(deps, actor, id, { from: ["ACTIVE"], data: { status: "DISABLED" }, action: "key.disable" }, meta);
+  return changeStatus(
+    deps,
+    actor,
+    id,
+    { from: ["ACTIVE"], data: { status: "DISABLED" }, action: "key.disable" },
+    meta,
+  );
 }
 
 export function enableKey(deps: Deps, actor: Actor, { id }: { id: string }, meta?: RequestMeta) {
-  return changeStatus(deps, actor, id, { from: ["DISABLED"], data: { status: "ACTIVE" }, action: "key.enable" }, meta);
+  return changeStatus(
+    deps,
+    actor,
+    id,
+    { from: ["DISABLED"], data: { status: "ACTIVE" }, action: "key.enable" },
+    meta,
+  );
 }

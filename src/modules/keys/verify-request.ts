@@ -9,10 +9,18 @@ import { verifyKey, type VerifyResult } from "./verify.ts";
 
 const EMPTY_BODY_SHA256 = sha256Hex("");
 
-export const verifySignatureInput = z.object({
-  header: z.string().min(1, "is required").max(512).describe("The request's Keygate-Signature header, as received."),
+const verifySignatureInput = z.object({
+  header: z
+    .string()
+    .min(1, "is required")
+    .max(512)
+    .describe("The request's Keygate-Signature header, as received."),
   method: z.string().regex(/^[A-Za-z]{1,16}$/, "must be an HTTP method"),
-  path: z.string().startsWith("/", "must start with /").max(4096).describe("Path and query exactly as the client sent them."),
+  path: z
+    .string()
+    .startsWith("/", "must start with /")
+    .max(4096)
+    .describe("Path and query exactly as the client sent them."),
   bodySha256: z
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, "must be a hex SHA-256")
@@ -50,7 +58,11 @@ export function verifyAnswer(result: VerifyResult) {
 export type VerifyAnswer = ReturnType<typeof verifyAnswer>;
 
 /** A signed-in caller verifies its own tenant's keys only; an anonymous service any key. */
-export async function verifyForCaller(deps: Deps, actor: Actor, raw: VerifyRequest): Promise<VerifyAnswer> {
+export async function verifyForCaller(
+  deps: Deps,
+  actor: Actor,
+  raw: VerifyRequest,
+): Promise<VerifyAnswer> {
   const input = parseInput(verifyBody, raw);
   const tenantId = actor.kind === "user" || actor.kind === "apiKey" ? actor.tenantId : undefined;
   const signature = input.signature && {
@@ -59,8 +71,13 @@ export async function verifyForCaller(deps: Deps, actor: Actor, raw: VerifyReque
     pathAndQuery: input.signature.path,
     bodySha256: input.signature.bodySha256 ?? EMPTY_BODY_SHA256,
   };
-  const result = await verifyKey(deps, input.key, { permissions: input.permissions, tenantId, signature });
+  const result = await verifyKey(deps, input.key, {
+    permissions: input.permissions,
+    tenantId,
+    signature,
+  });
   // Counted per key and outcome: what usage charts show. Unknown keys belong to no one.
-  if (result.key && result.code !== "NOT_FOUND") deps.usage.record(result.key.id, result.key.tenantId, result.code);
+  if (result.key && result.code !== "NOT_FOUND")
+    deps.usage.record(result.key.id, result.key.tenantId, result.code);
   return verifyAnswer(result);
 }

@@ -66,7 +66,11 @@ export interface VerifyOptions {
   charge?: boolean;
 }
 
-export async function verifyKey(deps: Deps, token: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyKey(
+  deps: Deps,
+  token: string,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   if (typeof token !== "string" || token.length > 4096) return fail("MALFORMED");
   if (looksLikeJwt(token)) {
     const check = await checkKeyJwt(deps.config, token);
@@ -84,7 +88,11 @@ export async function verifyKey(deps: Deps, token: string, options: VerifyOption
  * `charge: false` when a second factor (secret, signature) must pass before the request
  * spends the key's limits and counts as use: the caller charges it afterwards.
  */
-export async function checkKeyState(deps: Deps, key: CachedKey, options: Omit<VerifyOptions, "tenantId"> = {}): Promise<VerifyResult> {
+export async function checkKeyState(
+  deps: Deps,
+  key: CachedKey,
+  options: Omit<VerifyOptions, "tenantId"> = {},
+): Promise<VerifyResult> {
   if (key.status === "REVOKED" || key.status === "DELETED") return fail("REVOKED", key);
   // A disabled owner disables every key bound to them.
   if (key.status === "DISABLED" || !key.ownerActive) return fail("DISABLED", key);
@@ -99,7 +107,11 @@ export async function checkKeyState(deps: Deps, key: CachedKey, options: Omit<Ve
     try {
       await verifySignature(deps, key.id, keySecret(deps, key), options.signature);
     } catch (error) {
-      if (error instanceof AppError && (error.code === "INVALID_SIGNATURE" || error.code === "UNAUTHENTICATED")) return fail("INVALID_SIGNATURE", key);
+      if (
+        error instanceof AppError &&
+        (error.code === "INVALID_SIGNATURE" || error.code === "UNAUTHENTICATED")
+      )
+        return fail("INVALID_SIGNATURE", key);
       throw error;
     }
   }
@@ -113,7 +125,12 @@ export async function chargeKey(deps: Deps, key: CachedKey): Promise<VerifyResul
     ratelimit = await consumeKeyLimits(deps, key);
   } catch (error) {
     if (error instanceof AppError && error.code === "RATE_LIMITED") {
-      return { valid: false, code: "RATE_LIMITED", key, ratelimit: { limit: 0, remaining: 0, reset: error.retryAfter ?? 1 } };
+      return {
+        valid: false,
+        code: "RATE_LIMITED",
+        key,
+        ratelimit: { limit: 0, remaining: 0, reset: error.retryAfter ?? 1 },
+      };
     }
     throw error;
   }

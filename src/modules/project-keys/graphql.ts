@@ -15,14 +15,15 @@ import {
   type ProjectKeyRow,
 } from "./service.ts";
 
-
 const KeyPairTypeEnum = builder.enumType("KeyPairType", { values: ["RSA", "PGP"] as const });
 const ProjectKeyTypeEnum = builder.enumType("ProjectKeyType", {
   values: ["API_KEY", "TRANSACTION_RSA", "FILE_CONTENT_PGP"] as const,
 });
-const PgpAlgorithmEnum = builder.enumType("PgpAlgorithm", { values: ["CURVE25519", "RSA_4096"] as const });
+const PgpAlgorithmEnum = builder.enumType("PgpAlgorithm", {
+  values: ["CURVE25519", "RSA_4096"] as const,
+});
 
-export const KeyPairType = builder.prismaObject("KeyPair", {
+const KeyPairType = builder.prismaObject("KeyPair", {
   interfaces: [CredentialInterface],
   description: "An RSA or PGP key pair. The private key is never returned after generation.",
   fields: (t) => ({
@@ -36,7 +37,11 @@ export const KeyPairType = builder.prismaObject("KeyPair", {
 });
 
 const typeOf = (k: ProjectKeyRow) =>
-  k.kind === "apiKey" ? ("API_KEY" as const) : k.row.type === "RSA" ? ("TRANSACTION_RSA" as const) : ("FILE_CONTENT_PGP" as const);
+  k.kind === "apiKey"
+    ? ("API_KEY" as const)
+    : k.row.type === "RSA"
+      ? ("TRANSACTION_RSA" as const)
+      : ("FILE_CONTENT_PGP" as const);
 
 const ProjectKeyType = builder.objectRef<ProjectKeyRow>("ProjectKey").implement({
   description: "One key of a project: a project API key (masked) or a key pair (public half).",
@@ -46,13 +51,29 @@ const ProjectKeyType = builder.objectRef<ProjectKeyRow>("ProjectKey").implement(
     name: t.string({ resolve: (k) => k.row.name }),
     description: t.string({ nullable: true, resolve: (k) => k.row.description }),
     status: t.field({ type: KeyStatusEnum, resolve: (k) => k.row.status }),
-    masked: t.string({ nullable: true, resolve: (k) => (k.kind === "apiKey" ? masked(k.row.start, k.row.end) : null) }),
-    fingerprint: t.string({ nullable: true, resolve: (k) => (k.kind === "keyPair" ? k.row.fingerprint : null) }),
-    algorithm: t.string({ nullable: true, resolve: (k) => (k.kind === "keyPair" ? k.row.algorithm : null) }),
-    publicKey: t.string({ nullable: true, resolve: (k) => (k.kind === "keyPair" ? k.row.publicKey : null) }),
+    masked: t.string({
+      nullable: true,
+      resolve: (k) => (k.kind === "apiKey" ? masked(k.row.start, k.row.end) : null),
+    }),
+    fingerprint: t.string({
+      nullable: true,
+      resolve: (k) => (k.kind === "keyPair" ? k.row.fingerprint : null),
+    }),
+    algorithm: t.string({
+      nullable: true,
+      resolve: (k) => (k.kind === "keyPair" ? k.row.algorithm : null),
+    }),
+    publicKey: t.string({
+      nullable: true,
+      resolve: (k) => (k.kind === "keyPair" ? k.row.publicKey : null),
+    }),
     createdAt: t.field({ type: "DateTime", resolve: (k) => k.row.createdAt }),
     expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (k) => k.row.expiresAt }),
-    lastUsedAt: t.field({ type: "DateTime", nullable: true, resolve: (k) => (k.kind === "apiKey" ? k.row.lastUsedAt : null) }),
+    lastUsedAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      resolve: (k) => (k.kind === "apiKey" ? k.row.lastUsedAt : null),
+    }),
   }),
 });
 
@@ -80,29 +101,63 @@ const GenerateProjectKeyInput = builder.inputType("GenerateProjectKeyInput", {
     isActive: t.boolean({ description: "Default true." }),
     type: t.field({ type: ProjectKeyTypeEnum, description: "Default API_KEY." }),
     expiresAt: t.field({ type: "DateTime", description: "Key pairs default to one year." }),
-    passphrase: t.string({ description: "Encrypts the private key; generated and returned once when omitted." }),
+    passphrase: t.string({
+      description: "Encrypts the private key; generated and returned once when omitted.",
+    }),
     rsaBits: t.int({ description: "TRANSACTION_RSA: 4096 (default) or 3072." }),
-    pgpAlgorithm: t.field({ type: PgpAlgorithmEnum, description: "FILE_CONTENT_PGP: CURVE25519 (default) or RSA_4096." }),
+    pgpAlgorithm: t.field({
+      type: PgpAlgorithmEnum,
+      description: "FILE_CONTENT_PGP: CURVE25519 (default) or RSA_4096.",
+    }),
     permissions: t.stringList({
-      description: "API_KEY: what the key may do (default: nothing). Never more than the caller's own; a project key can never administer the tenant.",
+      description:
+        "API_KEY: what the key may do (default: nothing). Never more than the caller's own; a project key can never administer the tenant.",
     }),
   }),
 });
 
-const GenerateProjectKeyPayload = builder.objectRef<GeneratedProjectKey>("GenerateProjectKeyPayload").implement({
-  description: "keyValue, encryptedPrivateKey and a generated passphrase appear in this response only.",
-  fields: (t) => ({
-    id: t.id({ resolve: (g) => (g.type === "API_KEY" ? g.apiKey.id : g.keyPair.id) }),
-    type: t.field({ type: ProjectKeyTypeEnum, resolve: (g) => g.type }),
-    keyValue: t.string({ nullable: true, resolve: (g) => (g.type === "API_KEY" ? g.keyValue : null) }),
-    apiKey: t.field({ type: ApiKeyType, nullable: true, resolve: (g) => (g.type === "API_KEY" ? g.apiKey : null) }),
-    keyPair: t.field({ type: KeyPairType, nullable: true, resolve: (g) => (g.type === "API_KEY" ? null : g.keyPair) }),
-    publicKey: t.string({ nullable: true, resolve: (g) => (g.type === "API_KEY" ? null : g.keyPair.publicKey) }),
-    encryptedPrivateKey: t.string({ nullable: true, resolve: (g) => (g.type === "API_KEY" ? null : g.encryptedPrivateKey) }),
-    passphrase: t.string({ nullable: true, description: "Only when Keygate generated it.", resolve: (g) => (g.type === "API_KEY" ? null : g.passphrase ?? null) }),
-    expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (g) => (g.type === "API_KEY" ? g.apiKey.expiresAt : g.keyPair.expiresAt) }),
-  }),
-});
+const GenerateProjectKeyPayload = builder
+  .objectRef<GeneratedProjectKey>("GenerateProjectKeyPayload")
+  .implement({
+    description:
+      "keyValue, encryptedPrivateKey and a generated passphrase appear in this response only.",
+    fields: (t) => ({
+      id: t.id({ resolve: (g) => (g.type === "API_KEY" ? g.apiKey.id : g.keyPair.id) }),
+      type: t.field({ type: ProjectKeyTypeEnum, resolve: (g) => g.type }),
+      keyValue: t.string({
+        nullable: true,
+        resolve: (g) => (g.type === "API_KEY" ? g.keyValue : null),
+      }),
+      apiKey: t.field({
+        type: ApiKeyType,
+        nullable: true,
+        resolve: (g) => (g.type === "API_KEY" ? g.apiKey : null),
+      }),
+      keyPair: t.field({
+        type: KeyPairType,
+        nullable: true,
+        resolve: (g) => (g.type === "API_KEY" ? null : g.keyPair),
+      }),
+      publicKey: t.string({
+        nullable: true,
+        resolve: (g) => (g.type === "API_KEY" ? null : g.keyPair.publicKey),
+      }),
+      encryptedPrivateKey: t.string({
+        nullable: true,
+        resolve: (g) => (g.type === "API_KEY" ? null : g.encryptedPrivateKey),
+      }),
+      passphrase: t.string({
+        nullable: true,
+        description: "Only when Keygate generated it.",
+        resolve: (g) => (g.type === "API_KEY" ? null : (g.passphrase ?? null)),
+      }),
+      expiresAt: t.field({
+        type: "DateTime",
+        nullable: true,
+        resolve: (g) => (g.type === "API_KEY" ? g.apiKey.expiresAt : g.keyPair.expiresAt),
+      }),
+    }),
+  });
 
 builder.queryFields((t) => ({
   keyPair: t.prismaField({
@@ -121,13 +176,23 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: GenerateProjectKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      generateProjectKey(ctx.deps, ctx.actor, { ...input, rsaBits: input.rsaBits as 3072 | 4096 | null | undefined }, requestMetaOf(ctx)),
+      generateProjectKey(
+        ctx.deps,
+        ctx.actor,
+        { ...input, rsaBits: input.rsaBits as 3072 | 4096 | null | undefined },
+        requestMetaOf(ctx),
+      ),
   }),
   revokeKey: t.field({
     type: CredentialInterface,
     authScopes: { authenticated: true },
-    description: "Revokes an API key (project keys included) or a key pair; the very next request with it fails.",
-    args: { id: t.arg.id({ required: true }), reason: t.arg.string({ validate: z.string().max(500) }) },
-    resolve: async (_root, { id, reason }, ctx) => (await revokeCredential(ctx.deps, ctx.actor, { id, reason }, requestMetaOf(ctx))).row,
+    description:
+      "Revokes an API key (project keys included) or a key pair; the very next request with it fails.",
+    args: {
+      id: t.arg.id({ required: true }),
+      reason: t.arg.string({ validate: z.string().max(500) }),
+    },
+    resolve: async (_root, { id, reason }, ctx) =>
+      (await revokeCredential(ctx.deps, ctx.actor, { id, reason }, requestMetaOf(ctx))).row,
   }),
 }));

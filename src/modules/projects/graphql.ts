@@ -2,7 +2,13 @@
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
-import { createProject, deleteProject, findProject, findProjects, updateProject } from "./service.ts";
+import {
+  createProject,
+  deleteProject,
+  findProject,
+  findProjects,
+  updateProject,
+} from "./service.ts";
 
 export const ProjectType = builder.prismaObject("Project", {
   fields: (t) => ({
@@ -16,12 +22,16 @@ export const ProjectType = builder.prismaObject("Project", {
 });
 
 builder.queryFields((t) => ({
-  projects: t.prismaConnection({
-    type: "Project",
-    cursor: "id",
-    authScopes: { authenticated: true },
-    resolve: (query, _root, _args, ctx) => findProjects(ctx.deps, ctx.actor, query),
-  }, { name: "ProjectConnection" }, { name: "ProjectEdge" }),
+  projects: t.prismaConnection(
+    {
+      type: "Project",
+      cursor: "id",
+      authScopes: { authenticated: true },
+      resolve: (query, _root, _args, ctx) => findProjects(ctx.deps, ctx.actor, query),
+    },
+    { name: "ProjectConnection" },
+    { name: "ProjectEdge" },
+  ),
   project: t.prismaField({
     type: "Project",
     nullable: true,
@@ -55,13 +65,15 @@ builder.mutationFields((t) => ({
     type: ProjectType,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateProjectInput, required: true }) },
-    resolve: (_root, { input }, ctx) => createProject(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
+    resolve: (_root, { input }, ctx) =>
+      createProject(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
   }),
   updateProject: t.field({
     type: ProjectType,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: UpdateProjectInput, required: true }) },
-    resolve: (_root, { input }, ctx) => updateProject(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
+    resolve: (_root, { input }, ctx) =>
+      updateProject(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
   }),
   deleteProject: t.field({
     type: ProjectType,

@@ -20,14 +20,22 @@ export async function lockLiveProject(tx: Tx, tenantId: string, projectId: strin
 }
 
 /** The projects an actor may see: the tenant's live ones, or only its own for a project's key. */
-export function visibleProjects(a: TenantActor): { tenantId: string; deletedAt: null; id?: string } {
+export function visibleProjects(a: TenantActor): {
+  tenantId: string;
+  deletedAt: null;
+  id?: string;
+} {
   const own = confinedProject(a);
-  return own ? { tenantId: a.tenantId, deletedAt: null, id: own } : { tenantId: a.tenantId, deletedAt: null };
+  return own
+    ? { tenantId: a.tenantId, deletedAt: null, id: own }
+    : { tenantId: a.tenantId, deletedAt: null };
 }
 
 /** A live project the actor may see; a foreign, deleted or out-of-scope id answers like an unknown one. */
 export async function requireVisibleProject(prisma: Prisma, a: TenantActor, projectId: string) {
-  const project = await prisma.project.findFirst({ where: { AND: [visibleProjects(a), { id: projectId }] } });
+  const project = await prisma.project.findFirst({
+    where: { AND: [visibleProjects(a), { id: projectId }] },
+  });
   if (!project) throw new AppError("PROJECT_NOT_FOUND", "project not found");
   return project;
 }

@@ -1,6 +1,11 @@
 // Projects group keys and key pairs inside a tenant.
 import { z } from "zod";
-import { requireTenantActor, requireUnconfined, type Actor, type TenantActor } from "../../access/actor.ts";
+import {
+  requireTenantActor,
+  requireUnconfined,
+  type Actor,
+  type TenantActor,
+} from "../../access/actor.ts";
 import { requirePermission } from "../../access/permissions.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
@@ -35,7 +40,11 @@ export async function findProjects<Q extends Omit<P.ProjectFindManyArgs, "where"
 ) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:read");
-  return deps.prisma.project.findMany({ ...query, where: scoped(a), orderBy: { createdAt: "asc" } });
+  return deps.prisma.project.findMany({
+    ...query,
+    where: scoped(a),
+    orderBy: { createdAt: "asc" },
+  });
 }
 
 /** Null for an unknown or foreign id. */
@@ -51,13 +60,12 @@ export async function findProject<Q extends Omit<P.ProjectFindFirstArgs, "where"
   return deps.prisma.project.findFirst({ ...(query ?? {}), where: scoped(a, { id }) });
 }
 
-export async function getProject(deps: Deps, actor: Actor, id: string) {
-  const project = await findProject(deps, actor, id);
-  if (!project) throw new AppError("PROJECT_NOT_FOUND", "project not found");
-  return project;
-}
-
-export async function createProject(deps: Deps, actor: Actor, raw: z.input<typeof createInput>, meta: RequestMeta = {}) {
+export async function createProject(
+  deps: Deps,
+  actor: Actor,
+  raw: z.input<typeof createInput>,
+  meta: RequestMeta = {},
+) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:write");
   requireUnconfined(a);
@@ -66,12 +74,24 @@ export async function createProject(deps: Deps, actor: Actor, raw: z.input<typeo
     const project = await tx.project.create({
       data: { tenantId: a.tenantId, name: input.name, description: input.description ?? null },
     });
-    await recordAudit(tx, a, { tenantId: a.tenantId, action: "project.create", targetType: "Project", targetId: project.id, ip: meta.ip, requestId: meta.requestId });
+    await recordAudit(tx, a, {
+      tenantId: a.tenantId,
+      action: "project.create",
+      targetType: "Project",
+      targetId: project.id,
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
     return project;
   });
 }
 
-export async function updateProject(deps: Deps, actor: Actor, raw: z.input<typeof updateInput>, meta: RequestMeta = {}) {
+export async function updateProject(
+  deps: Deps,
+  actor: Actor,
+  raw: z.input<typeof updateInput>,
+  meta: RequestMeta = {},
+) {
   const a = requireTenantActor(actor);
   requirePermission(a, "projects:write");
   requireUnconfined(a);
@@ -82,7 +102,14 @@ export async function updateProject(deps: Deps, actor: Actor, raw: z.input<typeo
     if (input.description !== undefined) data.description = input.description;
     const { count } = await tx.project.updateMany({ where: scoped(a, { id: input.id }), data });
     if (count === 0) throw new AppError("PROJECT_NOT_FOUND", "project not found");
-    await recordAudit(tx, a, { tenantId: a.tenantId, action: "project.update", targetType: "Project", targetId: input.id, ip: meta.ip, requestId: meta.requestId });
+    await recordAudit(tx, a, {
+      tenantId: a.tenantId,
+      action: "project.update",
+      targetType: "Project",
+      targetId: input.id,
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
     return tx.project.findUniqueOrThrow({ where: { id: input.id } });
   });
 }
@@ -93,18 +120,33 @@ export async function deleteProject(deps: Deps, actor: Actor, id: string, meta: 
   requirePermission(a, "projects:write");
   requireUnconfined(a);
   if (!z.uuid().safeParse(id).success) throw new AppError("PROJECT_NOT_FOUND", "project not found");
-  const live = { tenantId: a.tenantId, projectId: id, status: { in: ["ACTIVE" as const, "DISABLED" as const] } };
+  const live = {
+    tenantId: a.tenantId,
+    projectId: id,
+    status: { in: ["ACTIVE" as const, "DISABLED" as const] },
+  };
   const { project, keyIds } = await deps.prisma.$transaction(async (tx) => {
     const now = new Date();
-    const { count } = await tx.project.updateMany({ where: scoped(a, { id }), data: { deletedAt: now } });
+    const { count } = await tx.project.updateMany({
+      where: scoped(a, { id }),
+      data: { deletedAt: now },
+    });
     if (count === 0) throw new AppError("PROJECT_NOT_FOUND", "project not found");
     const keys = await tx.apiKey.findMany({ where: live, select: { id: true } });
     const pairs = await tx.keyPair.count({ where: live });
     // Deleting revokes every credential in the project: only those who could revoke them all may.
     if ((keys.length || pairs) && !administersKeys(a)) {
-      throw new AppError("FORBIDDEN", "the project holds live credentials: an owner or admin must delete it");
+      throw new AppError(
+        "FORBIDDEN",
+        "the project holds live credentials: an owner or admin must delete it",
+      );
     }
-    const revoked = { status: "REVOKED" as const, revokedAt: now, revokeReason: "project deleted", revokedById: a.kind === "user" ? a.userId : null };
+    const revoked = {
+      status: "REVOKED" as const,
+      revokedAt: now,
+      revokeReason: "project deleted",
+      revokedById: a.kind === "user" ? a.userId : null,
+    };
     await tx.apiKey.updateMany({ where: live, data: revoked });
     await tx.keyPair.updateMany({ where: live, data: revoked });
     await recordAudit(tx, a, {
@@ -116,7 +158,10 @@ export async function deleteProject(deps: Deps, actor: Actor, id: string, meta: 
       ip: meta.ip,
       requestId: meta.requestId,
     });
-    return { project: await tx.project.findUniqueOrThrow({ where: { id } }), keyIds: keys.map((k) => k.id) };
+    return {
+      project: await tx.project.findUniqueOrThrow({ where: { id } }),
+      keyIds: keys.map((k) => k.id),
+    };
   });
   deps.keys.invalidate(...keyIds);
   return project;

@@ -11,7 +11,7 @@ import { openSession, type SessionTokens } from "./sessions.ts";
 
 export const MAGIC_LINK_PATH = "/api/v3/auth/verify";
 
-export function normalizeEmail(email: string): string {
+function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
@@ -21,7 +21,11 @@ const emailPattern = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
  * Validates and rate-limits, then returns at once; the lookup, the link and the mail
  * follow in the background so that timing says nothing about the address.
  */
-export async function requestMagicLink(deps: Deps, rawEmail: string, meta: RequestMeta = {}): Promise<void> {
+export async function requestMagicLink(
+  deps: Deps,
+  rawEmail: string,
+  meta: RequestMeta = {},
+): Promise<void> {
   if (typeof rawEmail !== "string" || !emailPattern.test(rawEmail.trim())) {
     throw AppError.validation("email", "must be an email address");
   }
@@ -47,17 +51,24 @@ async function issueMagicLink(deps: Deps, email: string, meta: RequestMeta): Pro
         requestIp: meta.ip ?? null,
       },
     });
-    await recordAudit(tx, { actorType: "USER", actorId: user.id }, {
-      tenantId: user.tenantId,
-      action: "auth.magic_link_requested",
-      targetType: "User",
-      targetId: user.id,
-      ip: meta.ip,
-      requestId: meta.requestId,
-    });
+    await recordAudit(
+      tx,
+      { actorType: "USER", actorId: user.id },
+      {
+        tenantId: user.tenantId,
+        action: "auth.magic_link_requested",
+        targetType: "User",
+        targetId: user.id,
+        ip: meta.ip,
+        requestId: meta.requestId,
+      },
+    );
   });
   const link = `${deps.config.publicUrl}${MAGIC_LINK_PATH}?hash=${encodeURIComponent(token)}`;
-  deps.mailer.send(magicLinkMail(email, link, deps.config.magicLinkTtlSeconds), { userId: user.id, purpose: "magic-link" });
+  deps.mailer.send(magicLinkMail(email, link, deps.config.magicLinkTtlSeconds), {
+    userId: user.id,
+    purpose: "magic-link",
+  });
   if (deps.mailer.outboxDir && deps.config.env === "development") {
     // Local development without SMTP: the link is only useful if someone can see it.
     deps.logger.info({ email, link }, "magic link (development outbox)");
@@ -67,7 +78,11 @@ async function issueMagicLink(deps: Deps, email: string, meta: RequestMeta): Pro
 const invalidLink = () => new AppError("INVALID_TOKEN", "invalid or expired link");
 
 /** Consumes a link and opens a session. Of concurrent calls with one token exactly one succeeds. */
-export async function verifyMagicLink(deps: Deps, token: string, meta: RequestMeta = {}): Promise<SessionTokens> {
+export async function verifyMagicLink(
+  deps: Deps,
+  token: string,
+  meta: RequestMeta = {},
+): Promise<SessionTokens> {
   if (meta.ip) await deps.limiters.consume("verifyIp", meta.ip);
   if (typeof token !== "string" || token.length < 20 || token.length > 200) throw invalidLink();
   const tokenHash = sha256Hex(token);
@@ -78,20 +93,27 @@ export async function verifyMagicLink(deps: Deps, token: string, meta: RequestMe
       data: { consumedAt: now },
     });
     if (consumed.count !== 1) throw invalidLink();
-    const link = await tx.magicLink.findUniqueOrThrow({ where: { tokenHash }, include: { user: true } });
+    const link = await tx.magicLink.findUniqueOrThrow({
+      where: { tokenHash },
+      include: { user: true },
+    });
     const user = link.user;
     if (!user || user.disabledAt) throw invalidLink();
     await tx.user.update({ where: { id: user.id }, data: { lastLoginAt: now } });
     const tokens = await openSession(deps, tx, user, meta);
-    await recordAudit(tx, { actorType: "USER", actorId: user.id }, {
-      tenantId: user.tenantId,
-      action: "auth.sign_in",
-      targetType: "Session",
-      targetId: tokens.sessionId,
-      metadata: { method: "magic_link" },
-      ip: meta.ip,
-      requestId: meta.requestId,
-    });
+    await recordAudit(
+      tx,
+      { actorType: "USER", actorId: user.id },
+      {
+        tenantId: user.tenantId,
+        action: "auth.sign_in",
+        targetType: "Session",
+        targetId: tokens.sessionId,
+        metadata: { method: "magic_link" },
+        ip: meta.ip,
+        requestId: meta.requestId,
+      },
+    );
     return tokens;
   });
 }

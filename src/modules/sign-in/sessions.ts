@@ -12,7 +12,7 @@ import { open, seal } from "../../crypto/envelope.ts";
 import { recordAudit } from "../audit/service.ts";
 
 /** A client that lost the answer to a refresh may retry with the same token this long. */
-export const REFRESH_REUSE_GRACE_MS = 10_000;
+const REFRESH_REUSE_GRACE_MS = 10_000;
 const REFRESH_TOKEN_PREFIX = "kgr_";
 
 type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
@@ -31,8 +31,17 @@ function newRefreshToken() {
   return { token, tokenHash: sha256Hex(token) };
 }
 
-async function accessTokenFor(deps: Deps, user: { id: string; tenantId: string }, sessionId: string) {
-  return signAccessToken(deps.config, { sub: user.id, tid: user.tenantId, sid: sessionId, kind: "session" });
+async function accessTokenFor(
+  deps: Deps,
+  user: { id: string; tenantId: string },
+  sessionId: string,
+) {
+  return signAccessToken(deps.config, {
+    sub: user.id,
+    tid: user.tenantId,
+    sid: sessionId,
+    kind: "session",
+  });
 }
 
 /** Opens a session inside the caller's transaction (the magic-link consumption). */
@@ -64,7 +73,11 @@ export async function openSession(
   };
 }
 
-export function sessionIsLive(deps: Deps, session: { revokedAt: Date | null; expiresAt: Date; lastUsedAt: Date }, now = new Date()) {
+export function sessionIsLive(
+  deps: Deps,
+  session: { revokedAt: Date | null; expiresAt: Date; lastUsedAt: Date },
+  now = new Date(),
+) {
   return (
     !session.revokedAt &&
     session.expiresAt > now &&
@@ -80,14 +93,29 @@ function successorAad(sessionId: string, refreshTokenId: string): string {
 }
 
 function sealAnswer(deps: Deps, tokens: SessionTokens, sessionId: string, refreshTokenId: string) {
-  const plain = JSON.stringify({ ...tokens, accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString() });
+  const plain = JSON.stringify({
+    ...tokens,
+    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
+  });
   return seal(deps.config.encryptionKeys, plain, successorAad(sessionId, refreshTokenId));
 }
 
-function openAnswer(deps: Deps, row: { id: string; sessionId: string; successorCiphertext: string | null; successorKeyVersion: number | null }): SessionTokens | null {
+function openAnswer(
+  deps: Deps,
+  row: {
+    id: string;
+    sessionId: string;
+    successorCiphertext: string | null;
+    successorKeyVersion: number | null;
+  },
+): SessionTokens | null {
   if (!row.successorCiphertext || row.successorKeyVersion == null) return null;
   try {
-    const plain = open(deps.config.encryptionKeys, { ciphertext: row.successorCiphertext, keyVersion: row.successorKeyVersion }, successorAad(row.sessionId, row.id));
+    const plain = open(
+      deps.config.encryptionKeys,
+      { ciphertext: row.successorCiphertext, keyVersion: row.successorKeyVersion },
+      successorAad(row.sessionId, row.id),
+    );
     const parsed = JSON.parse(plain.toString()) as SessionTokens & { accessTokenExpiresAt: string };
     return { ...parsed, accessTokenExpiresAt: new Date(parsed.accessTokenExpiresAt) };
   } catch {
@@ -100,51 +128,82 @@ function openAnswer(deps: Deps, row: { id: string; sessionId: string; successorC
  * that lost the answer) gets that very answer again, so it never displaces the token the
  * first call handed out; any other reuse is a stolen token replayed and ends the family.
  */
-export async function refreshSession(deps: Deps, refreshToken: string, meta: RequestMeta = {}): Promise<SessionTokens> {
-  if (typeof refreshToken !== "string" || !refreshToken.startsWith(REFRESH_TOKEN_PREFIX) || refreshToken.length > 200) {
+export async function refreshSession(
+  deps: Deps,
+  refreshToken: string,
+  meta: RequestMeta = {},
+): Promise<SessionTokens> {
+  if (
+    typeof refreshToken !== "string" ||
+    !refreshToken.startsWith(REFRESH_TOKEN_PREFIX) ||
+    refreshToken.length > 200
+  ) {
     throw invalidRefresh();
   }
   if (meta.ip) await deps.limiters.consume("refreshIp", meta.ip);
   const tokenHash = sha256Hex(refreshToken);
   const outcome = await deps.prisma.$transaction(async (tx) => {
-    const current = await tx.refreshToken.findUnique({ where: { tokenHash }, include: { session: { include: { user: true } } } });
+    const current = await tx.refreshToken.findUnique({
+      where: { tokenHash },
+      include: { session: { include: { user: true } } },
+    });
     if (!current) return { error: invalidRefresh() };
     const { session } = current;
     const now = new Date();
-    if (!sessionIsLive(deps, session, now) || session.user.disabledAt) return { error: invalidRefresh() };
+    if (!sessionIsLive(deps, session, now) || session.user.disabledAt)
+      return { error: invalidRefresh() };
 
     // Claim the token atomically: of two concurrent refreshes only one sees usedAt null.
-    const claimed = await tx.refreshToken.updateMany({ where: { id: current.id, usedAt: null }, data: { usedAt: now } });
+    const claimed = await tx.refreshToken.updateMany({
+      where: { id: current.id, usedAt: null },
+      data: { usedAt: now },
+    });
     if (claimed.count === 0) {
       const used = await tx.refreshToken.findUniqueOrThrow({ where: { id: current.id } });
-      const successor = used.replacedBy ? await tx.refreshToken.findUnique({ where: { id: used.replacedBy } }) : null;
-      const withinGrace = used.usedAt && now.getTime() - used.usedAt.getTime() <= REFRESH_REUSE_GRACE_MS;
+      const successor = used.replacedBy
+        ? await tx.refreshToken.findUnique({ where: { id: used.replacedBy } })
+        : null;
+      const withinGrace =
+        used.usedAt && now.getTime() - used.usedAt.getTime() <= REFRESH_REUSE_GRACE_MS;
       const answer = withinGrace && successor && !successor.usedAt ? openAnswer(deps, used) : null;
       if (answer) {
-        await recordAudit(tx, { actorType: "USER", actorId: session.userId }, {
-          tenantId: session.tenantId,
-          action: "session.refresh_retry",
-          targetType: "Session",
-          targetId: session.id,
-          ip: meta.ip,
-          requestId: meta.requestId,
-        });
+        await recordAudit(
+          tx,
+          { actorType: "USER", actorId: session.userId },
+          {
+            tenantId: session.tenantId,
+            action: "session.refresh_retry",
+            targetType: "Session",
+            targetId: session.id,
+            ip: meta.ip,
+            requestId: meta.requestId,
+          },
+        );
         return { tokens: answer };
       }
-      await tx.session.update({ where: { id: session.id }, data: { revokedAt: now, revokeReason: "refresh token reuse" } });
-      await recordAudit(tx, { kind: "system" }, {
-        tenantId: session.tenantId,
-        action: "session.reuse_detected",
-        targetType: "Session",
-        targetId: session.id,
-        metadata: { userId: session.userId },
-        ip: meta.ip,
-        requestId: meta.requestId,
+      await tx.session.update({
+        where: { id: session.id },
+        data: { revokedAt: now, revokeReason: "refresh token reuse" },
       });
+      await recordAudit(
+        tx,
+        { kind: "system" },
+        {
+          tenantId: session.tenantId,
+          action: "session.reuse_detected",
+          targetType: "Session",
+          targetId: session.id,
+          metadata: { userId: session.userId },
+          ip: meta.ip,
+          requestId: meta.requestId,
+        },
+      );
       return { error: invalidRefresh() };
     }
     const next = newRefreshToken();
-    const created = await tx.refreshToken.create({ data: { sessionId: session.id, tokenHash: next.tokenHash } });
+    const created = await tx.refreshToken.create({
+      data: { sessionId: session.id, tokenHash: next.tokenHash },
+    });
     const access = await accessTokenFor(deps, session.user, session.id);
     const tokens: SessionTokens = {
       userId: session.userId,
@@ -159,18 +218,29 @@ export async function refreshSession(deps: Deps, refreshToken: string, meta: Req
     const sealed = sealAnswer(deps, tokens, session.id, current.id);
     await tx.refreshToken.update({
       where: { id: current.id },
-      data: { replacedBy: created.id, successorCiphertext: sealed.ciphertext, successorKeyVersion: sealed.keyVersion },
+      data: {
+        replacedBy: created.id,
+        successorCiphertext: sealed.ciphertext,
+        successorKeyVersion: sealed.keyVersion,
+      },
     });
-    await tx.refreshToken.updateMany({ where: { replacedBy: current.id }, data: { successorCiphertext: null, successorKeyVersion: null } });
+    await tx.refreshToken.updateMany({
+      where: { replacedBy: current.id },
+      data: { successorCiphertext: null, successorKeyVersion: null },
+    });
     await tx.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
-    await recordAudit(tx, { actorType: "USER", actorId: session.userId }, {
-      tenantId: session.tenantId,
-      action: "session.refresh",
-      targetType: "Session",
-      targetId: session.id,
-      ip: meta.ip,
-      requestId: meta.requestId,
-    });
+    await recordAudit(
+      tx,
+      { actorType: "USER", actorId: session.userId },
+      {
+        tenantId: session.tenantId,
+        action: "session.refresh",
+        targetType: "Session",
+        targetId: session.id,
+        ip: meta.ip,
+        requestId: meta.requestId,
+      },
+    );
     return { tokens };
   });
   // The reuse revocation must commit even though the caller gets an error.
@@ -178,7 +248,13 @@ export async function refreshSession(deps: Deps, refreshToken: string, meta: Req
   return outcome.tokens;
 }
 
-async function revoke(deps: Deps, actor: Actor, sessionId: string, reason: string, meta: RequestMeta) {
+async function revoke(
+  deps: Deps,
+  actor: Actor,
+  sessionId: string,
+  reason: string,
+  meta: RequestMeta,
+) {
   const a = requireTenantActor(actor);
   if (a.kind !== "user") throw new AppError("FORBIDDEN", "sessions belong to users");
   return deps.prisma.$transaction(async (tx) => {
@@ -191,7 +267,10 @@ async function revoke(deps: Deps, actor: Actor, sessionId: string, reason: strin
     const session = await tx.session.findFirst({ where });
     if (!session) throw new AppError("SESSION_NOT_FOUND", "session not found");
     if (!session.revokedAt) {
-      await tx.session.update({ where: { id: session.id }, data: { revokedAt: now, revokeReason: reason } });
+      await tx.session.update({
+        where: { id: session.id },
+        data: { revokedAt: now, revokeReason: reason },
+      });
       await recordAudit(tx, a, {
         tenantId: a.tenantId,
         action: reason === "logout" ? "session.logout" : "session.revoke",
@@ -206,12 +285,19 @@ async function revoke(deps: Deps, actor: Actor, sessionId: string, reason: strin
 }
 
 export async function logout(deps: Deps, actor: Actor, meta: RequestMeta = {}) {
-  if (actor.kind !== "user" || !actor.sessionId) throw new AppError("UNAUTHENTICATED", "sign in first");
+  if (actor.kind !== "user" || !actor.sessionId)
+    throw new AppError("UNAUTHENTICATED", "sign in first");
   return revoke(deps, actor, actor.sessionId, "logout", meta);
 }
 
-export async function revokeSession(deps: Deps, actor: Actor, { id: sessionId }: { id: string }, meta: RequestMeta = {}) {
-  if (!z.uuid().safeParse(sessionId).success) throw new AppError("SESSION_NOT_FOUND", "session not found");
+export async function revokeSession(
+  deps: Deps,
+  actor: Actor,
+  { id: sessionId }: { id: string },
+  meta: RequestMeta = {},
+) {
+  if (!z.uuid().safeParse(sessionId).success)
+    throw new AppError("SESSION_NOT_FOUND", "session not found");
   return revoke(deps, actor, sessionId, "revoked", meta);
 }
 

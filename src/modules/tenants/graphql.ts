@@ -3,14 +3,24 @@ import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
 import { requireTenantActor } from "../../access/actor.ts";
-import { addUser, createTenant, findTenants, findViewer, getTenant, keyPrefixSchema } from "./service.ts";
+import {
+  addUser,
+  createTenant,
+  findTenants,
+  findViewer,
+  getTenant,
+  keyPrefixSchema,
+} from "./service.ts";
 
-export const RoleEnum = builder.enumType("Role", { values: ["OWNER", "ADMIN", "MEMBER"] as const });
+const RoleEnum = builder.enumType("Role", { values: ["OWNER", "ADMIN", "MEMBER"] as const });
 
-export const TenantType = builder.prismaObject("Tenant", {
+const TenantType = builder.prismaObject("Tenant", {
   fields: (t) => ({
     id: t.exposeID("id"),
-    number: t.expose("number", { type: "Int64", description: "Numeric id used by vendor contracts with int64 tenant ids." }),
+    number: t.expose("number", {
+      type: "Int64",
+      description: "Numeric id used by vendor contracts with int64 tenant ids.",
+    }),
     name: t.exposeString("name"),
     keyPrefix: t.exposeString("keyPrefix"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
@@ -49,13 +59,17 @@ builder.queryFields((t) => ({
     description: "The caller's tenant.",
     resolve: (query, _root, _args, ctx) => getTenant(ctx.deps, ctx.actor, query),
   }),
-  tenants: t.prismaConnection({
-    type: "Tenant",
-    cursor: "id",
-    authScopes: { platformAdmin: true },
-    description: "Every tenant (platform administrators only).",
-    resolve: (query, _root, _args, ctx) => findTenants(ctx.deps, ctx.actor, query),
-  }, { name: "TenantConnection" }, { name: "TenantEdge" }),
+  tenants: t.prismaConnection(
+    {
+      type: "Tenant",
+      cursor: "id",
+      authScopes: { platformAdmin: true },
+      description: "Every tenant (platform administrators only).",
+      resolve: (query, _root, _args, ctx) => findTenants(ctx.deps, ctx.actor, query),
+    },
+    { name: "TenantConnection" },
+    { name: "TenantEdge" },
+  ),
 }));
 
 const CreateTenantInput = builder.inputType("CreateTenantInput", {
@@ -79,7 +93,9 @@ const AddUserInput = builder.inputType("AddUserInput", {
     email: t.field({ type: "EmailAddress", required: true }),
     name: t.string(),
     role: t.field({ type: RoleEnum, defaultValue: "MEMBER" }),
-    permissions: t.stringList({ description: "For MEMBERs: what they may do and delegate to their keys." }),
+    permissions: t.stringList({
+      description: "For MEMBERs: what they may do and delegate to their keys.",
+    }),
   }),
 });
 
@@ -89,11 +105,16 @@ builder.mutationFields((t) => ({
     authScopes: { platformAdmin: true },
     args: { input: t.arg({ type: CreateTenantInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      createTenant(ctx.deps, ctx.actor, {
-        name: input.name,
-        ownerEmail: input.ownerEmail,
-        keyPrefix: input.keyPrefix ?? undefined,
-      }, requestMetaOf(ctx)),
+      createTenant(
+        ctx.deps,
+        ctx.actor,
+        {
+          name: input.name,
+          ownerEmail: input.ownerEmail,
+          keyPrefix: input.keyPrefix ?? undefined,
+        },
+        requestMetaOf(ctx),
+      ),
   }),
   addUser: t.field({
     type: UserType,
@@ -101,12 +122,17 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AddUserInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       requireTenantActor(ctx.actor);
-      return addUser(ctx.deps, ctx.actor, {
-        email: input.email,
-        name: input.name ?? undefined,
-        role: input.role ?? "MEMBER",
-        permissions: input.permissions ?? [],
-      }, requestMetaOf(ctx));
+      return addUser(
+        ctx.deps,
+        ctx.actor,
+        {
+          email: input.email,
+          name: input.name ?? undefined,
+          role: input.role ?? "MEMBER",
+          permissions: input.permissions ?? [],
+        },
+        requestMetaOf(ctx),
+      );
     },
   }),
 }));

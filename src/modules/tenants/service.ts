@@ -1,6 +1,11 @@
 // Tenants and their users.
 import { z } from "zod";
-import { isPlatformAdmin, isTenantAdmin, requireTenantActor, type Actor } from "../../access/actor.ts";
+import {
+  isPlatformAdmin,
+  isTenantAdmin,
+  requireTenantActor,
+  type Actor,
+} from "../../access/actor.ts";
 import { isValidPermission, requirePermission } from "../../access/permissions.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
@@ -24,68 +29,97 @@ const addUserInput = z.object({
   email: z.email().transform((e) => e.toLowerCase()),
   name: z.string().trim().max(200).optional(),
   role: z.enum(["OWNER", "ADMIN", "MEMBER"]).default("MEMBER"),
-  permissions: z.array(z.string().refine(isValidPermission, "must be resource:action, resource:* or *")).default([]),
+  permissions: z
+    .array(z.string().refine(isValidPermission, "must be resource:action, resource:* or *"))
+    .default([]),
   tenantId: z.uuid().optional(),
 });
 
 /** The caller's tenant, with the caller's selection (`query`: Pothos' include/select). */
-export async function getTenant<Q extends Omit<P.TenantFindUniqueArgs, "where">>(deps: Deps, actor: Actor, query?: Q) {
+export async function getTenant<Q extends Omit<P.TenantFindUniqueArgs, "where">>(
+  deps: Deps,
+  actor: Actor,
+  query?: Q,
+) {
   const a = requireTenantActor(actor);
-  const tenant = await deps.prisma.tenant.findUnique({ ...(query ?? {}), where: { id: a.tenantId } });
+  const tenant = await deps.prisma.tenant.findUnique({
+    ...(query ?? {}),
+    where: { id: a.tenantId },
+  });
   if (!tenant) throw new AppError("TENANT_NOT_FOUND", "tenant not found");
   return tenant;
 }
 
 /** Every tenant: platform administrators only. */
-export async function findTenants<Q extends Omit<P.TenantFindManyArgs, "orderBy">>(deps: Deps, actor: Actor, query: Q) {
+export async function findTenants<Q extends Omit<P.TenantFindManyArgs, "orderBy">>(
+  deps: Deps,
+  actor: Actor,
+  query: Q,
+) {
   assertPlatformAdmin(actor);
   return deps.prisma.tenant.findMany({ ...query, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
 }
 
 /** The signed-in person; null for anonymous callers and API keys. */
-export async function findViewer<Q extends Omit<P.UserFindUniqueArgs, "where">>(deps: Deps, actor: Actor, query?: Q) {
+export async function findViewer<Q extends Omit<P.UserFindUniqueArgs, "where">>(
+  deps: Deps,
+  actor: Actor,
+  query?: Q,
+) {
   if (actor.kind !== "user") return null;
   return deps.prisma.user.findUnique({ ...(query ?? {}), where: { id: actor.userId } });
 }
 
-export function assertPlatformAdmin(actor: Actor): void {
+function assertPlatformAdmin(actor: Actor): void {
   if (actor.kind === "anonymous") throw new AppError("UNAUTHENTICATED", "authentication required");
   if (!isPlatformAdmin(actor)) throw new AppError("FORBIDDEN", "platform administrators only");
 }
 
-export async function createTenant(deps: Deps, actor: Actor, raw: z.input<typeof createTenantInput>, meta: RequestMeta = {}) {
+export async function createTenant(
+  deps: Deps,
+  actor: Actor,
+  raw: z.input<typeof createTenantInput>,
+  meta: RequestMeta = {},
+) {
   assertPlatformAdmin(actor);
   const input = parseInput(createTenantInput, raw);
-  return uniqueEmail("ownerEmail", () => deps.prisma.$transaction(async (tx) => {
-    if (await tx.user.findUnique({ where: { email: input.ownerEmail } })) {
-      throw AppError.validation("ownerEmail", "this address already belongs to an account");
-    }
-    const tenant = await tx.tenant.create({
-      data: { name: input.name, keyPrefix: input.keyPrefix ?? "kg" },
-    });
-    const owner = await tx.user.create({
-      data: {
+  return uniqueEmail("ownerEmail", () =>
+    deps.prisma.$transaction(async (tx) => {
+      if (await tx.user.findUnique({ where: { email: input.ownerEmail } })) {
+        throw AppError.validation("ownerEmail", "this address already belongs to an account");
+      }
+      const tenant = await tx.tenant.create({
+        data: { name: input.name, keyPrefix: input.keyPrefix ?? "kg" },
+      });
+      const owner = await tx.user.create({
+        data: {
+          tenantId: tenant.id,
+          email: input.ownerEmail,
+          role: "OWNER",
+          isPlatformAdmin: input.platformAdmin ?? false,
+        },
+      });
+      await recordAudit(tx, actor, {
         tenantId: tenant.id,
-        email: input.ownerEmail,
-        role: "OWNER",
-        isPlatformAdmin: input.platformAdmin ?? false,
-      },
-    });
-    await recordAudit(tx, actor, {
-      tenantId: tenant.id,
-      action: "tenant.create",
-      targetType: "Tenant",
-      targetId: tenant.id,
-      metadata: { ownerId: owner.id },
-      ip: meta.ip,
-      requestId: meta.requestId,
-    });
-    return { tenant, owner };
-  }));
+        action: "tenant.create",
+        targetType: "Tenant",
+        targetId: tenant.id,
+        metadata: { ownerId: owner.id },
+        ip: meta.ip,
+        requestId: meta.requestId,
+      });
+      return { tenant, owner };
+    }),
+  );
 }
 
 /** `tenantId` is for the system actor (CLI) only; everyone else adds to their own tenant. */
-export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addUserInput>, meta: RequestMeta = {}) {
+export async function addUser(
+  deps: Deps,
+  actor: Actor,
+  raw: z.input<typeof addUserInput>,
+  meta: RequestMeta = {},
+) {
   const input = parseInput(addUserInput, raw);
   const tenantId = input.tenantId;
   let targetTenant: string;
@@ -105,30 +139,32 @@ export async function addUser(deps: Deps, actor: Actor, raw: z.input<typeof addU
     }
     targetTenant = a.tenantId;
   }
-  return uniqueEmail("email", () => deps.prisma.$transaction(async (tx) => {
-    if (await tx.user.findUnique({ where: { email: input.email } })) {
-      throw AppError.validation("email", "this address already belongs to an account");
-    }
-    const user = await tx.user.create({
-      data: {
+  return uniqueEmail("email", () =>
+    deps.prisma.$transaction(async (tx) => {
+      if (await tx.user.findUnique({ where: { email: input.email } })) {
+        throw AppError.validation("email", "this address already belongs to an account");
+      }
+      const user = await tx.user.create({
+        data: {
+          tenantId: targetTenant,
+          email: input.email,
+          name: input.name,
+          role: input.role as Role,
+          permissions: input.role === "MEMBER" ? input.permissions : [],
+        },
+      });
+      await recordAudit(tx, actor, {
         tenantId: targetTenant,
-        email: input.email,
-        name: input.name,
-        role: input.role as Role,
-        permissions: input.role === "MEMBER" ? input.permissions : [],
-      },
-    });
-    await recordAudit(tx, actor, {
-      tenantId: targetTenant,
-      action: "user.add",
-      targetType: "User",
-      targetId: user.id,
-      metadata: { role: user.role },
-      ip: meta.ip,
-      requestId: meta.requestId,
-    });
-    return user;
-  }));
+        action: "user.add",
+        targetType: "User",
+        targetId: user.id,
+        metadata: { role: user.role },
+        ip: meta.ip,
+        requestId: meta.requestId,
+      });
+      return user;
+    }),
+  );
 }
 
 /** First start on an empty database: tenant "Default" owned by ADMIN_EMAIL, a platform admin. */
@@ -137,14 +173,21 @@ async function uniqueEmail<T>(field: string, write: () => Promise<T>): Promise<T
   try {
     return await write();
   } catch (error) {
-    if ((error as { code?: string }).code === "P2002") throw AppError.validation(field, "this address already belongs to an account");
+    if ((error as { code?: string }).code === "P2002")
+      throw AppError.validation(field, "this address already belongs to an account");
     throw error;
   }
 }
 
-export async function ensureDefaultTenant(deps: Deps): Promise<{ created: boolean; email: string }> {
+export async function ensureDefaultTenant(
+  deps: Deps,
+): Promise<{ created: boolean; email: string }> {
   const email = deps.config.adminEmail;
   if ((await deps.prisma.tenant.count()) > 0) return { created: false, email };
-  await createTenant(deps, { kind: "system" }, { name: "Default", ownerEmail: email, platformAdmin: true });
+  await createTenant(
+    deps,
+    { kind: "system" },
+    { name: "Default", ownerEmail: email, platformAdmin: true },
+  );
   return { created: true, email };
 }

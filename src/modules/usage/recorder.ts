@@ -70,7 +70,10 @@ export class UsageRecorder {
     } catch (error) {
       // Put the counts back: a database blip must not lose usage.
       for (const p of batch) this.add(p);
-      this.logger.warn({ err: error, rows: batch.length }, "usage flush failed; counts kept for the next flush");
+      this.logger.warn(
+        { err: error, rows: batch.length },
+        "usage flush failed; counts kept for the next flush",
+      );
     }
   }
 }

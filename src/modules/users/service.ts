@@ -8,20 +8,33 @@ import { recordAudit } from "../audit/service.ts";
 
 const userNotFound = () => new AppError("USER_NOT_FOUND", "user not found");
 
-export async function setUserDisabled(deps: Deps, actor: Actor, { id: userId, disabled }: { id: string; disabled: boolean }, meta: RequestMeta = {}) {
+export async function setUserDisabled(
+  deps: Deps,
+  actor: Actor,
+  { id: userId, disabled }: { id: string; disabled: boolean },
+  meta: RequestMeta = {},
+) {
   const a = requireTenantActor(actor);
   if (!isTenantAdmin(a)) throw new AppError("FORBIDDEN", "owners and admins only");
   if (!z.uuid().safeParse(userId).success) throw userNotFound();
-  if (a.kind === "user" && a.userId === userId) throw new AppError("FORBIDDEN", "you cannot disable yourself");
+  if (a.kind === "user" && a.userId === userId)
+    throw new AppError("FORBIDDEN", "you cannot disable yourself");
   const user = await deps.prisma.$transaction(async (tx) => {
     const target = await tx.user.findFirst({ where: { id: userId, tenantId: a.tenantId } });
     if (!target) throw userNotFound();
-    if (target.role === "OWNER" && !(a.kind === "user" && a.role === "OWNER")) throw new AppError("FORBIDDEN", "only owners change owners");
+    if (target.role === "OWNER" && !(a.kind === "user" && a.role === "OWNER"))
+      throw new AppError("FORBIDDEN", "only owners change owners");
     if (disabled === !!target.disabledAt) return target;
     const now = new Date();
-    const updated = await tx.user.update({ where: { id: target.id }, data: { disabledAt: disabled ? now : null } });
+    const updated = await tx.user.update({
+      where: { id: target.id },
+      data: { disabledAt: disabled ? now : null },
+    });
     if (disabled) {
-      await tx.session.updateMany({ where: { userId: target.id, revokedAt: null }, data: { revokedAt: now, revokeReason: "user disabled" } });
+      await tx.session.updateMany({
+        where: { userId: target.id, revokedAt: null },
+        data: { revokedAt: now, revokeReason: "user disabled" },
+      });
     }
     await recordAudit(tx, a, {
       tenantId: a.tenantId,
