@@ -34,6 +34,11 @@ const envSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: seconds.default(3600),
   SESSION_ABSOLUTE_TTL_SECONDS: seconds.default(30 * 24 * 3600),
   SESSION_IDLE_TTL_SECONDS: seconds.default(7 * 24 * 3600),
+  /** Minute usage rows older than this are deleted (hours: 90 days, days: kept). */
+  USAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(31).default(7),
+  USAGE_COUNTING: z.enum(["on", "off"]).default("on"),
+  /** Days before expiry a reminder goes out; 0 sends none. */
+  EXPIRY_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   GRAPHIQL: z.enum(["true", "false"]).optional(),
   INTROSPECTION: z.enum(["true", "false"]).optional(),
   CORS_ORIGINS: z
@@ -95,6 +100,12 @@ export interface Config {
   accessTokenTtlSeconds: number;
   sessionAbsoluteTtlSeconds: number;
   sessionIdleTtlSeconds: number;
+  /** Days minute usage rows are kept (hour rows 90 days, day rows for good). */
+  usageRetentionDays: number;
+  /** Off: verifications are not counted (the benchmark's comparison run). */
+  usageCounting: boolean;
+  /** Days before expiry the owners hear about a key; 0: no reminders. */
+  expiryReminderDays: number;
   graphiql: boolean;
   introspection: boolean;
   /** Browser origins allowed to call the gateway (CORS): CORS_ORIGINS plus PUBLIC_URL's own. */
@@ -213,6 +224,9 @@ export async function loadConfig(
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     sessionAbsoluteTtlSeconds: e.SESSION_ABSOLUTE_TTL_SECONDS,
     sessionIdleTtlSeconds: e.SESSION_IDLE_TTL_SECONDS,
+    usageRetentionDays: e.USAGE_RETENTION_DAYS,
+    usageCounting: e.USAGE_COUNTING === "on",
+    expiryReminderDays: e.EXPIRY_REMINDER_DAYS,
     graphiql: e.GRAPHIQL ? e.GRAPHIQL === "true" : !production,
     introspection: e.INTROSPECTION ? e.INTROSPECTION === "true" : !production,
     corsOrigins: [...new Set([new URL(publicUrl).origin, ...(e.CORS_ORIGINS ?? [])])],

@@ -16,6 +16,7 @@ import { Limiters } from "./rate-limit/limiters.ts";
 import { KeyRuntime } from "./modules/keys/runtime.ts";
 import { UsageRecorder } from "./modules/usage/recorder.ts";
 import { Background } from "./background.ts";
+import { startExpiryReminders } from "./modules/keys/expiry-reminders.ts";
 
 export interface RunningServer {
   deps: Deps;
@@ -50,7 +51,10 @@ export async function openDeps(
     limiters: Limiters.create(config.redisUrl),
     background: new Background(logger),
     keys: new KeyRuntime(db.prisma, logger),
-    usage: new UsageRecorder(db.prisma, logger),
+    usage: new UsageRecorder(db.prisma, logger, {
+      enabled: config.usageCounting,
+      minuteRetentionDays: config.usageRetentionDays,
+    }),
   };
 }
 
@@ -75,6 +79,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   deps.keys.start();
   deps.usage.start();
+  const reminders = startExpiryReminders(deps);
   // On the embedded database no other process may open it: the CLI's commands come in here.
   let control: ControlSocket | undefined;
   if (deps.db.kind === "pglite") {
@@ -105,6 +110,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     close() {
       closing ??= (async () => {
         await control?.close();
+        await reminders.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Keep-alive sockets would hold close() open; idle ones go now, busy ones finish first.

@@ -8,6 +8,7 @@ import "../modules/keys/graphql.ts";
 import "../modules/project-keys/graphql.ts";
 import "../modules/audit/graphql.ts";
 import "../modules/users/graphql.ts";
+import "../modules/usage/graphql.ts";
 
 export const schema = builder.toSchema();
 

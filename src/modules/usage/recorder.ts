@@ -1,11 +1,25 @@
 // Verification counts by key, outcome code and minute, aggregated in memory and written in
 // batches (never a write per request). Each flush adds the same counts to the minute, hour and
 // day buckets in one statement, so the roll-ups are always in step with the minutes.
+// Retention: a sweep every few minutes deletes minute rows older than USAGE_RETENTION_DAYS
+// (default 7) and hour rows older than 90 days; day rows are kept for good (one row per key,
+// outcome and day). USAGE_COUNTING=off turns counting off (the benchmark's comparison run).
 import type { Prisma } from "../../db/client.ts";
 import type { Logger } from "../../logger.ts";
 
 const FLUSH_EVERY_MS = 5_000;
 const MINUTE_MS = 60_000;
+const SWEEP_EVERY_MS = 5 * 60_000;
+const DAY_MS = 24 * 3600_000;
+/** Hour rows outlive minute rows; day rows are never swept. */
+export const HOUR_RETENTION_DAYS = 90;
+
+export interface UsageRecorderOptions {
+  /** false: record() does nothing. */
+  enabled?: boolean;
+  /** Days minute rows are kept. */
+  minuteRetentionDays?: number;
+}
 
 interface Pending {
   keyId: string;
@@ -18,25 +32,37 @@ interface Pending {
 export class UsageRecorder {
   private pending = new Map<string, Pending>();
   private timer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
+  readonly enabled: boolean;
+  readonly minuteRetentionDays: number;
 
   constructor(
     private readonly prisma: Prisma,
     private readonly logger: Logger,
-  ) {}
+    options: UsageRecorderOptions = {},
+  ) {
+    this.enabled = options.enabled ?? true;
+    this.minuteRetentionDays = options.minuteRetentionDays ?? 7;
+  }
 
   start(): void {
     this.timer ??= setInterval(() => void this.flush(), FLUSH_EVERY_MS);
     this.timer.unref();
+    this.sweepTimer ??= setInterval(() => void this.sweepQuietly(), SWEEP_EVERY_MS);
+    this.sweepTimer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.timer = undefined;
+    this.sweepTimer = undefined;
     await this.flush();
   }
 
   /** Counts one verification of a known key. */
   record(keyId: string, tenantId: string, code: string, at = Date.now()): void {
+    if (!this.enabled) return;
     this.add({ keyId, tenantId, code, minute: at - (at % MINUTE_MS), count: 1 });
   }
 
@@ -74,6 +100,30 @@ export class UsageRecorder {
         { err: error, rows: batch.length },
         "usage flush failed; counts kept for the next flush",
       );
+    }
+  }
+
+  /** Deletes minute and hour rows past their retention; returns how many rows went. */
+  async sweep(now = Date.now()): Promise<number> {
+    const minutesBefore = new Date(now - this.minuteRetentionDays * DAY_MS);
+    const hoursBefore = new Date(now - HOUR_RETENTION_DAYS * DAY_MS);
+    const { count } = await this.prisma.keyUsage.deleteMany({
+      where: {
+        OR: [
+          { granularity: "MINUTE", bucket: { lt: minutesBefore } },
+          { granularity: "HOUR", bucket: { lt: hoursBefore } },
+        ],
+      },
+    });
+    return count;
+  }
+
+  private async sweepQuietly(): Promise<void> {
+    try {
+      const count = await this.sweep();
+      if (count) this.logger.debug({ rows: count }, "usage rows past retention deleted");
+    } catch (error) {
+      this.logger.warn({ err: error }, "usage sweep failed; the next one retries");
     }
   }
 }

@@ -1,0 +1,178 @@
+// Reading usage: one key's series and a tenant's summary, inside the caller's key scope.
+// Buckets are UTC starts; a range [from, to) covers every bucket that overlaps it, so `from`
+// is rounded down to the bucket it falls in.
+import { z } from "zod";
+import { requireTenantActor, type Actor, type TenantActor } from "../../access/actor.ts";
+import { requirePermission } from "../../access/permissions.ts";
+import type { Deps } from "../../deps.ts";
+import { AppError } from "../../errors.ts";
+import type { Prisma as P } from "../../generated/prisma/client.ts";
+import { administersKeys, findKey, keyScope } from "../keys/service.ts";
+import { parseInput } from "../validation.ts";
+import { HOUR_RETENTION_DAYS } from "./recorder.ts";
+
+export type Granularity = "MINUTE" | "HOUR" | "DAY";
+
+const DAY_MS = 24 * 3600_000;
+const UNIT_MS: Record<Granularity, number> = { MINUTE: 60_000, HOUR: 3600_000, DAY: DAY_MS };
+/** The widest range a series may ask for, by granularity: it bounds the rows one answer reads. */
+export const MAX_RANGE_DAYS: Record<Granularity, number> = {
+  MINUTE: 31,
+  HOUR: 366,
+  DAY: 5 * 366,
+};
+const TOP_KEYS = 10;
+
+const granularityEnum = z.enum(["MINUTE", "HOUR", "DAY"]);
+
+/** A [from, to) range no wider than `maxDays` allows; the error names the field at fault. */
+function checkRange(
+  v: { from: Date; to: Date; granularity?: Granularity },
+  maxDays: number,
+  ctx: z.RefinementCtx,
+) {
+  if (v.from.getTime() >= v.to.getTime())
+    ctx.addIssue({ code: "custom", path: ["to"], message: "must be after from" });
+  else if (v.to.getTime() - v.from.getTime() > maxDays * DAY_MS)
+    ctx.addIssue({
+      code: "custom",
+      path: ["from"],
+      message: `the range may span at most ${maxDays} days${v.granularity ? ` at ${v.granularity} granularity` : ""}`,
+    });
+}
+
+const seriesInput = z
+  .object({
+    id: z.string(),
+    from: z.date("must be a date"),
+    to: z.date("must be a date"),
+    granularity: granularityEnum,
+  })
+  .superRefine((v, ctx) => checkRange(v, MAX_RANGE_DAYS[v.granularity], ctx));
+const summaryInput = z
+  .object({ from: z.date("must be a date"), to: z.date("must be a date") })
+  .superRefine((v, ctx) => checkRange(v, MAX_RANGE_DAYS.DAY, ctx));
+
+function floorTo(date: Date, granularity: Granularity): Date {
+  const unit = UNIT_MS[granularity];
+  return new Date(date.getTime() - (((date.getTime() % unit) + unit) % unit));
+}
+
+export interface UsagePoint {
+  bucket: Date;
+  code: string;
+  count: number;
+}
+
+export interface CodeCount {
+  code: string;
+  count: number;
+}
+
+function totalsByCode(rows: { code: string; _sum: { count: number | null } }[]): CodeCount[] {
+  return rows
+    .map((r) => ({ code: r.code, count: r._sum.count ?? 0 }))
+    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+}
+
+/** One key's counts by bucket and outcome code. A foreign id answers like an unknown one. */
+export async function keyUsage(
+  deps: Deps,
+  actor: Actor,
+  raw: { id: string; from: Date; to: Date; granularity: Granularity },
+) {
+  const input = parseInput(seriesInput, raw);
+  const key = await findKey(deps, actor, input.id, { select: { id: true, tenantId: true } });
+  if (!key) throw new AppError("KEY_NOT_FOUND", "key not found");
+  const where: P.KeyUsageWhereInput = {
+    keyId: key.id,
+    tenantId: key.tenantId,
+    granularity: input.granularity,
+    bucket: { gte: floorTo(input.from, input.granularity), lt: input.to },
+  };
+  const [rows, totals] = await Promise.all([
+    deps.prisma.keyUsage.findMany({
+      where,
+      select: { bucket: true, code: true, count: true },
+      orderBy: [{ bucket: "asc" }, { code: "asc" }],
+    }),
+    deps.prisma.keyUsage.groupBy({ by: ["code"], where, _sum: { count: true } }),
+  ]);
+  return {
+    keyId: key.id,
+    granularity: input.granularity,
+    from: input.from,
+    to: input.to,
+    points: rows satisfies UsagePoint[],
+    totals: totalsByCode(totals),
+  };
+}
+
+/**
+ * The finest granularity still kept for the whole range (minutes only for a day or less):
+ * the summary then counts exactly the buckets that overlap the range.
+ */
+function summaryGranularity(deps: Deps, from: Date, to: Date, now = Date.now()): Granularity {
+  const span = to.getTime() - from.getTime();
+  if (span <= DAY_MS && from.getTime() >= now - deps.usage.minuteRetentionDays * DAY_MS)
+    return "MINUTE";
+  if (from.getTime() >= now - HOUR_RETENTION_DAYS * DAY_MS) return "HOUR";
+  return "DAY";
+}
+
+/** Outcome totals and the busiest keys: the tenant for administrators, their own keys for others. */
+export async function usageSummary(deps: Deps, actor: Actor, raw: { from: Date; to: Date }) {
+  const a: TenantActor = requireTenantActor(actor);
+  requirePermission(a, "keys:read");
+  const input = parseInput(summaryInput, raw);
+  const granularity = summaryGranularity(deps, input.from, input.to);
+  const conditions: P.KeyUsageWhereInput[] = [
+    { tenantId: a.tenantId },
+    { granularity },
+    { bucket: { gte: floorTo(input.from, granularity), lt: input.to } },
+  ];
+  if (!administersKeys(a)) {
+    // KeyUsage has no relation to ApiKey: the scope is the ids of the keys the caller may read.
+    const own = await deps.prisma.apiKey.findMany({ where: keyScope(a), select: { id: true } });
+    conditions.push({ keyId: { in: own.map((k) => k.id) } });
+  }
+  const where: P.KeyUsageWhereInput = { AND: conditions };
+  const [byCode, byKey] = await Promise.all([
+    deps.prisma.keyUsage.groupBy({ by: ["code"], where, _sum: { count: true } }),
+    deps.prisma.keyUsage.groupBy({
+      by: ["keyId"],
+      where,
+      _sum: { count: true },
+      orderBy: [{ _sum: { count: "desc" } }, { keyId: "asc" }],
+      take: TOP_KEYS,
+    }),
+  ]);
+  const ids = byKey.map((k) => k.keyId);
+  const [valid, keys] = await Promise.all([
+    deps.prisma.keyUsage.groupBy({
+      by: ["keyId"],
+      where: { AND: [where, { keyId: { in: ids } }, { code: "VALID" }] },
+      _sum: { count: true },
+    }),
+    deps.prisma.apiKey.findMany({
+      where: { AND: [keyScope(a), { id: { in: ids } }] },
+      select: { id: true, name: true },
+    }),
+  ]);
+  const validOf = new Map(valid.map((v) => [v.keyId, v._sum.count ?? 0]));
+  const nameOf = new Map(keys.map((k) => [k.id, k.name]));
+  const totals = totalsByCode(byCode);
+  return {
+    from: input.from,
+    to: input.to,
+    granularity,
+    total: totals.reduce((sum, t) => sum + t.count, 0),
+    totals,
+    topKeys: byKey.map((k) => ({
+      keyId: k.keyId,
+      name: nameOf.get(k.keyId) ?? null,
+      total: k._sum.count ?? 0,
+      valid: validOf.get(k.keyId) ?? 0,
+    })),
+  };
+}
