@@ -4,7 +4,7 @@ import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { anonymous, effectivePermissions, type Actor } from "./actor.ts";
 import { looksLikeJwt, verifyAccessToken, type AccessTokenClaims } from "./access-token.ts";
-import { sessionIsLive } from "../modules/sign-in/sessions.ts";
+import { accountIsActive, sessionIsLive } from "../modules/sign-in/sessions.ts";
 import {
   chargeKey,
   checkKeyState,
@@ -42,14 +42,14 @@ const accessToken: Authenticator = async (deps, token) => {
 async function sessionActor(deps: Deps, claims: AccessTokenClaims): Promise<Actor | null> {
   const session = await deps.prisma.session.findUnique({
     where: { id: claims.sid },
-    include: { user: true },
+    include: { user: { include: { tenant: true } } },
   });
   if (
     !session ||
     session.userId !== claims.sub ||
     session.tenantId !== claims.tid ||
     !sessionIsLive(deps, session) ||
-    session.user.disabledAt
+    !accountIsActive(session.user)
   ) {
     return null;
   }

@@ -7,7 +7,7 @@ import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { recordAudit } from "../audit/service.ts";
 import { magicLinkMail } from "./magic-link-mail.ts";
-import { openSession, type SessionTokens } from "./sessions.ts";
+import { type SessionTokens, accountIsActive, openSession } from "./sessions.ts";
 
 export const MAGIC_LINK_PATH = "/api/v3/auth/verify";
 
@@ -36,8 +36,8 @@ export async function requestMagicLink(
 }
 
 async function issueMagicLink(deps: Deps, email: string, meta: RequestMeta): Promise<void> {
-  const user = await deps.prisma.user.findUnique({ where: { email } });
-  if (!user || user.disabledAt) return;
+  const user = await deps.prisma.user.findUnique({ where: { email }, include: { tenant: true } });
+  if (!user || !accountIsActive(user)) return;
   const token = randomToken(32);
   const now = new Date();
   await deps.prisma.$transaction(async (tx) => {
@@ -95,10 +95,10 @@ export async function verifyMagicLink(
     if (consumed.count !== 1) throw invalidLink();
     const link = await tx.magicLink.findUniqueOrThrow({
       where: { tokenHash },
-      include: { user: true },
+      include: { user: { include: { tenant: true } } },
     });
     const user = link.user;
-    if (!user || user.disabledAt) throw invalidLink();
+    if (!user || !accountIsActive(user)) throw invalidLink();
     await tx.user.update({ where: { id: user.id }, data: { lastLoginAt: now } });
     const tokens = await openSession(deps, tx, user, meta);
     await recordAudit(

@@ -85,6 +85,15 @@ export function sessionIsLive(
   );
 }
 
+/** Whether a user may sign in and act: not disabled, not removed, and its tenant not suspended. */
+export function accountIsActive(user: {
+  disabledAt: Date | null;
+  removedAt: Date | null;
+  tenant: { suspendedAt: Date | null; deletedAt: Date | null };
+}): boolean {
+  return !user.disabledAt && !user.removedAt && !user.tenant.suspendedAt && !user.tenant.deletedAt;
+}
+
 const invalidRefresh = () => new AppError("INVALID_TOKEN", "invalid or expired refresh token");
 
 /** The AAD of a rotation's sealed answer: bound to the session and the token it replaced. */
@@ -145,12 +154,12 @@ export async function refreshSession(
   const outcome = await deps.prisma.$transaction(async (tx) => {
     const current = await tx.refreshToken.findUnique({
       where: { tokenHash },
-      include: { session: { include: { user: true } } },
+      include: { session: { include: { user: { include: { tenant: true } } } } },
     });
     if (!current) return { error: invalidRefresh() };
     const { session } = current;
     const now = new Date();
-    if (!sessionIsLive(deps, session, now) || session.user.disabledAt)
+    if (!sessionIsLive(deps, session, now) || !accountIsActive(session.user))
       return { error: invalidRefresh() };
 
     // Claim the token atomically: of two concurrent refreshes only one sees usedAt null.

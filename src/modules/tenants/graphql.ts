@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
-import { requireTenantActor } from "../../access/actor.ts";
+import { effectivePermissions, requireTenantActor } from "../../access/actor.ts";
 import {
   addUser,
   createTenant,
@@ -10,9 +10,16 @@ import {
   findViewer,
   getTenant,
   keyPrefixSchema,
+  setTenantState,
+  updateTenant,
 } from "./service.ts";
 
-const RoleEnum = builder.enumType("Role", { values: ["OWNER", "ADMIN", "MEMBER"] as const });
+export const RoleEnum = builder.enumType("Role", { values: ["OWNER", "ADMIN", "MEMBER"] as const });
+
+const TenantStateEnum = builder.enumType("TenantState", {
+  values: ["ACTIVE", "SUSPENDED", "DELETED"] as const,
+  description: "SUSPENDED: no credential of the tenant works (reversible). DELETED: for good.",
+});
 
 const TenantType = builder.prismaObject("Tenant", {
   fields: (t) => ({
@@ -23,6 +30,12 @@ const TenantType = builder.prismaObject("Tenant", {
     }),
     name: t.exposeString("name"),
     keyPrefix: t.exposeString("keyPrefix"),
+    state: t.field({
+      type: TenantStateEnum,
+      resolve: (tenant) =>
+        tenant.deletedAt ? "DELETED" : tenant.suspendedAt ? "SUSPENDED" : "ACTIVE",
+    }),
+    suspendedAt: t.expose("suspendedAt", { type: "DateTime", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
     users: t.relation("users", {
@@ -39,7 +52,16 @@ export const UserType = builder.prismaObject("User", {
     name: t.exposeString("name", { nullable: true }),
     role: t.expose("role", { type: RoleEnum }),
     isPlatformAdmin: t.exposeBoolean("isPlatformAdmin"),
-    permissions: t.exposeStringList("permissions"),
+    permissions: t.stringList({
+      description:
+        "Effective permissions: `*` for owners and admins, the granted ones for members.",
+      resolve: (user) => effectivePermissions(user),
+    }),
+    grantedPermissions: t.exposeStringList("permissions", {
+      description: "What was granted to a MEMBER (owners and admins hold everything regardless).",
+    }),
+    disabled: t.boolean({ resolve: (user) => user.disabledAt !== null }),
+    removedAt: t.expose("removedAt", { type: "DateTime", nullable: true }),
     lastLoginAt: t.expose("lastLoginAt", { type: "DateTime", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     tenant: t.relation("tenant"),
@@ -134,5 +156,38 @@ builder.mutationFields((t) => ({
         requestMetaOf(ctx),
       );
     },
+  }),
+}));
+
+const UpdateTenantInput = builder.inputType("UpdateTenantInput", {
+  fields: (t) => ({
+    name: t.string({ validate: z.string().trim().min(1).max(200) }),
+    keyPrefix: t.string({
+      description: "Prefix of keys issued from now on.",
+      validate: keyPrefixSchema,
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  updateTenant: t.prismaField({
+    type: "Tenant",
+    authScopes: { tenantAdmin: true },
+    description:
+      "Renames the caller's tenant or changes the prefix of its new keys (owners and admins).",
+    args: { input: t.arg({ type: UpdateTenantInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      updateTenant(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
+  }),
+  setTenantState: t.prismaField({
+    type: "Tenant",
+    authScopes: { platformAdmin: true },
+    description: "Suspends, resumes or deletes (soft) a tenant (platform administrators).",
+    args: {
+      id: t.arg.id({ required: true }),
+      state: t.arg({ type: TenantStateEnum, required: true }),
+    },
+    resolve: (_query, _root, { id, state }, ctx) =>
+      setTenantState(ctx.deps, ctx.actor, { id, state }, requestMetaOf(ctx)),
   }),
 }));

@@ -191,3 +191,85 @@ export async function ensureDefaultTenant(
   );
   return { created: true, email };
 }
+
+const updateTenantInput = z.object({
+  name: z.string().trim().min(1, "must not be empty").max(200).nullable().optional(),
+  keyPrefix: keyPrefixSchema.nullable().optional(),
+});
+
+/** Rename, or change the prefix of keys issued from now on (existing keys keep theirs). Owners and admins. */
+export async function updateTenant(
+  deps: Deps,
+  actor: Actor,
+  raw: z.input<typeof updateTenantInput>,
+  meta: RequestMeta = {},
+) {
+  const a = requireTenantActor(actor);
+  if (!isTenantAdmin(a)) throw new AppError("FORBIDDEN", "owners and admins only");
+  const input = parseInput(updateTenantInput, raw);
+  return deps.prisma.$transaction(async (tx) => {
+    const before = await tx.tenant.findUniqueOrThrow({ where: { id: a.tenantId } });
+    const tenant = await tx.tenant.update({
+      where: { id: a.tenantId },
+      data: { name: input.name ?? undefined, keyPrefix: input.keyPrefix ?? undefined },
+    });
+    await recordAudit(tx, a, {
+      tenantId: a.tenantId,
+      action: "tenant.update",
+      targetType: "Tenant",
+      targetId: a.tenantId,
+      metadata: {
+        name: tenant.name,
+        previousName: before.name,
+        keyPrefix: tenant.keyPrefix,
+        previousKeyPrefix: before.keyPrefix,
+      },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
+    return tenant;
+  });
+}
+
+/**
+ * Platform administrators suspend a tenant (every credential of it stops at once: keys,
+ * exchange tokens, sessions; reversible) or delete it (soft: suspended for good, kept for the
+ * audit trail). A deleted tenant cannot be resumed.
+ */
+export async function setTenantState(
+  deps: Deps,
+  actor: Actor,
+  { id, state }: { id: string; state: "SUSPENDED" | "ACTIVE" | "DELETED" },
+  meta: RequestMeta = {},
+) {
+  assertPlatformAdmin(actor);
+  if (!z.uuid().safeParse(id).success) throw new AppError("TENANT_NOT_FOUND", "tenant not found");
+  const tenant = await deps.prisma.$transaction(async (tx) => {
+    const current = await tx.tenant.findUnique({ where: { id } });
+    if (!current || current.deletedAt) throw new AppError("TENANT_NOT_FOUND", "tenant not found");
+    const now = new Date();
+    const data =
+      state === "ACTIVE"
+        ? { suspendedAt: null }
+        : state === "SUSPENDED"
+          ? { suspendedAt: current.suspendedAt ?? now }
+          : { suspendedAt: current.suspendedAt ?? now, deletedAt: now };
+    const updated = await tx.tenant.update({ where: { id }, data });
+    await recordAudit(tx, actor, {
+      tenantId: id,
+      action:
+        state === "ACTIVE"
+          ? "tenant.resume"
+          : state === "SUSPENDED"
+            ? "tenant.suspend"
+            : "tenant.delete",
+      targetType: "Tenant",
+      targetId: id,
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
+    return updated;
+  });
+  deps.keys.invalidateTenant(id);
+  return tenant;
+}

@@ -1,7 +1,17 @@
-// GraphQL adapters for user administration: thin calls into ./service.ts.
+// GraphQL adapters for people of a tenant: thin calls into ./service.ts and ./members.ts.
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
+import { RoleEnum } from "../tenants/graphql.ts";
+import { removeMember, updateMember } from "./members.ts";
 import { setUserDisabled } from "./service.ts";
+
+const UpdateMemberInput = builder.inputType("UpdateMemberInput", {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    role: t.field({ type: RoleEnum, description: "Only owners make or unmake owners." }),
+    permissions: t.stringList({ description: "What a MEMBER may do and delegate to its keys." }),
+  }),
+});
 
 builder.mutationFields((t) => ({
   disableUser: t.prismaField({
@@ -19,5 +29,23 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_query, _root, { id }, ctx) =>
       setUserDisabled(ctx.deps, ctx.actor, { id, disabled: false }, requestMetaOf(ctx)),
+  }),
+  updateMember: t.prismaField({
+    type: "User",
+    authScopes: { tenantAdmin: true },
+    description:
+      "Changes a member's role or permissions; their keys are narrowed on the next request. The last owner stays an owner.",
+    args: { input: t.arg({ type: UpdateMemberInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      updateMember(ctx.deps, ctx.actor, input, requestMetaOf(ctx)),
+  }),
+  removeMember: t.prismaField({
+    type: "User",
+    authScopes: { tenantAdmin: true },
+    description:
+      "Removes a member: their sessions end and their user-bound keys are revoked. The last owner cannot be removed.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_query, _root, { id }, ctx) =>
+      removeMember(ctx.deps, ctx.actor, { id }, requestMetaOf(ctx)),
   }),
 }));
