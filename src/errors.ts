@@ -33,17 +33,20 @@ export class AppError extends Error {
   readonly fields: FieldIssue[];
   /** Seconds a rate-limited caller should wait. */
   readonly retryAfter?: number;
+  /** The limit a rate-limited caller exceeded (requests per window), when known. */
+  readonly limit?: number;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { fields?: FieldIssue[]; retryAfter?: number } = {},
+    options: { fields?: FieldIssue[]; retryAfter?: number; limit?: number } = {},
   ) {
     super(message);
     this.name = "AppError";
     this.code = code;
     this.fields = options.fields ?? [];
     this.retryAfter = options.retryAfter;
+    this.limit = options.limit;
   }
 
   get status(): number {

@@ -112,7 +112,10 @@ export class Limiters {
     } catch (error) {
       if (error instanceof RateLimiterRes) {
         const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
-        throw new AppError("RATE_LIMITED", "too many requests, retry later", { retryAfter });
+        throw new AppError("RATE_LIMITED", "too many requests, retry later", {
+          retryAfter,
+          limit: policy.points,
+        });
       }
       throw error;
     }

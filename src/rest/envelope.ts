@@ -51,8 +51,22 @@ function statusesOf(map: ErrorMap): Record<number, string> {
   );
 }
 
+/** The IETF draft's RateLimit-* headers (limit, what is left, seconds until the window resets). */
+export function rateLimitHeaders(
+  c: RestContext,
+  state: { limit?: number; remaining: number; reset: number },
+) {
+  if (state.limit !== undefined) c.header("RateLimit-Limit", String(state.limit));
+  c.header("RateLimit-Remaining", String(state.remaining));
+  c.header("RateLimit-Reset", String(state.reset));
+}
+
+/** A 429 says when to come back: Retry-After, and the RateLimit-* headers of the spent window. */
 function retryAfter(c: RestContext, error: AppError | undefined) {
-  if (error?.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
+  if (error?.retryAfter === undefined) return;
+  c.header("Retry-After", String(error.retryAfter));
+  if (error.code === "RATE_LIMITED")
+    rateLimitHeaders(c, { limit: error.limit, remaining: 0, reset: error.retryAfter });
 }
 
 /** Kotani Pay (seeds 000, 001): `{ success, message, data }`. */

@@ -5,7 +5,7 @@ import type { Deps } from "../deps.ts";
 import { verifyCodes } from "../modules/keys/verify.ts";
 import { verifyBody, verifyForCaller } from "../modules/keys/verify-request.ts";
 import { actorOf } from "./actor.ts";
-import { keygateEnvelope } from "./envelope.ts";
+import { keygateEnvelope, rateLimitHeaders } from "./envelope.ts";
 import { readJsonObject } from "./http.ts";
 import { component, defineRoute, mountRoutes, routeGroup } from "./route.ts";
 
@@ -24,6 +24,8 @@ const verifyAnswerSchema = component(
     ratelimit: z
       .object({ limit: z.number().int(), remaining: z.number().int(), reset: z.number().int() })
       .nullable(),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    credits: z.object({ remaining: z.number().int() }).nullable(),
   }),
 );
 
@@ -33,7 +35,7 @@ const verify = defineRoute({
   path: "/v1/keys/verify",
   summary: "Verify a key (for the services behind the gateway)",
   description:
-    "Always 200 with valid and code. A caller signed in to a tenant sees only its tenant's keys.",
+    "Always 200 with valid and code. A caller signed in to a tenant sees only its tenant's keys. When the key has rate limits the answer carries RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers (and Retry-After when RATE_LIMITED).",
   request: { body: verifyBody },
   responses: { 200: { description: "verification result", json: verifyAnswerSchema } },
   handler: async (c, deps) => {
@@ -43,6 +45,10 @@ const verify = defineRoute({
       actor,
       (await readJsonObject(c)) as never,
     );
+    if (answer.ratelimit) {
+      rateLimitHeaders(c, answer.ratelimit);
+      if (answer.code === "RATE_LIMITED") c.header("Retry-After", String(answer.ratelimit.reset));
+    }
     return c.json(answer);
   },
 });

@@ -25,17 +25,17 @@ import { administersKeys, selfUserId, uuid } from "./policy.ts";
 const MAX_LIFETIME_SECONDS = 20 * 365 * 24 * 3600;
 const limit = z.number().int().min(1).max(1_000_000_000).nullable().optional();
 
+export const permissionList = z
+  .array(z.string().refine(isValidPermission, "must be resource:action, resource:* or *"))
+  .max(200);
+
 const generateKeyInput = z
   .object({
     name: z.string().trim().min(1, "must not be empty").max(200),
     description: z.string().max(2000).nullable().optional(),
     projectId: uuid.nullable().optional(),
     ownerId: uuid.nullable().optional(),
-    permissions: z
-      .array(z.string().refine(isValidPermission, "must be resource:action, resource:* or *"))
-      .max(200)
-      .nullable()
-      .optional(),
+    permissions: permissionList.nullable().optional(),
     expiresAt: z.date().nullable().optional(),
     lifetime: z.number().int().min(1).max(MAX_LIFETIME_SECONDS).nullable().optional(),
     rateLimit: z.object({ perMinute: limit, perHour: limit, perDay: limit }).nullable().optional(),
@@ -73,6 +73,35 @@ export interface PreparedKey {
   secret?: string;
 }
 
+/**
+ * Permissions a key may be given by this caller: never beyond the caller's own, and for a key
+ * bound to a user never beyond that user's (who must exist in the tenant and be enabled).
+ * Shared by generation and updates.
+ */
+export async function requireGrantable(
+  deps: Deps,
+  a: TenantActor,
+  ownerId: string | null,
+  permissions: string[],
+): Promise<void> {
+  if (ownerId) {
+    const owner = await deps.prisma.user.findFirst({
+      where: { id: ownerId, tenantId: a.tenantId, disabledAt: null },
+    });
+    if (!owner) throw new AppError("USER_NOT_FOUND", "ownerId: no such user");
+    const ownerPermissions = owner.role === "MEMBER" ? owner.permissions : ["*"];
+    const beyond = permissions.find(
+      (p) => !grants(ownerPermissions, p) || !grants(a.permissions, p),
+    );
+    if (beyond)
+      throw new AppError("FORBIDDEN", `permissions: ${beyond} exceeds what the owner may do`);
+  } else {
+    const beyond = permissions.find((p) => !grants(a.permissions, p));
+    if (beyond)
+      throw new AppError("FORBIDDEN", `permissions: ${beyond} exceeds the caller's permissions`);
+  }
+}
+
 export async function prepareKey(
   deps: Deps,
   a: TenantActor,
@@ -98,25 +127,8 @@ export async function prepareKey(
   if (ownerId && !admin && ownerId !== self)
     throw new AppError("FORBIDDEN", "ownerId: only owners and admins create keys for others");
 
-  let permissions: string[];
-  if (ownerId) {
-    const owner = await deps.prisma.user.findFirst({
-      where: { id: ownerId, tenantId: a.tenantId, disabledAt: null },
-    });
-    if (!owner) throw new AppError("USER_NOT_FOUND", "ownerId: no such user");
-    permissions = input.permissions ?? [];
-    const ownerPermissions = owner.role === "MEMBER" ? owner.permissions : ["*"];
-    const beyond = permissions.find(
-      (p) => !grants(ownerPermissions, p) || !grants(a.permissions, p),
-    );
-    if (beyond)
-      throw new AppError("FORBIDDEN", `permissions: ${beyond} exceeds what the owner may do`);
-  } else {
-    permissions = input.permissions ?? (kind === "PROJECT_KEY" ? [] : a.permissions);
-    const beyond = permissions.find((p) => !grants(a.permissions, p));
-    if (beyond)
-      throw new AppError("FORBIDDEN", `permissions: ${beyond} exceeds the caller's permissions`);
-  }
+  const permissions = input.permissions ?? (ownerId || kind === "PROJECT_KEY" ? [] : a.permissions);
+  await requireGrantable(deps, a, ownerId, permissions);
 
   if (projectId) {
     const project = await deps.prisma.project.findFirst({

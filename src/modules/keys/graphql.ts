@@ -15,6 +15,7 @@ import {
   generateApiKey,
   generateSecureApiKey,
   rotateKey,
+  updateKey,
 } from "./service.ts";
 import { verifyCodes } from "./verify.ts";
 
@@ -36,6 +37,22 @@ const RateLimitType = builder.objectRef<ApiKey>("RateLimit").implement({
     perMinute: t.int({ nullable: true, resolve: (k) => k.rateLimitPerMinute }),
     perHour: t.int({ nullable: true, resolve: (k) => k.rateLimitPerHour }),
     perDay: t.int({ nullable: true, resolve: (k) => k.rateLimitPerDay }),
+  }),
+});
+
+const CreditRefillEnum = builder.enumType("CreditRefill", { values: ["DAY", "MONTH"] as const });
+
+const KeyCreditsType = builder.objectRef<ApiKey>("KeyCredits").implement({
+  description: "Uses left; each successful verification spends one.",
+  fields: (t) => ({
+    remaining: t.int({ resolve: (k) => k.creditsRemaining ?? 0 }),
+    refillAmount: t.int({ nullable: true, resolve: (k) => k.creditsRefillAmount }),
+    refillInterval: t.field({
+      type: CreditRefillEnum,
+      nullable: true,
+      resolve: (k) => k.creditsRefillInterval,
+    }),
+    refilledAt: t.expose("creditsRefilledAt", { type: "DateTime", nullable: true }),
   }),
 });
 
@@ -90,6 +107,21 @@ export const ApiKeyType = builder.prismaObject("ApiKey", {
     jti: t.exposeString("jti"),
     lifetime: t.exposeInt("lifetime", { nullable: true }),
     rateLimit: t.field({ type: RateLimitType, resolve: (k) => k }),
+    metadata: t.field({
+      type: "JSON",
+      nullable: true,
+      description: "A JSON object returned by verification.",
+      resolve: (k) => k.metadata,
+    }),
+    ipAllowlist: t.exposeStringList("ipAllowlist", {
+      description: "CIDRs the key may be used from; empty: anywhere.",
+    }),
+    credits: t.field({
+      type: KeyCreditsType,
+      nullable: true,
+      description: "null: unlimited uses.",
+      resolve: (k) => (k.creditsRemaining === null ? null : k),
+    }),
     lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
     rotatedFromId: t.exposeID("rotatedFromId", { nullable: true }),
@@ -131,6 +163,42 @@ const GenerateApiKeyInput = builder.inputType("GenerateApiKeyInput", {
     status: t.field({ type: NewKeyStatusEnum }),
     format: t.field({ type: KeyFormatEnum, description: "OPAQUE (default) or JWT." }),
     test: t.boolean({ description: "Issue a `<prefix>_test_...` key." }),
+  }),
+});
+
+const UpdateRateLimitInput = builder.inputType("UpdateRateLimitInput", {
+  description: "Each window: a number sets it, null clears it, omitted keeps it.",
+  fields: (t) => ({
+    perMinute: t.int(),
+    perHour: t.int(),
+    perDay: t.int(),
+  }),
+});
+
+const KeyCreditsInput = builder.inputType("KeyCreditsInput", {
+  fields: (t) => ({
+    remaining: t.int({ description: "Uses left; null: unlimited." }),
+    refillAmount: t.int({ description: "Reset remaining to this every refillInterval." }),
+    refillInterval: t.field({ type: CreditRefillEnum }),
+  }),
+});
+
+const UpdateKeyInput = builder.inputType("UpdateKeyInput", {
+  description: "Omitted fields keep their value; null clears a clearable one.",
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    description: t.string(),
+    permissions: t.stringList({
+      description: "Never beyond the caller's own, nor beyond the owner's for a user-bound key.",
+    }),
+    rateLimit: t.field({ type: UpdateRateLimitInput, description: "null clears every window." }),
+    expiresAt: t.field({ type: "DateTime", description: "In the future; null: never expires." }),
+    metadata: t.field({ type: "JSON", description: "A JSON object of at most 4 KiB." }),
+    ipAllowlist: t.stringList({
+      description: "IPv4/IPv6 CIDRs or addresses, at most 100; empty or null: anywhere.",
+    }),
+    credits: t.field({ type: KeyCreditsInput, description: "null: unlimited uses." }),
   }),
 });
 
@@ -193,6 +261,11 @@ const VerifyRateLimit = builder
       reset: t.exposeInt("reset"),
     }),
   });
+const VerifyCredits = builder.objectRef<NonNullable<Answer["credits"]>>("VerifyCredits").implement({
+  fields: (t) => ({
+    remaining: t.exposeInt("remaining", { description: "Credits left after this verification." }),
+  }),
+});
 const VerifyKeyResult = builder.objectRef<Answer>("VerifyKeyResult").implement({
   fields: (t) => ({
     valid: t.exposeBoolean("valid"),
@@ -205,6 +278,18 @@ const VerifyKeyResult = builder.objectRef<Answer>("VerifyKeyResult").implement({
     permissions: t.exposeStringList("permissions"),
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
     ratelimit: t.field({ type: VerifyRateLimit, nullable: true, resolve: (r) => r.ratelimit }),
+    metadata: t.field({
+      type: "JSON",
+      nullable: true,
+      description: "The key's metadata object.",
+      resolve: (r) => r.metadata,
+    }),
+    credits: t.field({
+      type: VerifyCredits,
+      nullable: true,
+      description: "The key's credits, when it has them and this verification reached them.",
+      resolve: (r) => r.credits,
+    }),
   }),
 });
 
@@ -285,15 +370,27 @@ builder.mutationFields((t) => ({
       key: t.arg.string({ required: true }),
       permissions: t.arg.stringList(),
       signature: t.arg({ type: VerifySignatureInput }),
+      clientIp: t.arg.string({
+        description:
+          "The address of the client the key came from; required for a key with an IP allowlist.",
+      }),
     },
     resolve: (_root, args, ctx) =>
       verifyForCaller(ctx.deps, ctx.actor, {
         key: args.key,
         permissions: args.permissions ?? undefined,
+        clientIp: args.clientIp ?? undefined,
         signature: args.signature
           ? { ...args.signature, bodySha256: args.signature.bodySha256 ?? undefined }
           : undefined,
       }),
+  }),
+  updateKey: t.field({
+    type: ApiKeyType,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: UpdateKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      updateKey(ctx.deps, ctx.actor, input as never, requestMetaOf(ctx)),
   }),
   enableKey: t.field({
     type: ApiKeyType,

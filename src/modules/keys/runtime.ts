@@ -6,6 +6,7 @@ import { effectivePermissions } from "../../access/actor.ts";
 import type { Prisma } from "../../db/client.ts";
 import type { Logger } from "../../logger.ts";
 import { sweepSignatureUses } from "../../access/signature.ts";
+import { ipAllowlist } from "./ip-allowlist.ts";
 
 const CACHE_TTL_MS = 5_000;
 const FLUSH_EVERY_MS = 5_000;
@@ -30,6 +31,18 @@ export interface CachedKey {
   rateLimitPerDay: number | null;
   secretCiphertext: string | null;
   secretKeyVersion: number | null;
+  /** A JSON object returned by verification, or null. */
+  metadata: Record<string, unknown> | null;
+  /** CIDRs the key may be used from; empty: anywhere. */
+  ipAllowlist: string[];
+  /** `ipAllowlist` compiled once per cache entry; null when the list is empty. */
+  ipAllow: ((ip: string) => boolean) | null;
+  /** Remaining uses when the key has credits; null: unlimited. Spent in the database, never here. */
+  creditsRemaining: number | null;
+  creditsRefillAmount: number | null;
+  creditsRefillInterval: "DAY" | "MONTH" | null;
+  /** False when the key's tenant is suspended or deleted: every key of it is unusable. */
+  tenantActive: boolean;
 }
 
 const cachedKeySelect = {
@@ -47,10 +60,18 @@ const cachedKeySelect = {
   rateLimitPerDay: true,
   secretCiphertext: true,
   secretKeyVersion: true,
+  metadata: true,
+  ipAllowlist: true,
+  creditsRemaining: true,
+  creditsRefillAmount: true,
+  creditsRefillInterval: true,
   owner: { select: { disabledAt: true, role: true, permissions: true } },
+  tenant: { select: { suspendedAt: true, deletedAt: true } },
 } as const;
 
-type KeyRow = Omit<CachedKey, "ownerActive"> & {
+type KeyRow = Omit<CachedKey, "ownerActive" | "tenantActive" | "ipAllow" | "metadata"> & {
+  metadata: unknown;
+  tenant: { suspendedAt: Date | null; deletedAt: Date | null };
   owner: {
     disabledAt: Date | null;
     role: "OWNER" | "ADMIN" | "MEMBER";
@@ -58,9 +79,18 @@ type KeyRow = Omit<CachedKey, "ownerActive"> & {
   } | null;
 };
 
-/** A key row as verification sees it: its owner's state folded in. */
+/** A key row as verification sees it: its owner's and its tenant's state folded in. */
 function toCachedKey(row: KeyRow): CachedKey {
-  const { owner, ...key } = row;
+  const { owner, tenant, metadata, ...rest } = row;
+  const key = {
+    ...rest,
+    metadata:
+      metadata && typeof metadata === "object" && !Array.isArray(metadata)
+        ? (metadata as Record<string, unknown>)
+        : null,
+    ipAllow: rest.ipAllowlist.length ? ipAllowlist(rest.ipAllowlist) : null,
+    tenantActive: !tenant.suspendedAt && !tenant.deletedAt,
+  };
   if (!key.ownerId) return { ...key, ownerActive: true };
   const ownerPermissions = owner ? effectivePermissions(owner) : [];
   return {
@@ -137,6 +167,13 @@ export class KeyRuntime {
     const ids = new Set(userIds);
     for (const [hash, entry] of this.byHash)
       if (entry.key.ownerId && ids.has(entry.key.ownerId)) this.byHash.delete(hash);
+  }
+
+  /** Drops every cached key of these tenants: called when a tenant is suspended, restored or deleted. */
+  invalidateTenant(...tenantIds: string[]): void {
+    const ids = new Set(tenantIds);
+    for (const [hash, entry] of this.byHash)
+      if (ids.has(entry.key.tenantId)) this.byHash.delete(hash);
   }
 
   touch(keyId: string): void {

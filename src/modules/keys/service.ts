@@ -11,3 +11,4 @@ export { administersKeys, keyScope } from "./policy.ts";
 export { findKey, findKeys } from "./queries.ts";
 export { disableKey, enableKey, revokeKey } from "./status.ts";
 export { rotateKey } from "./rotate.ts";
+export { updateKey, type UpdateKeyInput } from "./update.ts";

@@ -1,5 +1,6 @@
 // Verification as the services behind the gateway ask for it, shared by REST and GraphQL:
 // one input schema, one tenant decision, one answer shape.
+import { isIP } from "node:net";
 import { z } from "zod";
 import type { Actor } from "../../access/actor.ts";
 import type { Deps } from "../../deps.ts";
@@ -33,6 +34,15 @@ export const verifyBody = z.object({
   permissions: z.array(z.string().max(200)).max(100).optional(),
   /** Required for a secure key: without it the answer is SIGNATURE_REQUIRED and nothing is charged. */
   signature: verifySignatureInput.optional(),
+  /** Required for a key with an IP allowlist: without it the answer is IP_NOT_ALLOWED. */
+  clientIp: z
+    .string()
+    .max(64)
+    .refine((ip) => isIP(ip) !== 0, "must be an IPv4 or IPv6 address")
+    .optional()
+    .describe(
+      "The address of the client the key came from, as the service behind the gateway saw it.",
+    ),
 });
 
 export type VerifyRequest = z.input<typeof verifyBody>;
@@ -52,6 +62,8 @@ export function verifyAnswer(result: VerifyResult) {
     permissions: known ? key.permissions : [],
     expiresAt: known && key.expiresAt ? key.expiresAt.toISOString() : null,
     ratelimit: result.ratelimit ?? null,
+    metadata: known ? key.metadata : null,
+    credits: result.credits ?? null,
   };
 }
 
@@ -75,6 +87,7 @@ export async function verifyForCaller(
     permissions: input.permissions,
     tenantId,
     signature,
+    clientIp: input.clientIp ?? null,
   });
   // Counted per key and outcome: what usage charts show. Unknown keys belong to no one.
   if (result.key && result.code !== "NOT_FOUND")

@@ -26,6 +26,12 @@ export const verifyCodes = [
   "SIGNATURE_REQUIRED",
   /** A secure key whose request signature is wrong, stale or replayed. */
   "INVALID_SIGNATURE",
+  /** The key's tenant is suspended or deleted. */
+  "TENANT_SUSPENDED",
+  /** The key has an IP allowlist and the client's address is outside it, or was not given. */
+  "IP_NOT_ALLOWED",
+  /** The key's credits are spent (until its next refill, if it has one). */
+  "USAGE_EXCEEDED",
 ] as const;
 export type VerifyCode = (typeof verifyCodes)[number];
 
@@ -41,6 +47,8 @@ export interface VerifyResult {
   code: VerifyCode;
   key?: CachedKey;
   ratelimit?: RateLimitState | null;
+  /** When the key has credits and this verification reached them: what is left. */
+  credits?: { remaining: number } | null;
 }
 
 const fail = (code: VerifyCode, key?: CachedKey): VerifyResult => ({ valid: false, code, key });
@@ -59,6 +67,11 @@ export interface VerifyOptions {
   tenantId?: string;
   /** The signature of the request a secure key came with, as the service behind the gateway saw it. */
   signature?: SignedRequest;
+  /**
+   * The address of the client the key came from. A key with an IP allowlist answers
+   * IP_NOT_ALLOWED when it is outside the list or not given.
+   */
+  clientIp?: string | null;
   /**
    * false: the caller checks the second factor itself (a bearer request's signature, an
    * exchange's secret) and charges afterwards with chargeKey. Internal callers only.
@@ -94,9 +107,12 @@ export async function checkKeyState(
   options: Omit<VerifyOptions, "tenantId"> = {},
 ): Promise<VerifyResult> {
   if (key.status === "REVOKED" || key.status === "DELETED") return fail("REVOKED", key);
+  if (!key.tenantActive) return fail("TENANT_SUSPENDED", key);
   // A disabled owner disables every key bound to them.
   if (key.status === "DISABLED" || !key.ownerActive) return fail("DISABLED", key);
   if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return fail("EXPIRED", key);
+  if (key.ipAllow && !(options.clientIp && key.ipAllow(options.clientIp)))
+    return fail("IP_NOT_ALLOWED", key);
   if (options.permissions?.length && !grantsAll(key.permissions, options.permissions)) {
     return fail("INSUFFICIENT_PERMISSIONS", key);
   }
@@ -118,7 +134,10 @@ export async function checkKeyState(
   return chargeKey(deps, key);
 }
 
-/** Spends one request of the key's own limits and records the use (in the next batch). */
+/**
+ * Spends one request of the key's own limits, then one of its credits, and records the use
+ * (in the next batch).
+ */
 export async function chargeKey(deps: Deps, key: CachedKey): Promise<VerifyResult> {
   let ratelimit: RateLimitState | null;
   try {
@@ -129,13 +148,46 @@ export async function chargeKey(deps: Deps, key: CachedKey): Promise<VerifyResul
         valid: false,
         code: "RATE_LIMITED",
         key,
-        ratelimit: { limit: 0, remaining: 0, reset: error.retryAfter ?? 1 },
+        ratelimit: { limit: error.limit ?? 0, remaining: 0, reset: error.retryAfter ?? 1 },
       };
     }
     throw error;
   }
+  let credits: { remaining: number } | null = null;
+  if (key.creditsRemaining !== null) {
+    const remaining = await spendCredit(deps, key.id);
+    if (remaining === null)
+      return { valid: false, code: "USAGE_EXCEEDED", key, ratelimit, credits: { remaining: 0 } };
+    credits = { remaining };
+  }
   deps.keys.touch(key.id);
-  return { valid: true, code: "VALID", key, ratelimit };
+  return { valid: true, code: "VALID", key, ratelimit, credits };
+}
+
+// Whether the key's refill is due at $2: a whole interval since its last refill (or creation).
+const REFILL_DUE = `("creditsRefillAmount" IS NOT NULL AND "creditsRefillInterval" IS NOT NULL
+  AND COALESCE("creditsRefilledAt", "createdAt") + CASE "creditsRefillInterval"
+    WHEN 'DAY' THEN interval '1 day' ELSE interval '1 month' END <= $2::timestamptz)`;
+
+/**
+ * One credit, spent in the database so that every instance shares the count: one conditional
+ * statement, which PostgreSQL re-checks against the latest row when requests race, so N credits
+ * admit exactly N verifications. A due refill resets the count to the refill amount first, in the
+ * same statement. Null: nothing left.
+ */
+async function spendCredit(deps: Deps, keyId: string): Promise<number | null> {
+  const rows = await deps.prisma.$queryRawUnsafe<{ creditsRemaining: number }[]>(
+    `UPDATE "ApiKey" SET
+       "creditsRemaining" = CASE WHEN ${REFILL_DUE} THEN "creditsRefillAmount" ELSE "creditsRemaining" END - 1,
+       "creditsRefilledAt" = CASE WHEN ${REFILL_DUE} THEN $2::timestamptz ELSE "creditsRefilledAt" END
+     WHERE id = $1::uuid AND "creditsRemaining" IS NOT NULL
+       AND CASE WHEN ${REFILL_DUE} THEN "creditsRefillAmount" ELSE "creditsRemaining" END > 0
+     RETURNING "creditsRemaining"`,
+    keyId,
+    new Date(),
+  );
+  const row = rows[0];
+  return row ? Number(row.creditsRemaining) : null;
 }
 
 async function consumeKeyLimits(deps: Deps, key: CachedKey): Promise<RateLimitState | null> {
