@@ -955,6 +955,49 @@ const operations = (): Operation[] => [
     variables: (t) => fc.record({ id: v(t).pick(userIdArb()) }),
   },
   {
+    name: "updateMember",
+    // Roles below OWNER only: making the victim an owner would let a generated call demote the
+    // owner whose session the other properties use as a credential.
+    document:
+      "mutation($input: UpdateMemberInput!) { updateMember(input: $input) { id role permissions } }",
+    variables: (t) =>
+      fc.record({
+        input: v(t).object({
+          id: userIdArb(),
+          role: fc.oneof(fc.constantFrom("ADMIN", "MEMBER"), text),
+          permissions: fc.array(permissionArb, { maxLength: 5 }),
+        }),
+      }),
+  },
+  {
+    name: "removeMember",
+    document: "mutation($id: ID!) { removeMember(id: $id) { id removedAt } }",
+    variables: (t) => fc.record({ id: v(t).pick(userIdArb()) }),
+  },
+  {
+    name: "updateTenant",
+    document:
+      "mutation($input: UpdateTenantInput!) { updateTenant(input: $input) { id name keyPrefix } }",
+    variables: (t) =>
+      fc.record({
+        input: v(t).object({
+          name: nameArb,
+          keyPrefix: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9]{1,11}$/), text),
+        }),
+      }),
+  },
+  {
+    name: "setTenantState",
+    // The fuzz's own tenants are never suspended: the other properties sign in to them.
+    document:
+      "mutation($id: ID!, $state: TenantState!) { setTenantState(id: $id, state: $state) { id state } }",
+    variables: (t) =>
+      fc.record({
+        id: v(t).pick(fc.oneof(uuidArb, text)),
+        state: fc.oneof(fc.constantFrom("ACTIVE", "SUSPENDED", "DELETED"), text),
+      }),
+  },
+  {
     name: "exchangeApiKey",
     document:
       "mutation($k: String!, $s: String!) { exchangeApiKey(apiKey: $k, apiSecret: $s) { accessToken tokenType expiresIn expiresAt } }",

@@ -264,6 +264,9 @@ const Q = {
     "mutation($key: String!, $signature: VerifySignatureInput) { verifyKey(key: $key, signature: $signature) { valid code keyId tenantId ownerId permissions expiresAt } }",
   disableUser: "mutation($id: ID!) { disableUser(id: $id) { id email } }",
   enableUser: "mutation($id: ID!) { enableUser(id: $id) { id email } }",
+  updateMember:
+    "mutation($id: ID!) { updateMember(input: { id: $id, permissions: [\"keys:read\"] }) { id permissions } }",
+  removeMember: "mutation($id: ID!) { removeMember(id: $id) { id removedAt } }",
   auditEventsByActor:
     "query($id: String) { auditEvents(actorId: $id, first: 100) { edges { node { id action targetId } } } }",
   auditEventsByTarget:
@@ -390,6 +393,10 @@ const cases: MatrixCase[] = [
     error("USER_NOT_FOUND"),
   ),
   c("enableUser · A's member", g(Q.enableUser), () => A.memberId, uuid, error("USER_NOT_FOUND")),
+  c("updateMember · A's owner", g(Q.updateMember), () => A.ownerId, uuid, error("USER_NOT_FOUND")),
+  c("updateMember · A's member", g(Q.updateMember), () => A.memberId, uuid, error("USER_NOT_FOUND")),
+  c("removeMember · A's owner", g(Q.removeMember), () => A.ownerId, uuid, error("USER_NOT_FOUND")),
+  c("removeMember · A's member", g(Q.removeMember), () => A.memberId, uuid, error("USER_NOT_FOUND")),
 
   // A's audit trail, filtered by A's ids: nothing, exactly like an unknown id.
   c(
@@ -997,6 +1004,9 @@ const EXEMPT_OPERATIONS: Record<string, string> = {
   "Mutation.addUser": "takes no id: adds to the caller's own tenant",
   "Mutation.createProject": "takes no id: creates in the caller's own tenant",
   "Mutation.createTenant": "takes no id; platform administrators only, creating a new tenant",
+  "Mutation.updateTenant": "takes no id: changes the caller's own tenant",
+  "Mutation.setTenantState":
+    "platform administrators only, who act on every tenant by design; B's owner gets FORBIDDEN (test/members.test.ts)",
   "Mutation.logout": "takes no id: ends the calling session",
   "Mutation.refreshSession":
     "takes a refresh token, a secret of its own session, not an id of a tenant's object",
