@@ -18,7 +18,7 @@ import { actorOf } from "./rest/actor.ts";
 import type { Actor } from "./access/actor.ts";
 import { SIGNATURE_HEADER } from "./access/signature.ts";
 import { MAX_BODY_BYTES } from "./rest/http.ts";
-import { keygateError } from "./rest/envelope.ts";
+import { keygateError, retryAfter } from "./rest/envelope.ts";
 import { corsMiddleware } from "./cors.ts";
 import { bufferBody, LARGE_BODY_BYTES, spendLargeBodyBudget } from "./body-budget.ts";
 
@@ -102,7 +102,7 @@ export function createApp(deps: Deps) {
       actor = await actorOf(deps, c);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
+      retryAfter(c, error);
       return c.json(graphQLErrorBody(error), error.status as 401);
     }
     // A signed request's body was read to check the signature: hand yoga a fresh copy.

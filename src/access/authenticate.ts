@@ -71,6 +71,7 @@ function rejectUnlessValid(result: VerifyResult): CachedKey | null {
   if (result.code === "RATE_LIMITED") {
     throw new AppError("RATE_LIMITED", "rate limit exceeded for this key", {
       retryAfter: result.ratelimit?.reset ?? 1,
+      limit: result.ratelimit?.limit,
     });
   }
   return result.valid && result.key ? result.key : null;

@@ -53,7 +53,7 @@ function statusesOf(map: ErrorMap): Record<number, string> {
 
 /** The IETF draft's RateLimit-* headers (limit, what is left, seconds until the window resets). */
 export function rateLimitHeaders(
-  c: RestContext,
+  c: Pick<RestContext, "header">,
   state: { limit?: number; remaining: number; reset: number },
 ) {
   if (state.limit !== undefined) c.header("RateLimit-Limit", String(state.limit));
@@ -62,7 +62,7 @@ export function rateLimitHeaders(
 }
 
 /** A 429 says when to come back: Retry-After, and the RateLimit-* headers of the spent window. */
-function retryAfter(c: RestContext, error: AppError | undefined) {
+export function retryAfter(c: Pick<RestContext, "header">, error: AppError | undefined) {
   if (error?.retryAfter === undefined) return;
   c.header("Retry-After", String(error.retryAfter));
   if (error.code === "RATE_LIMITED")
