@@ -955,6 +955,58 @@ const operations = (): Operation[] => [
     variables: (t) => fc.record({ id: v(t).pick(userIdArb()) }),
   },
   {
+    name: "updateKey",
+    document:
+      "mutation($input: UpdateKeyInput!) { updateKey(input: $input) { id name permissions expiresAt rateLimit { perMinute perHour perDay } } }",
+    variables: (t) =>
+      fc.record({
+        input: v(t).object({
+          id: idArb(),
+          name: nameArb,
+          description: text,
+          permissions: fc.array(permissionArb, { maxLength: 5 }),
+          expiresAt: v(t).date,
+          metadata: fc.oneof(fc.jsonValue(), fc.dictionary(text, fc.jsonValue(), { maxKeys: 5 })),
+          ipAllowlist: fc.array(
+            fc.oneof(
+              fc.ipV4().map((ip) => `${ip}/24`),
+              fc.ipV6(),
+              text,
+            ),
+            { maxLength: 4 },
+          ),
+          rateLimit: v(t).object({ perMinute: v(t).int, perHour: v(t).int, perDay: v(t).int }),
+          credits: v(t).object({
+            remaining: v(t).int,
+            refillAmount: v(t).int,
+            refillInterval: v(t).oneOf("DAY", "MONTH"),
+          }),
+        }),
+      }),
+  },
+  {
+    name: "keyUsage",
+    document:
+      "query($id: ID!, $from: DateTime!, $to: DateTime!, $g: UsageGranularity!) { keyUsage(id: $id, from: $from, to: $to, granularity: $g) { keyId points { bucket code count } } }",
+    variables: (t) =>
+      fc.record({
+        id: v(t).pick(idArb()),
+        from: v(t).date,
+        to: v(t).date,
+        g: v(t).oneOf("MINUTE", "HOUR", "DAY"),
+      }),
+  },
+  {
+    name: "usageSummary",
+    document:
+      "query($from: DateTime!, $to: DateTime!) { usageSummary(from: $from, to: $to) { granularity topKeys { keyId total valid } } }",
+    variables: (t) =>
+      fc.record({
+        from: v(t).date,
+        to: v(t).date,
+      }),
+  },
+  {
     name: "updateMember",
     // Roles below OWNER only: making the victim an owner would let a generated call demote the
     // owner whose session the other properties use as a credential.
@@ -964,7 +1016,7 @@ const operations = (): Operation[] => [
       fc.record({
         input: v(t).object({
           id: userIdArb(),
-          role: fc.oneof(fc.constantFrom("ADMIN", "MEMBER"), text),
+          role: v(t).oneOf("ADMIN", "MEMBER"),
           permissions: fc.array(permissionArb, { maxLength: 5 }),
         }),
       }),
@@ -994,7 +1046,7 @@ const operations = (): Operation[] => [
     variables: (t) =>
       fc.record({
         id: v(t).pick(fc.oneof(uuidArb, text)),
-        state: fc.oneof(fc.constantFrom("ACTIVE", "SUSPENDED", "DELETED"), text),
+        state: v(t).oneOf("ACTIVE", "SUSPENDED", "DELETED"),
       }),
   },
   {
@@ -1106,7 +1158,7 @@ const operations = (): Operation[] => [
   {
     name: "verifyKey",
     document:
-      "mutation($k: String!, $p: [String!], $s: VerifySignatureInput) { verifyKey(key: $k, permissions: $p, signature: $s) { valid code keyId tenantId permissions expiresAt ratelimit { limit remaining reset } } }",
+      "mutation($k: String!, $p: [String!], $s: VerifySignatureInput, $ip: String) { verifyKey(key: $k, permissions: $p, signature: $s, clientIp: $ip) { valid code keyId tenantId permissions expiresAt ratelimit { limit remaining reset } } }",
     variables: (t) =>
       fc.record(
         {
@@ -1118,6 +1170,7 @@ const operations = (): Operation[] => [
           ),
           p: v(t).pick(fc.array(permissionArb, { maxLength: 5 })),
           s: v(t).pick(verifySignatureArb(t)),
+          ip: v(t).pick(fc.oneof(fc.ipV4(), fc.ipV6(), text)),
         },
         { requiredKeys: ["k"] },
       ),

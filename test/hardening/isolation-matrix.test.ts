@@ -265,8 +265,12 @@ const Q = {
   disableUser: "mutation($id: ID!) { disableUser(id: $id) { id email } }",
   enableUser: "mutation($id: ID!) { enableUser(id: $id) { id email } }",
   updateMember:
-    "mutation($id: ID!) { updateMember(input: { id: $id, permissions: [\"keys:read\"] }) { id permissions } }",
+    'mutation($id: ID!) { updateMember(input: { id: $id, permissions: ["keys:read"] }) { id permissions } }',
   removeMember: "mutation($id: ID!) { removeMember(id: $id) { id removedAt } }",
+  updateKey:
+    'mutation($id: ID!) { updateKey(input: { id: $id, name: "taken", permissions: [] }) { id name } }',
+  keyUsage:
+    'query($id: ID!) { keyUsage(id: $id, from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", granularity: HOUR) { keyId points { count } } }',
   auditEventsByActor:
     "query($id: String) { auditEvents(actorId: $id, first: 100) { edges { node { id action targetId } } } }",
   auditEventsByTarget:
@@ -394,9 +398,28 @@ const cases: MatrixCase[] = [
   ),
   c("enableUser · A's member", g(Q.enableUser), () => A.memberId, uuid, error("USER_NOT_FOUND")),
   c("updateMember · A's owner", g(Q.updateMember), () => A.ownerId, uuid, error("USER_NOT_FOUND")),
-  c("updateMember · A's member", g(Q.updateMember), () => A.memberId, uuid, error("USER_NOT_FOUND")),
+  c(
+    "updateMember · A's member",
+    g(Q.updateMember),
+    () => A.memberId,
+    uuid,
+    error("USER_NOT_FOUND"),
+  ),
   c("removeMember · A's owner", g(Q.removeMember), () => A.ownerId, uuid, error("USER_NOT_FOUND")),
-  c("removeMember · A's member", g(Q.removeMember), () => A.memberId, uuid, error("USER_NOT_FOUND")),
+  c(
+    "removeMember · A's member",
+    g(Q.removeMember),
+    () => A.memberId,
+    uuid,
+    error("USER_NOT_FOUND"),
+  ),
+  c("updateKey · opaque key", g(Q.updateKey), () => A.plainKey.id, uuid, error("KEY_NOT_FOUND")),
+  c("updateKey · secure key", g(Q.updateKey), () => A.secureKey.id, uuid, error("KEY_NOT_FOUND")),
+  c("updateKey · JWT key", g(Q.updateKey), () => A.jwtKey.id, uuid, error("KEY_NOT_FOUND")),
+  c("updateKey · project key", g(Q.updateKey), () => A.projectKey.id, uuid, error("KEY_NOT_FOUND")),
+  c("updateKey · key pair", g(Q.updateKey), () => A.keyPairId, uuid, error("KEY_NOT_FOUND")),
+  c("keyUsage · opaque key", g(Q.keyUsage), () => A.plainKey.id, uuid, error("KEY_NOT_FOUND")),
+  c("keyUsage · project key", g(Q.keyUsage), () => A.projectKey.id, uuid, error("KEY_NOT_FOUND")),
 
   // A's audit trail, filtered by A's ids: nothing, exactly like an unknown id.
   c(
@@ -1005,6 +1028,7 @@ const EXEMPT_OPERATIONS: Record<string, string> = {
   "Mutation.createProject": "takes no id: creates in the caller's own tenant",
   "Mutation.createTenant": "takes no id; platform administrators only, creating a new tenant",
   "Mutation.updateTenant": "takes no id: changes the caller's own tenant",
+  "Query.usageSummary": "takes no id: sums the caller's own tenant's keys (test/usage.test.ts)",
   "Mutation.setTenantState":
     "platform administrators only, who act on every tenant by design; B's owner gets FORBIDDEN (test/members.test.ts)",
   "Mutation.logout": "takes no id: ends the calling session",
