@@ -4,6 +4,9 @@
 //   3. GraphQL verifyKey with the same key.
 // GET /healthz of the gateway is measured too: the floor set by HTTP, routing and logging.
 // 50 connections, BENCH_SECONDS (default 10) each. Prints req/s, p50, p99 and the ratio to the baseline.
+// Then the gateway again with USAGE_COUNTING=off (the embedded database admits one process, so
+// the two servers run one after the other): both verification figures and their ratio, which
+// is the cost of counting usage (the goal: counting keeps at least 90% of the throughput).
 // First, on a quiet process: the strict-text check against JSON.parse (bench/input-cost.ts).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -111,11 +114,6 @@ const baseline = spawn(
 const baselinePort = await waitFor(baseline, /listening (\d+)/);
 
 const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-const gateway = spawn(process.execPath, [tsx, path.join(projectRoot, "src", "main.ts")], {
-  env: { ...env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info" },
-  stdio: ["ignore", "pipe", "pipe"],
-});
-const gatewayUrl = await waitFor(gateway, /"url":"(http:\/\/[^"]+)"/);
 const verifyBody = JSON.stringify({ key, permissions: ["transactions:read"] });
 const graphqlBody = JSON.stringify({
   query:
@@ -124,15 +122,33 @@ const graphqlBody = JSON.stringify({
 });
 const json = { "content-type": "application/json" };
 
-// Warm-up: JIT, connection pools, the key cache.
-await autocannon({
-  url: `${gatewayUrl}/v1/keys/verify`,
-  method: "POST",
-  headers: json,
-  body: verifyBody,
-  connections: 10,
-  duration: 2,
-});
+async function startGateway(extraEnv: Record<string, string>) {
+  const child = spawn(process.execPath, [tsx, path.join(projectRoot, "src", "main.ts")], {
+    env: { ...env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info", ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const url = await waitFor(child, /"url":"(http:\/\/[^"]+)"/);
+  // Warm-up: JIT, connection pools, the key cache.
+  await autocannon({
+    url: `${url}/v1/keys/verify`,
+    method: "POST",
+    headers: json,
+    body: verifyBody,
+    connections: 10,
+    duration: 2,
+  });
+  return {
+    url,
+    async stop() {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+const gateway = await startGateway({ USAGE_COUNTING: "on" });
+const gatewayUrl = gateway.url;
 
 const rows = [
   await load("node:http constant JSON (baseline)", {
@@ -155,23 +171,57 @@ const rows = [
     body: graphqlBody,
   }),
 ] as const;
+await gateway.stop();
+
+// Counting off, then on again (A B B A): the two servers run one after the other, so drift of a
+// shared machine would otherwise be charged to whichever ran second.
+const verifyLoad = (url: string, title: string) =>
+  load(title, { url: `${url}/v1/keys/verify`, method: "POST", headers: json, body: verifyBody });
+const uncounted = await startGateway({ USAGE_COUNTING: "off" });
+const off = [
+  await verifyLoad(uncounted.url, "POST /v1/keys/verify, USAGE_COUNTING=off"),
+  await load("GraphQL verifyKey, USAGE_COUNTING=off", {
+    url: `${uncounted.url}/graphql`,
+    method: "POST",
+    headers: json,
+    body: graphqlBody,
+  }),
+  await verifyLoad(uncounted.url, "POST /v1/keys/verify, USAGE_COUNTING=off, again"),
+] as const;
+await uncounted.stop();
+const counted = await startGateway({ USAGE_COUNTING: "on" });
+const onAgain = await verifyLoad(counted.url, "POST /v1/keys/verify, USAGE_COUNTING=on, again");
+await counted.stop();
 baseline.kill();
-gateway.kill("SIGTERM");
 
 console.log(
   `\n${connections} connections, ${seconds} s each, loopback, ${os.cpus().length} cores, database: ${deps.db.kind}\n`,
 );
 console.log("| target | req/s | p50 ms | p99 ms | non-2xx + errors | ratio to baseline |");
 console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
-for (const r of rows) {
+for (const r of [...rows, ...off, onAgain]) {
   console.log(
     `| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.rps / rows[0].rps).toFixed(3)} |`,
+  );
+}
+const restOn = (rows[2].rps + onAgain.rps) / 2;
+const restOff = (off[0].rps + off[2].rps) / 2;
+console.log(
+  "\nUsage counting: verification throughput with counting on / off (goal >= 0.90); REST: mean of two runs each (on, off, off, on)\n",
+);
+console.log("| target | on req/s | off req/s | on / off |");
+console.log("| --- | ---: | ---: | ---: |");
+for (const [title, on, offRps] of [
+  ["POST /v1/keys/verify", restOn, restOff],
+  ["GraphQL verifyKey", rows[3].rps, off[1].rps],
+] as const) {
+  console.log(
+    `| ${title} | ${Math.round(on)} | ${Math.round(offRps)} | ${(on / offRps).toFixed(3)} |`,
   );
 }
 console.log(
   `\nStrict-text check (src/storable-text.ts) against JSON.parse of the same body, median of 21 runs\n`,
 );
 console.log(inputCostTable(inputCost));
-await new Promise((r) => gateway.once("exit", r));
 await rm(dataDir, { recursive: true, force: true });
 process.exit(0);

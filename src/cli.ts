@@ -1,5 +1,6 @@
-// keygate CLI: migrate | tenant create | user add | secrets reencrypt | schema print. Each command has --help.
-import { writeFile } from "node:fs/promises";
+// keygate CLI: migrate | tenant create | user add | keys list | keys revoke | members list |
+// mail last | secrets reencrypt | schema print. Each command has --help.
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { serverCommands, type CommandValues, type ServerCommand } from "./admin-commands.ts";
@@ -14,12 +15,45 @@ import { projectRoot } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
+import { MAGIC_LINK_PATH } from "./modules/sign-in/magic-link.ts";
 import { closeDeps, openDeps } from "./server.ts";
 
 interface Command {
   usage: string;
   options: Record<string, { type: "string" | "boolean"; description: string }>;
   run(values: CommandValues): Promise<void>;
+}
+
+/** Quoted-printable to text: soft line breaks joined, `=XX` bytes decoded (`=3D` → `=`). */
+function decodeQuotedPrintable(text: string): string {
+  const joined = text.replace(/=\r?\n/g, "");
+  const bytes: number[] = [];
+  for (let i = 0; i < joined.length; i++) {
+    const hex = joined.slice(i + 1, i + 3);
+    if (joined[i] === "=" && /^[0-9A-F]{2}$/i.test(hex)) {
+      bytes.push(Number.parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(joined[i] ?? "", "utf8"));
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+/** The newest sign-in link in DATA_DIR/outbox, or undefined. Mail files are named by time. */
+async function lastSignInLink(dataDir: string): Promise<string | undefined> {
+  const outbox = path.join(dataDir, "outbox");
+  const files = (await readdir(outbox).catch(() => [] as string[]))
+    .filter((f) => f.endsWith(".eml"))
+    .sort()
+    .reverse();
+  const pattern = new RegExp(`https?://[^\\s"<>]+?${MAGIC_LINK_PATH}\\?hash=[A-Za-z0-9_%.~-]+`);
+  for (const file of files) {
+    const text = decodeQuotedPrintable(await readFile(path.join(outbox, file), "utf8"));
+    const link = pattern.exec(text)?.[0];
+    if (link) return link;
+  }
+  return undefined;
 }
 
 /** What the user reads when the embedded database is taken: who holds it and what to do. */
@@ -114,6 +148,51 @@ const commands: Record<string, Command> = {
     },
     async run(values) {
       console.log(await runAnywhere("user add", values));
+    },
+  },
+  "keys list": {
+    usage: "keygate keys list --tenant <tenant id> [--status ACTIVE|DISABLED|REVOKED|DELETED]",
+    options: {
+      tenant: { type: "string", description: "tenant id (uuid)" },
+      status: { type: "string", description: "only keys in this status" },
+    },
+    async run(values) {
+      // One JSON line per key, newest first; keys are masked (prefix…last characters).
+      const out = await runAnywhere("keys list", values);
+      if (out) console.log(out);
+    },
+  },
+  "keys revoke": {
+    usage: "keygate keys revoke --tenant <tenant id> --id <key id> [--reason <text>]",
+    options: {
+      tenant: { type: "string", description: "tenant id (uuid)" },
+      id: { type: "string", description: "key id (uuid)" },
+      reason: { type: "string", description: "why (kept in the key and the audit trail)" },
+    },
+    async run(values) {
+      console.log(await runAnywhere("keys revoke", values));
+    },
+  },
+  "members list": {
+    usage: "keygate members list --tenant <tenant id>",
+    options: { tenant: { type: "string", description: "tenant id (uuid)" } },
+    async run(values) {
+      const out = await runAnywhere("members list", values);
+      if (out) console.log(out);
+    },
+  },
+  "mail last": {
+    usage: "keygate mail last",
+    options: {},
+    async run() {
+      // Reads the outbox only: works while a server runs, and touches no database.
+      const dataDir = (await cliConfig()).dataDir;
+      const link = await lastSignInLink(dataDir);
+      if (!link)
+        throw new CliError(
+          `no sign-in link in ${path.join(dataDir, "outbox")} (with SMTP_URL set, mail is not kept there)`,
+        );
+      console.log(link);
     },
   },
   "secrets reencrypt": {

@@ -6,7 +6,22 @@ import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import type { ApiKey, Prisma as P } from "../../generated/prisma/client.ts";
 import { recordAudit } from "../audit/service.ts";
-import { findOwnKey } from "./policy.ts";
+import { findOwnKey, uuid } from "./policy.ts";
+
+/** A key by id for a tenant actor (its scope) or the system actor (the CLI: the named tenant). */
+async function findKeyToChange(deps: Deps, actor: Actor, id: string, tenantId?: string) {
+  if (actor.kind !== "system") {
+    const a = requireTenantActor(actor);
+    requirePermission(a, "keys:write");
+    return findOwnKey(deps, a, id);
+  }
+  const key =
+    tenantId && uuid.safeParse(id).success && uuid.safeParse(tenantId).success
+      ? await deps.prisma.apiKey.findFirst({ where: { AND: [{ tenantId }, { id }] } })
+      : null;
+  if (!key) throw new AppError("KEY_NOT_FOUND", "key not found");
+  return key;
+}
 
 async function changeStatus(
   deps: Deps,
@@ -19,10 +34,9 @@ async function changeStatus(
     metadata?: P.InputJsonValue;
   },
   meta?: RequestMeta,
+  tenantId?: string,
 ) {
-  const a = requireTenantActor(actor);
-  requirePermission(a, "keys:write");
-  const key = await findOwnKey(deps, a, id);
+  const key = await findKeyToChange(deps, actor, id, tenantId);
   const updated = await deps.prisma.$transaction(async (tx) => {
     const { count } = await tx.apiKey.updateMany({
       where: { id: key.id, status: { in: change.from } },
@@ -32,8 +46,8 @@ async function changeStatus(
       const current = await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } });
       throw new AppError("CONFLICT", `key is ${current.status.toLowerCase()}`);
     }
-    await recordAudit(tx, a, {
-      tenantId: a.tenantId,
+    await recordAudit(tx, actor, {
+      tenantId: key.tenantId,
       action: change.action,
       targetType: "ApiKey",
       targetId: key.id,
@@ -50,7 +64,16 @@ async function changeStatus(
 export function revokeKey(
   deps: Deps,
   actor: Actor,
-  { id, reason }: { id: string; reason?: string | null },
+  {
+    id,
+    reason,
+    tenantId,
+  }: {
+    id: string;
+    reason?: string | null;
+    /** The system actor (CLI) names the tenant; a tenant actor's own is used otherwise. */
+    tenantId?: string;
+  },
   meta?: RequestMeta,
 ) {
   const text = reason?.trim().slice(0, 500) || null;
@@ -70,6 +93,7 @@ export function revokeKey(
       metadata: { reason: text },
     },
     meta,
+    tenantId,
   );
 }
 
