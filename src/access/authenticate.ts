@@ -23,6 +23,8 @@ export interface AuthRequest {
   signature: string | null;
   method: string;
   pathAndQuery: string;
+  /** The client's address, checked against a key's IP allowlist. */
+  clientIp: string | null;
   body(): Promise<Uint8Array>;
 }
 
@@ -32,11 +34,13 @@ type Authenticator = (deps: Deps, token: string, request: AuthRequest) => Promis
  * Keygate's own access tokens, verified once: a session token must belong to a live
  * session; an exchange token (from `exchangeApiKey`) lives only while its key does.
  */
-const accessToken: Authenticator = async (deps, token) => {
+const accessToken: Authenticator = async (deps, token, request) => {
   if (!looksLikeJwt(token)) return null;
   const claims = await verifyAccessToken(deps.config, token).catch(() => null);
   if (!claims) return null;
-  return claims.kind === "session" ? sessionActor(deps, claims) : exchangeActor(deps, claims);
+  return claims.kind === "session"
+    ? sessionActor(deps, claims)
+    : exchangeActor(deps, claims, request.clientIp);
 };
 
 async function sessionActor(deps: Deps, claims: AccessTokenClaims): Promise<Actor | null> {
@@ -89,11 +93,15 @@ function keyActor(key: CachedKey, permissions = key.permissions): Actor {
   };
 }
 
-async function exchangeActor(deps: Deps, claims: AccessTokenClaims): Promise<Actor | null> {
+async function exchangeActor(
+  deps: Deps,
+  claims: AccessTokenClaims,
+  clientIp: string | null,
+): Promise<Actor | null> {
   const row = await loadKey(deps.prisma, { id: claims.sub });
   if (!row || row.tenantId !== claims.tid) return null;
   // The secret was proven at the exchange: the token stands for it, so no signature is asked.
-  const checked = rejectUnlessValid(await checkKeyState(deps, row, { charge: false }));
+  const checked = rejectUnlessValid(await checkKeyState(deps, row, { charge: false, clientIp }));
   const key = checked && rejectUnlessValid(await chargeKey(deps, checked));
   if (!key) return null;
   // The token carries the permissions of its minting; later narrowing of the key applies too.
@@ -110,7 +118,9 @@ const apiKey: Authenticator = async (deps, token, request) => {
   if (!keyShapeOk(token)) return null;
   // Limits and last-used are charged only after the signature holds: a caller who merely saw
   // a secure key cannot spend its rate limit or learn from a 429 that it exists.
-  const key = rejectUnlessValid(await verifyKey(deps, token, { charge: false }));
+  const key = rejectUnlessValid(
+    await verifyKey(deps, token, { charge: false, clientIp: request.clientIp }),
+  );
   if (!key) return null;
   if (key.kind === "SECURE_API_KEY") {
     await verifySignature(deps, key.id, keySecret(deps, key), {

@@ -4,6 +4,7 @@ import { authenticate } from "../access/authenticate.ts";
 import { SIGNATURE_HEADER } from "../access/signature.ts";
 import type { Deps } from "../deps.ts";
 import { noteActor } from "../request-context.ts";
+import { clientIp } from "./client-ip.ts";
 import type { RestContext } from "./route.ts";
 
 export async function actorOf(deps: Deps, c: RestContext): Promise<Actor> {
@@ -15,6 +16,7 @@ export async function actorOf(deps: Deps, c: RestContext): Promise<Actor> {
     signature: c.req.header(SIGNATURE_HEADER) ?? null,
     method: c.req.method,
     pathAndQuery: `${url.pathname}${url.search}`,
+    clientIp: clientIp(c),
     // Hono caches the body, so the route can still read it afterwards.
     body: async () => new Uint8Array(await c.req.arrayBuffer()),
   });

@@ -453,3 +453,42 @@ describe("9. a key pair generated while its project is deleted", () => {
     );
   });
 });
+
+describe("IP allowlists hold for bearer use too", () => {
+  it("lets a key act from an allowed address only, as bearer, in an exchange and through its token", async () => {
+    const update = `mutation($input: UpdateKeyInput!) { updateKey(input: $input) { id ipAllowlist } }`;
+    const s = (
+      await httpGql(
+        url,
+        generateSecure,
+        { input: { name: "fenced", permissions: ["keys:read"] } },
+        acme.token,
+      )
+    ).data!.generateSecureApiKey;
+    const exchanged = await httpPost(url, "/auth/token", { api_key: s.key, api_secret: s.secret });
+    const token = exchanged.body.data.access_token as string;
+
+    // The test's requests come from 127.0.0.1.
+    await httpGql(
+      url,
+      update,
+      { input: { id: s.apiKey.id, ipAllowlist: ["127.0.0.0/8"] } },
+      acme.token,
+    );
+    expect((await httpGql(url, listKeys, {}, token)).errors).toBeUndefined();
+    expect(
+      (await httpPost(url, "/auth/token", { api_key: s.key, api_secret: s.secret })).status,
+    ).toBe(200);
+
+    await httpGql(
+      url,
+      update,
+      { input: { id: s.apiKey.id, ipAllowlist: ["203.0.113.0/24"] } },
+      acme.token,
+    );
+    expect((await httpGql(url, listKeys, {}, token)).status).toBe(401);
+    expect(
+      (await httpPost(url, "/auth/token", { api_key: s.key, api_secret: s.secret })).status,
+    ).toBe(401);
+  });
+});

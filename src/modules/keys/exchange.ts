@@ -17,7 +17,7 @@ export async function exchangeApiKey(
   const invalid = () => new AppError("UNAUTHENTICATED", "invalid api key or secret");
   if (typeof apiKey !== "string" || typeof apiSecret !== "string" || apiSecret.length > 256)
     throw invalid();
-  const result = await verifyKey(deps, apiKey, { charge: false });
+  const result = await verifyKey(deps, apiKey, { charge: false, clientIp: meta.ip });
   if (!result.valid || !result.key || result.key.kind !== "SECURE_API_KEY") throw invalid();
   const key = result.key;
   // Wrong secrets are limited per key and caller, so that someone who only saw the key
