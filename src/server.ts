@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
-import { databaseOptionsFromConfig, openDatabase } from "./db/client.ts";
+import { type Database, databaseOptionsFromConfig, openDatabase } from "./db/client.ts";
 import type { LockRole } from "./db/data-dir-lock.ts";
 import { makePrivate } from "./db/private-files.ts";
 import { startControlSocket, type ControlSocket } from "./control-socket.ts";
@@ -42,6 +42,11 @@ export async function openDeps(
     await db.close();
     throw error;
   }
+  return assembleDeps(config, db, logger);
+}
+
+/** The services' dependencies over an open, migrated database (the tests build theirs with it too). */
+export function assembleDeps(config: Config, db: Database, logger: Logger): Deps {
   return {
     config,
     db,

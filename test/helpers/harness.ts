@@ -5,17 +5,12 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { inject } from "vitest";
 import { createApp } from "../../src/app.ts";
-import { closeDeps } from "../../src/server.ts";
+import { assembleDeps, closeDeps } from "../../src/server.ts";
 import { signAccessToken } from "../../src/access/access-token.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { openDatabase, type Database } from "../../src/db/client.ts";
 import type { Deps } from "../../src/deps.ts";
 import { createLogger } from "../../src/logger.ts";
-import { createMailer } from "../../src/mail/mailer.ts";
-import { Limiters } from "../../src/rate-limit/limiters.ts";
-import { KeyRuntime } from "../../src/modules/keys/runtime.ts";
-import { UsageRecorder } from "../../src/modules/usage/recorder.ts";
-import { Background } from "../../src/background.ts";
 import { createTenant, addUser } from "../../src/modules/tenants/service.ts";
 import { system } from "../../src/access/actor.ts";
 import { adminQuery, serverUrl, uniqueDatabaseName } from "./databases.ts";
@@ -83,17 +78,7 @@ export async function createHarness(
     },
   });
   const logger = createLogger({ level: config.logLevel, destination });
-  const deps: Deps = {
-    config,
-    db,
-    prisma: db.prisma,
-    logger,
-    mailer: createMailer(config, logger),
-    limiters: Limiters.create(config.redisUrl),
-    background: new Background(logger),
-    keys: new KeyRuntime(db.prisma, logger),
-    usage: new UsageRecorder(db.prisma, logger),
-  };
+  const deps = assembleDeps(config, db, logger);
   const { app } = createApp(deps);
   return {
     deps,
