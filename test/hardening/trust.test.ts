@@ -492,3 +492,39 @@ describe("IP allowlists hold for bearer use too", () => {
     ).toBe(401);
   });
 });
+
+describe("a key never changes itself", () => {
+  it("cannot lift its own rate limit, credits, allowlist or expiry", async () => {
+    const member = await seedUser(h.deps, acme.tenant.id, "MEMBER", ["keys:write", "keys:read"]);
+    const made = await httpGql(
+      url,
+      generate,
+      {
+        input: {
+          name: "self",
+          permissions: ["keys:write", "keys:read"],
+          rateLimit: { perMinute: 5 },
+        },
+      },
+      member.token,
+    );
+    const self = made.data!.generateApiKey as { key: string; apiKey: { id: string } };
+    const update = `mutation($input: UpdateKeyInput!) { updateKey(input: $input) { id } }`;
+    for (const change of [
+      { rateLimit: null },
+      { credits: null },
+      { ipAllowlist: [] },
+      { expiresAt: null },
+    ]) {
+      const answer = await httpGql(
+        url,
+        update,
+        { input: { id: self.apiKey.id, ...change } },
+        self.key,
+      );
+      expect(code(answer), JSON.stringify(change)).toBe("FORBIDDEN");
+    }
+    const row = await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: self.apiKey.id } });
+    expect(row.rateLimitPerMinute).toBe(5);
+  });
+});

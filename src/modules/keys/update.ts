@@ -93,6 +93,10 @@ export async function updateKey(
   requirePermission(a, "keys:write");
   const input = parseInput(updateKeyInput, raw);
   const key = await findOwnKey(deps, a, input.id);
+  // A key's limits, expiry, allowlist and credits were set by whoever issued it: lifting them
+  // from the key itself would be a credential widening its own rights.
+  if (a.kind === "apiKey" && key.id === a.keyId)
+    throw new AppError("FORBIDDEN", "a key cannot change itself");
   if (key.status === "REVOKED" || key.status === "DELETED")
     throw new AppError("CONFLICT", `key is ${key.status.toLowerCase()}`);
   if (input.permissions) await requireGrantable(deps, a, key.ownerId, input.permissions);
