@@ -57,10 +57,6 @@ export function keyShapeOk(token: string): boolean {
   return parseKey(token).ok || looksLikeJwt(token);
 }
 
-/**
- * Verifies a key. `tenantId`: when the caller belongs to a tenant, another tenant's key
- * answers NOT_FOUND, exactly like an unknown one.
- */
 export interface VerifyOptions {
   permissions?: string[];
   /** The caller's tenant: another tenant's key answers NOT_FOUND. */
@@ -79,6 +75,10 @@ export interface VerifyOptions {
   charge?: boolean;
 }
 
+/**
+ * Verifies a key. `tenantId`: when the caller belongs to a tenant, another tenant's key
+ * answers NOT_FOUND, exactly like an unknown one.
+ */
 export async function verifyKey(
   deps: Deps,
   token: string,
