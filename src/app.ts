@@ -34,22 +34,28 @@ export function createApp(deps: Deps) {
     c.set("requestId", requestId);
     const started = performance.now();
     // Work deferred "until after the answer" (Background.run) waits for this: on the Node
-    // server the socket's finish, elsewhere (app.request) the handler's return.
+    // server the socket's finish, elsewhere (app.request) the handler's return. Made only when
+    // asked for: most requests defer nothing, and a promise with two socket listeners is not free.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    let markSent!: () => void;
-    const facts: RequestFacts = {
-      requestId,
-      responseSent: new Promise<void>((resolve) => (markSent = resolve)),
-    };
-    if (outgoing) {
-      outgoing.once("finish", () => markSent());
-      outgoing.once("close", () => markSent());
-    }
+    let handled = false;
+    let release: (() => void) | undefined;
+    let sent: Promise<void> | undefined;
+    const responseSent = () =>
+      (sent ??= new Promise<void>((resolve) => {
+        if (outgoing) {
+          if (outgoing.writableFinished || outgoing.destroyed) return resolve();
+          outgoing.once("finish", () => resolve());
+          outgoing.once("close", () => resolve());
+        } else if (handled) resolve();
+        else release = resolve;
+      }));
+    const facts: RequestFacts = { requestId, responseSent };
     // Set before the handler runs: a header added to a finished response makes
     // @hono/node-server rebuild it, which costs more than the whole handler.
     c.header("x-request-id", requestId);
     await requestStore.run(facts, next);
-    if (!outgoing) markSent();
+    handled = true;
+    release?.();
     deps.logger.info(
       {
         requestId,

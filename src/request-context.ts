@@ -6,8 +6,8 @@ export interface RequestFacts {
   requestId: string;
   tenantId?: string;
   keyId?: string;
-  /** Settles once the response has been handed to the client in full. */
-  responseSent?: Promise<void>;
+  /** A promise that settles once the response has been handed to the client in full. */
+  responseSent?: () => Promise<void>;
 }
 
 export const requestStore = new AsyncLocalStorage<RequestFacts>();
@@ -26,5 +26,5 @@ export function noteActor(actor: { kind: string; tenantId?: string; keyId?: stri
 
 /** The current request's "response sent" signal; none outside a request. */
 export function currentResponseSent(): Promise<void> | undefined {
-  return requestStore.getStore()?.responseSent;
+  return requestStore.getStore()?.responseSent?.();
 }
