@@ -52,6 +52,14 @@ export function isTenantAdmin(actor: Actor): boolean {
   return actor.kind === "user" && (actor.role === "OWNER" || actor.role === "ADMIN");
 }
 
+/** The owner or admin making the call; anyone else (keys included) is FORBIDDEN. */
+export function requireTenantAdmin(actor: Actor): UserActor {
+  const a = requireTenantActor(actor);
+  if (a.kind !== "user" || !isTenantAdmin(a))
+    throw new AppError("FORBIDDEN", "owners and admins only");
+  return a;
+}
+
 export function isPlatformAdmin(actor: Actor): boolean {
   return actor.kind === "system" || (actor.kind === "user" && actor.isPlatformAdmin);
 }

@@ -1,5 +1,5 @@
 // Append-only audit trail. Written in the same transaction as the change it records.
-import { isTenantAdmin, requireTenantActor, type Actor } from "../../access/actor.ts";
+import { requireTenantAdmin, type Actor } from "../../access/actor.ts";
 import { AppError } from "../../errors.ts";
 import type { Prisma } from "../../db/client.ts";
 import type { Prisma as P } from "../../generated/prisma/client.ts";
@@ -64,8 +64,7 @@ export interface AuditFilter {
 export async function findAuditEvents<
   Q extends Omit<P.AuditEventFindManyArgs, "where" | "orderBy">,
 >(deps: { prisma: Prisma }, actor: Actor, filter: AuditFilter, query: Q) {
-  const a = requireTenantActor(actor);
-  if (!isTenantAdmin(a)) throw new AppError("FORBIDDEN", "owners and admins only");
+  const a = requireTenantAdmin(actor);
   if (filter.from && filter.to && filter.from > filter.to)
     throw AppError.validation("from", "must not be after to");
   const where: P.AuditEventWhereInput = { tenantId: a.tenantId };

@@ -4,6 +4,7 @@ import {
   isPlatformAdmin,
   isTenantAdmin,
   requireTenantActor,
+  requireTenantAdmin,
   type Actor,
 } from "../../access/actor.ts";
 import { isValidPermission, requirePermission } from "../../access/permissions.ts";
@@ -204,8 +205,7 @@ export async function updateTenant(
   raw: z.input<typeof updateTenantInput>,
   meta: RequestMeta = {},
 ) {
-  const a = requireTenantActor(actor);
-  if (!isTenantAdmin(a)) throw new AppError("FORBIDDEN", "owners and admins only");
+  const a = requireTenantAdmin(actor);
   const input = parseInput(updateTenantInput, raw);
   return deps.prisma.$transaction(async (tx) => {
     const before = await tx.tenant.findUniqueOrThrow({ where: { id: a.tenantId } });

@@ -2,12 +2,7 @@
 // owners touch owners; the last owner can be neither demoted nor removed. A removed member's
 // sessions end and their user-bound keys are revoked, in the same transaction.
 import { z } from "zod";
-import {
-  isTenantAdmin,
-  requireTenantActor,
-  type Actor,
-  type TenantActor,
-} from "../../access/actor.ts";
+import { requireTenantAdmin, type Actor, type TenantActor } from "../../access/actor.ts";
 import { isValidPermission } from "../../access/permissions.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
@@ -35,13 +30,6 @@ async function findMember(tx: Tx, a: TenantActor, id: string) {
   return member;
 }
 
-function requireAdministrator(actor: Actor): TenantActor & { kind: "user" } {
-  const a = requireTenantActor(actor);
-  if (a.kind !== "user" || !isTenantAdmin(a))
-    throw new AppError("FORBIDDEN", "owners and admins only");
-  return a;
-}
-
 /** Refuses a change that would leave the tenant without an owner. Locks the owners' rows. */
 async function keepAnOwner(tx: Tx, tenantId: string, leaving: string): Promise<void> {
   const owners = await tx.$queryRaw<{ id: string }[]>`
@@ -59,7 +47,7 @@ export async function updateMember(
   raw: z.input<typeof updateMemberInput>,
   meta: RequestMeta = {},
 ) {
-  const a = requireAdministrator(actor);
+  const a = requireTenantAdmin(actor);
   const input = parseInput(updateMemberInput, raw);
   const updated = await deps.prisma.$transaction(async (tx) => {
     const target = await findMember(tx, a, input.id);
@@ -99,7 +87,7 @@ export async function removeMember(
   { id }: { id: string },
   meta: RequestMeta = {},
 ) {
-  const a = requireAdministrator(actor);
+  const a = requireTenantAdmin(actor);
   const { user, keyIds } = await deps.prisma.$transaction(async (tx) => {
     const target = await findMember(tx, a, id);
     if (target.role === "OWNER") {

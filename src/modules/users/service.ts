@@ -1,7 +1,7 @@
 // Disabling and re-enabling a person. A disabled user's sessions end and every key bound to
 // them stops verifying, as bearer credential and in exchanges, on the very next request.
 import { z } from "zod";
-import { isTenantAdmin, requireTenantActor, type Actor } from "../../access/actor.ts";
+import { requireTenantAdmin, type Actor } from "../../access/actor.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { recordAudit } from "../audit/service.ts";
@@ -14,11 +14,9 @@ export async function setUserDisabled(
   { id: userId, disabled }: { id: string; disabled: boolean },
   meta: RequestMeta = {},
 ) {
-  const a = requireTenantActor(actor);
-  if (!isTenantAdmin(a)) throw new AppError("FORBIDDEN", "owners and admins only");
+  const a = requireTenantAdmin(actor);
   if (!z.uuid().safeParse(userId).success) throw userNotFound();
-  if (a.kind === "user" && a.userId === userId)
-    throw new AppError("FORBIDDEN", "you cannot disable yourself");
+  if (a.userId === userId) throw new AppError("FORBIDDEN", "you cannot disable yourself");
   const user = await deps.prisma.$transaction(async (tx) => {
     const target = await tx.user.findFirst({ where: { id: userId, tenantId: a.tenantId } });
     if (!target) throw userNotFound();
