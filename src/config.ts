@@ -39,6 +39,17 @@ const envSchema = z.object({
   USAGE_COUNTING: z.enum(["on", "off"]).default("on"),
   /** Days before expiry a reminder goes out; 0 sends none. */
   EXPIRY_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(7),
+  /** Keys held by each instance's lookup cache (memory per entry: README, "Cache sizing"). */
+  KEY_CACHE_SIZE: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  /** Lifetime of a cached key while change notices reach the instance (5 s while they cannot). */
+  KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Bearer token that GET /metrics requires; unset (and no METRICS_ADDRESS): no /metrics. */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** host:port of a separate listener that serves only GET /metrics, without a token. */
+  METRICS_ADDRESS: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, "must be host:port")
+    .optional(),
   GRAPHIQL: z.enum(["true", "false"]).optional(),
   INTROSPECTION: z.enum(["true", "false"]).optional(),
   CORS_ORIGINS: z
@@ -76,6 +87,14 @@ function isOrigin(value: string): boolean {
   }
 }
 
+function hostPort(value: string): { host: string; port: number } {
+  const colon = value.lastIndexOf(":");
+  return {
+    host: value.slice(0, colon).replace(/^\[|\]$/g, ""),
+    port: Number(value.slice(colon + 1)),
+  };
+}
+
 export interface EncryptionKey {
   version: number;
   key: Buffer;
@@ -106,6 +125,10 @@ export interface Config {
   usageCounting: boolean;
   /** Days before expiry the owners hear about a key; 0: no reminders. */
   expiryReminderDays: number;
+  keyCacheSize: number;
+  keyCacheTtlSeconds: number;
+  metricsToken?: string;
+  metricsAddress?: { host: string; port: number };
   graphiql: boolean;
   introspection: boolean;
   /** Browser origins allowed to call the gateway (CORS): CORS_ORIGINS plus PUBLIC_URL's own. */
@@ -227,6 +250,10 @@ export async function loadConfig(
     usageRetentionDays: e.USAGE_RETENTION_DAYS,
     usageCounting: e.USAGE_COUNTING === "on",
     expiryReminderDays: e.EXPIRY_REMINDER_DAYS,
+    keyCacheSize: e.KEY_CACHE_SIZE,
+    keyCacheTtlSeconds: e.KEY_CACHE_TTL_SECONDS,
+    metricsToken: e.METRICS_TOKEN,
+    metricsAddress: e.METRICS_ADDRESS ? hostPort(e.METRICS_ADDRESS) : undefined,
     graphiql: e.GRAPHIQL ? e.GRAPHIQL === "true" : !production,
     introspection: e.INTROSPECTION ? e.INTROSPECTION === "true" : !production,
     corsOrigins: [...new Set([new URL(publicUrl).origin, ...(e.CORS_ORIGINS ?? [])])],

@@ -8,6 +8,7 @@ import type { Limiters } from "./rate-limit/limiters.ts";
 import type { Background } from "./background.ts";
 import type { KeyRuntime } from "./modules/keys/runtime.ts";
 import type { UsageRecorder } from "./modules/usage/recorder.ts";
+import type { Metrics } from "./metrics.ts";
 
 export interface Deps {
   config: Config;
@@ -19,6 +20,7 @@ export interface Deps {
   background: Background;
   keys: KeyRuntime;
   usage: UsageRecorder;
+  metrics: Metrics;
 }
 
 /** Facts about the request a service may record (audit) or limit on; never needed for its logic. */

@@ -1,10 +1,16 @@
 // Boots the gateway: config → database (migrated) → first tenant → HTTP server.
 // main.ts and the end-to-end tests both use it.
 import { mkdir } from "node:fs/promises";
-import { serve, type ServerType } from "@hono/node-server";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { getRequestListener } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
-import { type Database, databaseOptionsFromConfig, openDatabase } from "./db/client.ts";
+import {
+  type Database,
+  databaseOptionsFromConfig,
+  openDatabase,
+  type Prisma,
+} from "./db/client.ts";
 import type { LockRole } from "./db/data-dir-lock.ts";
 import { makePrivate } from "./db/private-files.ts";
 import { startControlSocket, type ControlSocket } from "./control-socket.ts";
@@ -17,6 +23,8 @@ import { KeyRuntime } from "./modules/keys/runtime.ts";
 import { UsageRecorder } from "./modules/usage/recorder.ts";
 import { Background } from "./background.ts";
 import { startExpiryReminders } from "./modules/keys/expiry-reminders.ts";
+import { Metrics, metricsAuthorized } from "./metrics.ts";
+import { withFastVerify } from "./fast-verify.ts";
 
 export interface RunningServer {
   deps: Deps;
@@ -47,20 +55,114 @@ export async function openDeps(
 
 /** The services' dependencies over an open, migrated database (the tests build theirs with it too). */
 export function assembleDeps(config: Config, db: Database, logger: Logger): Deps {
+  const metrics = new Metrics();
+  const pool = db.pool;
+  metrics.poolStats = pool
+    ? () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount })
+    : () => ({ total: 1, idle: 1, waiting: 0 });
+  const keys = new KeyRuntime(db.prisma, logger, {
+    cacheSize: config.keyCacheSize,
+    cacheTtlMs: config.keyCacheTtlSeconds * 1000,
+    databaseUrl: db.kind === "postgres" ? config.databaseUrl : undefined,
+    redisUrl: config.redisUrl,
+    metrics,
+  });
   return {
     config,
     db,
-    prisma: db.prisma,
+    prisma: announceNewKeys(db.prisma, keys),
     logger,
     mailer: createMailer(config, logger),
     limiters: Limiters.create(config.redisUrl),
     background: new Background(logger),
-    keys: new KeyRuntime(db.prisma, logger),
+    keys,
     usage: new UsageRecorder(db.prisma, logger, {
       enabled: config.usageCounting,
       minuteRetentionDays: config.usageRetentionDays,
     }),
+    metrics,
   };
+}
+
+/**
+ * Every new key's hash joins the key filter (here and, through a notice sent before the insert,
+ * on every other instance) before its row can commit: a filter never refuses a key that exists.
+ * Hooked on the client, so the services that create keys need not know about the filter.
+ */
+function announceNewKeys(prisma: Prisma, keys: KeyRuntime): Prisma {
+  return prisma.$extends({
+    query: {
+      apiKey: {
+        async create({ args, query }) {
+          const hash = (args.data as { hash?: unknown }).hash;
+          if (typeof hash === "string") await keys.keyCreated(hash);
+          return query(args);
+        },
+      },
+    },
+  }) as unknown as Prisma;
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** GET /metrics: Prometheus text, for whoever holds METRICS_TOKEN (or everyone on METRICS_ADDRESS). */
+async function serveMetrics(deps: Deps, res: ServerResponse): Promise<void> {
+  const text = await deps.metrics.text();
+  res.writeHead(200, { "content-type": deps.metrics.contentType });
+  res.end(text);
+}
+
+/**
+ * The gateway's node:http listener: GET /metrics (with METRICS_TOKEN) and the verification fast
+ * path answered here, everything else by the Hono app.
+ */
+export function requestListener(
+  deps: Deps,
+  fetch: (request: Request, env: unknown) => unknown,
+): Listener {
+  const hono = getRequestListener(fetch as never, { hostname: deps.config.host }) as Listener;
+  const fast = withFastVerify(deps, hono);
+  const token = deps.config.metricsToken;
+  if (!token) return fast;
+  return (req, res) => {
+    if (req.url !== "/metrics" || req.method !== "GET") return fast(req, res);
+    if (!metricsAuthorized(req.headers.authorization, token)) {
+      res.writeHead(401, { "content-type": "application/json", "www-authenticate": "Bearer" });
+      res.end(
+        JSON.stringify({
+          error: { code: "UNAUTHENTICATED", message: "metrics: bearer token required" },
+        }),
+      );
+      return;
+    }
+    serveMetrics(deps, res).catch(() => res.destroy());
+  };
+}
+
+/** METRICS_ADDRESS: a listener of its own that answers GET /metrics and nothing else. */
+async function startMetricsListener(deps: Deps): Promise<Server | undefined> {
+  const address = deps.config.metricsAddress;
+  if (!address) return undefined;
+  const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/metrics") {
+      serveMetrics(deps, res).catch(() => res.destroy());
+      return;
+    }
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { code: "NOT_FOUND", message: "no such route" } }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(address.port, address.host, () => resolve());
+  });
+  const bound = server.address();
+  deps.logger.info(
+    {
+      metrics: `http://${address.host}:${typeof bound === "object" && bound ? bound.port : address.port}/metrics`,
+    },
+    "metrics listening",
+  );
+  return server;
 }
 
 /** Finishes background work (mail, last-used times), then closes Redis and the database. */
@@ -98,11 +200,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     }
   }
   const { app } = createApp(deps);
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
-      resolve(s),
-    );
-  });
+  const metricsServer = await startMetricsListener(deps);
+  const server = createServer(requestListener(deps, app.fetch));
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host}:${port}`;
@@ -116,6 +216,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       closing ??= (async () => {
         await control?.close();
         await reminders.stop();
+        await new Promise<void>((resolve) =>
+          metricsServer ? metricsServer.close(() => resolve()) : resolve(),
+        );
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Keep-alive sockets would hold close() open; idle ones go now, busy ones finish first.

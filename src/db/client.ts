@@ -5,6 +5,7 @@ import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { applyMigrations } from "./migrate.ts";
@@ -27,6 +28,8 @@ export interface Database {
   prisma: Prisma;
   adapter: SqlMigrationAwareDriverAdapterFactory;
   pglite?: PGlite;
+  /** PostgreSQL: the pool Prisma queries through (its use is a metric). */
+  pool?: pg.Pool;
   migrate(log?: (line: string) => void): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -38,8 +41,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let lock: DataDirLock | undefined;
   let pgliteDir: string | undefined;
   let sweep: NodeJS.Timeout | undefined;
+  let pool: pg.Pool | undefined;
   if (options.kind === "postgres") {
-    adapter = new PrismaPg({ connectionString: options.url, max: 20 });
+    pool = new pg.Pool({ connectionString: options.url, max: 20 });
+    // An idle connection the server drops must not crash the process; the next query reconnects.
+    pool.on("error", () => {});
+    adapter = new PrismaPg(pool);
   } else {
     const loadDataDir = options.loadDataDir ? { loadDataDir: options.loadDataDir } : {};
     if (options.dataDir) {
@@ -74,6 +81,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     prisma,
     adapter,
     pglite,
+    pool,
     migrate: (log) => applyMigrations(adapter, log),
     async ping() {
       await prisma.$queryRawUnsafe("SELECT 1");
@@ -82,6 +90,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       if (closed) return;
       closed = true;
       await prisma.$disconnect();
+      await pool?.end().catch(() => {});
       try {
         await pglite?.close();
         if (sweep) clearInterval(sweep);

@@ -1,17 +1,27 @@
-// Per-process state of key verification: a short-lived lookup cache (invalidated here on
-// every change, so revocation is immediate on this instance and bounded by CACHE_TTL_MS on
-// others) and last-used times written in batches, never once per request.
+// Per-process state of key verification: a bounded lookup cache (LRU), a short negative cache
+// and a filter of every key's hash for unknown keys, and last-used times written in batches,
+// never once per request. Every change is invalidated here and announced to the other instances
+// sharing the database (notices.ts), so revocation is immediate on this instance and reaches
+// the others as fast as a NOTIFY does; while the notice connection is down, the cache empties
+// and entries live at most DISCONNECTED_TTL_MS.
+import { LRUCache } from "lru-cache";
 import { grants } from "../../access/permissions.ts";
 import { effectivePermissions } from "../../access/actor.ts";
 import type { Prisma } from "../../db/client.ts";
 import type { Logger } from "../../logger.ts";
 import { sweepSignatureUses } from "../../access/signature.ts";
+import type { Metrics } from "../../metrics.ts";
 import { ipAllowlist } from "./ip-allowlist.ts";
+import { KeyFilter } from "./key-filter.ts";
+import { ChangeNotices, type Notice, type NoticeHandler, type Transport } from "./notices.ts";
 
-const CACHE_TTL_MS = 5_000;
 const FLUSH_EVERY_MS = 5_000;
-const CACHE_MAX = 50_000;
 const SWEEP_EVERY_MS = 60_000;
+/** How long an entry may live while notices cannot arrive (no listener connection). */
+const DISCONNECTED_TTL_MS = 5_000;
+/** Unknown hashes that passed the filter (its false positives) are remembered this long. */
+const NEGATIVE_TTL_MS = 5_000;
+const NEGATIVE_MAX = 20_000;
 
 export interface CachedKey {
   id: string;
@@ -109,22 +119,73 @@ export async function loadKey(
   return row ? toCachedKey(row as KeyRow) : null;
 }
 
-export class KeyRuntime {
-  private readonly byHash = new Map<string, { key: CachedKey; at: number }>();
+export interface KeyRuntimeOptions {
+  /** Entries of the lookup cache (KEY_CACHE_SIZE). */
+  cacheSize?: number;
+  /** Lifetime of an entry while changes reach this instance (KEY_CACHE_TTL_SECONDS). */
+  cacheTtlMs?: number;
+  /** Set: other instances share the database and hear of changes through notices. */
+  databaseUrl?: string;
+  redisUrl?: string;
+  metrics?: Metrics;
+}
+
+export class KeyRuntime implements NoticeHandler {
+  private readonly byHash: LRUCache<string, CachedKey>;
+  /** Key id → its cached hash, so a change of one key costs no scan of the cache. */
+  private readonly hashById = new Map<string, string>();
+  private readonly unknown: LRUCache<string, true>;
+  /** Null until built (start()) and while notices may be missed: every lookup goes on. */
+  private filter: KeyFilter | null = null;
+  /** Hashes added while a rebuild reads the table: added to the new filter too. */
+  private pendingFilter: string[] | null = null;
+  private rebuilds = 0;
   private readonly lastUsed = new Map<string, Date>();
   private timer?: NodeJS.Timeout;
   private sweeper?: NodeJS.Timeout;
+  private started = false;
+  private readonly ttlMs: number;
+  readonly notices: ChangeNotices;
+  private readonly metrics?: Metrics;
+  /** Notices received, by transport; the tests wait on these. */
+  readonly received = { postgres: 0, redis: 0 };
+  /** How often the cache was emptied because the notice connection was lost. */
+  emptiedOnDisconnect = 0;
 
   constructor(
     private readonly prisma: Prisma,
     private readonly logger: Logger,
-  ) {}
+    options: KeyRuntimeOptions = {},
+  ) {
+    this.ttlMs = options.cacheTtlMs ?? 60_000;
+    this.metrics = options.metrics;
+    this.byHash = new LRUCache<string, CachedKey>({
+      max: options.cacheSize ?? 100_000,
+      ttl: this.ttlMs,
+      dispose: (key, hash) => {
+        if (this.hashById.get(key.id) === hash) this.hashById.delete(key.id);
+      },
+    });
+    this.unknown = new LRUCache<string, true>({ max: NEGATIVE_MAX, ttl: NEGATIVE_TTL_MS });
+    this.notices = new ChangeNotices(prisma, logger, {
+      databaseUrl: options.databaseUrl,
+      redisUrl: options.redisUrl,
+    });
+    if (this.metrics) this.metrics.cacheSize = () => this.byHash.size;
+  }
 
+  /** A server's runtime: batches, sweeps, the key filter and (on PostgreSQL) the notice listeners. */
   start(): void {
     this.timer ??= setInterval(() => void this.flush(), FLUSH_EVERY_MS);
     this.timer.unref();
     this.sweeper ??= setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
     this.sweeper.unref();
+    if (this.started) return;
+    this.started = true;
+    // With notices the filter is built once every listener is subscribed (up()); alone on the
+    // database every change passes through this process, so it is built now.
+    if (this.notices.enabled) this.notices.listen(this);
+    else void this.rebuildFilter();
   }
 
   /** Forgets one-use signature records past their window; they would be refused for age anyway. */
@@ -140,40 +201,181 @@ export class KeyRuntime {
     if (this.timer) clearInterval(this.timer);
     if (this.sweeper) clearInterval(this.sweeper);
     this.timer = this.sweeper = undefined;
+    this.started = false;
+    await this.notices.stop();
     await this.flush();
   }
 
+  /**
+   * The key with this SHA-256, or null. An unknown hash costs no database query when the filter
+   * is certain it is no key's, or when it was looked up a moment ago.
+   */
   async lookup(hash: string): Promise<CachedKey | null> {
     const hit = this.byHash.get(hash);
-    if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.key;
+    if (hit) {
+      this.metrics?.cacheHits.inc();
+      return hit;
+    }
+    if (this.filter && !this.filter.mayHave(hash)) {
+      this.metrics?.filterRejections.inc();
+      return null;
+    }
+    if (this.unknown.has(hash)) {
+      this.metrics?.cacheHits.inc();
+      return null;
+    }
+    this.metrics?.cacheMisses.inc();
     const key = await loadKey(this.prisma, { hash });
     if (key) {
-      if (this.byHash.size >= CACHE_MAX) this.byHash.clear();
-      this.byHash.set(hash, { key, at: Date.now() });
+      // While notices cannot arrive, an entry lives only as long as a missed change may last.
+      this.byHash.set(hash, key, this.live ? undefined : { ttl: DISCONNECTED_TTL_MS });
+      this.hashById.set(key.id, hash);
     } else {
-      this.byHash.delete(hash);
+      this.unknown.set(hash, true);
     }
     return key;
   }
 
-  /** Drops every cached entry of these keys: called by every change of a key. */
+  /** Changes reach this instance: alone on the database, or every notice listener subscribed. */
+  private get live(): boolean {
+    return !this.notices.enabled || this.notices.allConnected;
+  }
+
+  /** Drops every cached entry of these keys and tells the other instances: called by every change of a key. */
   invalidate(...keyIds: string[]): void {
-    const ids = new Set(keyIds);
-    for (const [hash, entry] of this.byHash) if (ids.has(entry.key.id)) this.byHash.delete(hash);
+    this.dropKeys(keyIds);
+    this.announce({ t: "keys", ids: keyIds });
   }
 
   /** Drops every cached key bound to these users: called by every change of a user. */
   invalidateOwners(...userIds: string[]): void {
-    const ids = new Set(userIds);
-    for (const [hash, entry] of this.byHash)
-      if (entry.key.ownerId && ids.has(entry.key.ownerId)) this.byHash.delete(hash);
+    this.dropOwners(userIds);
+    this.announce({ t: "owners", ids: userIds });
   }
 
   /** Drops every cached key of these tenants: called when a tenant is suspended, restored or deleted. */
   invalidateTenant(...tenantIds: string[]): void {
+    this.dropTenants(tenantIds);
+    this.announce({ t: "tenants", ids: tenantIds });
+  }
+
+  /**
+   * A key is about to be inserted: its hash joins the filter here and, before the row can commit,
+   * on every other instance (server.ts calls this from the client's apiKey.create).
+   */
+  async keyCreated(hash: string): Promise<void> {
+    this.addToFilter(hash);
+    this.unknown.delete(hash);
+    await this.notices.publish({ t: "new", hashes: [hash] });
+  }
+
+  private announce(notice: Notice): void {
+    if (notice.t !== "new" && notice.ids.length === 0) return;
+    void this.notices.publish(notice);
+  }
+
+  private dropKeys(keyIds: string[]): void {
+    for (const id of keyIds) {
+      const hash = this.hashById.get(id);
+      if (hash !== undefined) this.byHash.delete(hash);
+      this.hashById.delete(id);
+    }
+  }
+
+  private dropOwners(userIds: string[]): void {
+    const ids = new Set(userIds);
+    for (const [hash, key] of this.byHash.entries())
+      if (key.ownerId && ids.has(key.ownerId)) this.byHash.delete(hash);
+  }
+
+  private dropTenants(tenantIds: string[]): void {
     const ids = new Set(tenantIds);
-    for (const [hash, entry] of this.byHash)
-      if (ids.has(entry.key.tenantId)) this.byHash.delete(hash);
+    for (const [hash, key] of this.byHash.entries())
+      if (ids.has(key.tenantId)) this.byHash.delete(hash);
+  }
+
+  private addToFilter(hash: string): void {
+    this.filter?.add(hash);
+    this.pendingFilter?.push(hash);
+  }
+
+  /** A notice from another instance. */
+  notice(notice: Notice, transport: Transport): void {
+    this.received[transport]++;
+    this.metrics?.notices.inc({ transport });
+    switch (notice.t) {
+      case "keys":
+        this.dropKeys(notice.ids);
+        break;
+      case "owners":
+        this.dropOwners(notice.ids);
+        break;
+      case "tenants":
+        this.dropTenants(notice.ids);
+        break;
+      case "new":
+        for (const hash of notice.hashes) {
+          this.addToFilter(hash);
+          this.unknown.delete(hash);
+        }
+        break;
+    }
+    this.logger.debug({ notice: notice.t, transport }, "change notice received");
+  }
+
+  /** A listener is lost: whatever changed from now on is unknown here until it is back. */
+  down(transport: Transport): void {
+    this.filter = null;
+    this.emptyCache();
+    this.emptiedOnDisconnect++;
+    this.metrics?.noticeConnections.inc({ transport });
+    this.logger.warn({ transport }, "change notices lost: key cache emptied, filter off");
+  }
+
+  /** A listener is back: what changed meanwhile was missed, so start over from the database. */
+  up(transport: Transport): void {
+    this.emptyCache();
+    if (this.notices.allConnected) void this.rebuildFilter();
+    this.logger.info({ transport }, "change notices connected");
+  }
+
+  private emptyCache(): void {
+    this.byHash.clear();
+    this.hashById.clear();
+    this.unknown.clear();
+  }
+
+  /** Reads every key's hash into a new filter; lookups skip the filter until it is complete. */
+  async rebuildFilter(): Promise<void> {
+    const generation = ++this.rebuilds;
+    this.pendingFilter = [];
+    try {
+      const rows =
+        await this.prisma.$queryRawUnsafe<{ hash: string }[]>(`SELECT hash FROM "ApiKey"`);
+      if (generation !== this.rebuilds) return;
+      const filter = KeyFilter.of(
+        rows.map((r) => r.hash),
+        rows.length,
+      );
+      for (const hash of this.pendingFilter) filter.add(hash);
+      this.pendingFilter = null;
+      // A listener dropped while the table was read: the filter may already miss a key.
+      if (!this.live) return;
+      this.filter = filter;
+      this.logger.info({ keys: rows.length, bytes: filter.bytes }, "key filter built");
+    } catch (error) {
+      if (generation === this.rebuilds) this.pendingFilter = null;
+      this.logger.warn({ err: error }, "key filter not built: unknown keys go to the database");
+    }
+  }
+
+  /** Whether the filter answers lookups (tests and /metrics). */
+  get filterActive(): boolean {
+    return this.filter !== null;
+  }
+
+  get cacheSize(): number {
+    return this.byHash.size;
   }
 
   touch(keyId: string): void {

@@ -75,6 +75,7 @@ export async function verifyForCaller(
   actor: Actor,
   raw: VerifyRequest,
 ): Promise<VerifyAnswer> {
+  const started = performance.now();
   const input = parseInput(verifyBody, raw);
   const tenantId = actor.kind === "user" || actor.kind === "apiKey" ? actor.tenantId : undefined;
   const signature = input.signature && {
@@ -92,5 +93,7 @@ export async function verifyForCaller(
   // Counted per key and outcome: what usage charts show. Unknown keys belong to no one.
   if (result.key && result.code !== "NOT_FOUND")
     deps.usage.record(result.key.id, result.key.tenantId, result.code);
+  deps.metrics.verifications.inc({ code: result.code });
+  deps.metrics.verifyDuration.observe((performance.now() - started) / 1000);
   return verifyAnswer(result);
 }

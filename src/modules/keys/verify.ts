@@ -199,7 +199,15 @@ async function consumeKeyLimits(deps: Deps, key: CachedKey): Promise<RateLimitSt
   let tightest: RateLimitState | null = null;
   for (const [name, points, durationSeconds] of windows) {
     if (!points) continue;
-    const state = await deps.limiters.consumeCustom(name, { points, durationSeconds }, key.id);
+    let state: Awaited<ReturnType<typeof deps.limiters.consumeCustom>>;
+    try {
+      state = await deps.limiters.consumeCustom(name, { points, durationSeconds }, key.id);
+    } catch (error) {
+      if (error instanceof AppError && error.code === "RATE_LIMITED")
+        deps.metrics.rateLimitDecisions.inc({ window: name, decision: "refused" });
+      throw error;
+    }
+    deps.metrics.rateLimitDecisions.inc({ window: name, decision: "allowed" });
     if (!tightest || state.remaining < tightest.remaining) {
       tightest = { limit: state.limit, remaining: state.remaining, reset: state.resetSeconds };
     }
