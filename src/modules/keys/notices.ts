@@ -11,6 +11,8 @@ import type { Logger } from "../../logger.ts";
 
 export const PG_CHANNEL = "keygate_changes";
 export const REDIS_CHANNEL = "keygate:changes";
+/** application_name of the LISTEN connections, as pg_stat_activity shows them. */
+export const LISTENER_APPLICATION = "keygate-notices";
 
 export type Notice =
   | { t: "keys"; ids: string[] }
@@ -91,7 +93,11 @@ class PgListener implements Listener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.url, keepAlive: true });
+    const client = new pg.Client({
+      connectionString: this.url,
+      keepAlive: true,
+      application_name: LISTENER_APPLICATION,
+    });
     this.client = client;
     let lost = false;
     const onLost = (error?: unknown) => {
