@@ -191,7 +191,7 @@ describe("forged access tokens", () => {
     const s = await signInFresh();
     const { config } = h.deps;
     const claims = { tid: acme.tenant.id, sid: s.sessionId, kind: "session" };
-    const sub = (await h.deps.prisma.user.findUniqueOrThrow({ where: { email: s.email } })).id;
+    const sub = (await h.deps.prisma.user.findFirstOrThrow({ where: { email: s.email } })).id;
     const now = Math.floor(Date.now() / 1000);
     const sign = (key: Uint8Array, opts: { aud?: string; exp?: number } = {}) =>
       new SignJWT(claims)

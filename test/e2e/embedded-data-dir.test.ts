@@ -81,7 +81,7 @@ describe("embedded data directory", () => {
     expect(created.code).toBe(0);
     const tenant = JSON.parse(created.stdout) as { tenantId: string; ownerEmail: string };
     expect(tenant.ownerEmail).toBe("o@acme.test");
-    // The server saw it: it finds the tenant for `user add` and refuses the owner's address again.
+    // The server saw it: it finds the tenant for `user add` and refuses a second membership.
     const added = await cli(
       "user",
       "add",
@@ -94,9 +94,9 @@ describe("embedded data directory", () => {
     );
     expect(added.code).toBe(0);
     expect(JSON.parse(added.stdout)).toMatchObject({ email: "dev@acme.test", role: "MEMBER" });
-    const again = await cli("tenant", "create", "--name", "Acme 2", "--owner-email", "o@acme.test");
+    const again = await cli("user", "add", "--tenant", tenant.tenantId, "--email", "o@acme.test");
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/already belongs to an account/);
+    expect(again.stderr).toMatch(/already a member of this tenant/);
     const invalid = await cli("tenant", "create", "--owner-email", "x@acme.test");
     expect(invalid.code).toBe(1);
     expect(invalid.stderr.trim()).toBe("--name is required");

@@ -48,7 +48,7 @@ async function adminToken(): Promise<string> {
   const config = await loadConfig({ ...process.env, ...env });
   const db = await openDatabase(databaseOptionsFromConfig(config));
   try {
-    const admin = await db.prisma.user.findUniqueOrThrow({ where: { email: "root@e2e.test" } });
+    const admin = await db.prisma.user.findFirstOrThrow({ where: { email: "root@e2e.test" } });
     const session = await db.prisma.session.create({
       data: {
         tenantId: admin.tenantId,

@@ -1114,8 +1114,34 @@ const operations = (): Operation[] => [
   },
   {
     name: "requestMagicLink",
-    document: "mutation($e: EmailAddress!) { requestMagicLink(email: $e) { message } }",
-    variables: (t) => fc.record({ e: v(t).pick(v(t).email) }),
+    document:
+      "mutation($e: EmailAddress!, $t: ID) { requestMagicLink(email: $e, tenantId: $t) { message } }",
+    variables: (t) =>
+      fc.record(
+        { e: v(t).pick(v(t).email), t: v(t).pick(fc.oneof(uuidArb, text)) },
+        { requiredKeys: ["e"] },
+      ),
+  },
+  {
+    name: "inviteMember",
+    document:
+      "mutation($input: InviteMemberInput!) { inviteMember(input: $input) { id email role status permissions } }",
+    variables: (t) =>
+      fc.record({
+        input: v(t).object({
+          email: v(t).email,
+          name: nameArb,
+          role: v(t).oneOf("OWNER", "ADMIN", "MEMBER"),
+          permissions: fc.array(permissionArb, { maxLength: 4 }),
+        }),
+      }),
+  },
+  {
+    name: "switchTenant",
+    document: "mutation($t: ID!) { switchTenant(tenantId: $t) { userId accessToken } }",
+    variables: (t) => fc.record({ t: v(t).pick(fc.oneof(uuidArb, text)) }),
+    // A switch that succeeds ends the session it came from.
+    freshSession: true,
   },
   {
     name: "revokeKey",
@@ -1234,7 +1260,8 @@ const operations = (): Operation[] => [
   // No arguments to generate: what varies is the credential.
   {
     name: "query viewer/tenant",
-    document: "{ viewer { id email role } tenant { id name number } }",
+    document:
+      "{ viewer { id email role status } tenant { id name number } memberships { userId role current tenant { id } } }",
     variables: () => fc.constant({}),
   },
 ];

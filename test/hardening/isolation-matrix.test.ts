@@ -267,6 +267,7 @@ const Q = {
   updateMember:
     'mutation($id: ID!) { updateMember(input: { id: $id, permissions: ["keys:read"] }) { id permissions } }',
   removeMember: "mutation($id: ID!) { removeMember(id: $id) { id removedAt } }",
+  switchTenant: "mutation($id: ID!) { switchTenant(tenantId: $id) { userId accessToken } }",
   updateKey:
     'mutation($id: ID!) { updateKey(input: { id: $id, name: "taken", permissions: [] }) { id name } }',
   keyUsage:
@@ -412,6 +413,14 @@ const cases: MatrixCase[] = [
     () => A.memberId,
     uuid,
     error("USER_NOT_FOUND"),
+  ),
+  // B's owner is no member of A: switching there answers like a tenant that does not exist.
+  c(
+    "switchTenant · A's tenant",
+    g(Q.switchTenant),
+    () => a.tenant.id,
+    uuid,
+    error("TENANT_NOT_FOUND"),
   ),
   c("updateKey · opaque key", g(Q.updateKey), () => A.plainKey.id, uuid, error("KEY_NOT_FOUND")),
   c("updateKey · secure key", g(Q.updateKey), () => A.secureKey.id, uuid, error("KEY_NOT_FOUND")),
@@ -1025,6 +1034,9 @@ const EXEMPT_OPERATIONS: Record<string, string> = {
     "takes no id: the caller itself (checked by 'listings of B never show A's objects')",
   "Query.tenants": "takes no id; platform administrators only, who see every tenant by design",
   "Mutation.addUser": "takes no id: adds to the caller's own tenant",
+  "Mutation.inviteMember":
+    "takes no id: invites into the caller's own tenant; answers alike for other tenants' members (test/people.test.ts)",
+  "Query.memberships": "takes no id: the calling person's own memberships (test/people.test.ts)",
   "Mutation.createProject": "takes no id: creates in the caller's own tenant",
   "Mutation.createTenant": "takes no id; platform administrators only, creating a new tenant",
   "Mutation.updateTenant": "takes no id: changes the caller's own tenant",

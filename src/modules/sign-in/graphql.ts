@@ -10,7 +10,9 @@ import {
   revokeSession,
   type SessionTokens,
 } from "./sessions.ts";
-import { UserType } from "../tenants/graphql.ts";
+import { effectivePermissions } from "../../access/actor.ts";
+import { RoleEnum, TenantType, UserType } from "../tenants/graphql.ts";
+import { listMemberships, switchTenant } from "./switch-tenant.ts";
 
 builder.prismaObject("Session", {
   fields: (t) => ({
@@ -69,9 +71,15 @@ builder.mutationFields((t) => ({
     type: RequestMagicLinkPayload,
     description:
       "Mails a sign-in link if the address has an account. The answer is the same either way.",
-    args: { email: t.arg({ type: "EmailAddress", required: true }) },
-    resolve: async (_root, { email }, ctx) => {
-      await requestMagicLink(ctx.deps, email, requestMetaOf(ctx));
+    args: {
+      email: t.arg({ type: "EmailAddress", required: true }),
+      tenantId: t.arg.id({
+        description:
+          "For a person in several tenants: the tenant the link signs into (default: the one used last).",
+      }),
+    },
+    resolve: async (_root, { email, tenantId }, ctx) => {
+      await requestMagicLink(ctx.deps, email, requestMetaOf(ctx), { tenantId });
       return { message: "login magic link sent to your email" };
     },
   }),
@@ -88,6 +96,15 @@ builder.mutationFields((t) => ({
     resolve: (_root, { refreshToken }, ctx) =>
       refreshSession(ctx.deps, refreshToken, requestMetaOf(ctx)),
   }),
+  switchTenant: t.field({
+    type: AuthPayload,
+    authScopes: { user: true },
+    description:
+      "Ends this session and opens one in another tenant the signed-in person belongs to.",
+    args: { tenantId: t.arg.id({ required: true }) },
+    resolve: (_root, { tenantId }, ctx) =>
+      switchTenant(ctx.deps, ctx.actor, { tenantId }, requestMetaOf(ctx)),
+  }),
   logout: t.prismaField({
     type: "Session",
     authScopes: { user: true },
@@ -100,5 +117,30 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_query, _root, { id }, ctx) =>
       revokeSession(ctx.deps, ctx.actor, { id }, requestMetaOf(ctx)),
+  }),
+}));
+
+type MembershipRow = Awaited<ReturnType<typeof listMemberships>>[number];
+const Membership = builder.objectRef<MembershipRow>("Membership").implement({
+  description: "A tenant the signed-in person belongs to, with their role there.",
+  fields: (t) => ({
+    userId: t.exposeID("id", { description: "The person's user id in that tenant." }),
+    tenant: t.field({ type: TenantType, resolve: (m) => m.tenant }),
+    role: t.field({ type: RoleEnum, resolve: (m) => m.role }),
+    permissions: t.stringList({ resolve: (m) => effectivePermissions(m) }),
+    current: t.boolean({
+      description: "Whether the calling session acts in this tenant.",
+      resolve: (m, _args, ctx) => ctx.actor.kind === "user" && ctx.actor.userId === m.id,
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  memberships: t.field({
+    type: [Membership],
+    authScopes: { user: true },
+    description:
+      "The tenants the signed-in person can act in, most recently used first (the tenant switcher).",
+    resolve: (_root, _args, ctx) => listMemberships(ctx.deps, ctx.actor),
   }),
 }));

@@ -2,18 +2,22 @@
 // 15-minute life, one use, consumed in one atomic statement; a new request
 // retires the older unused links of the address. Requests answer the same
 // whether or not the address has an account: the work happens after the answer.
+import { z } from "zod";
 import { randomToken, sha256Hex } from "../../crypto/tokens.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { recordAudit } from "../audit/service.ts";
 import { magicLinkMail } from "./magic-link-mail.ts";
+import { membershipForSignIn } from "../users/people.ts";
 import { type SessionTokens, accountIsActive, openSession } from "./sessions.ts";
 
 export const MAGIC_LINK_PATH = "/api/v3/auth/verify";
 
-function normalizeEmail(email: string): string {
+export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
+
+const isUuid = (value: string) => z.uuid().safeParse(value).success;
 
 const emailPattern = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
 
@@ -25,6 +29,8 @@ export async function requestMagicLink(
   deps: Deps,
   rawEmail: string,
   meta: RequestMeta = {},
+  /** A person in several tenants may choose the one the link signs into. */
+  choice: { tenantId?: string | null } = {},
 ): Promise<void> {
   if (typeof rawEmail !== "string" || !emailPattern.test(rawEmail.trim())) {
     throw AppError.validation("email", "must be an email address");
@@ -32,16 +38,24 @@ export async function requestMagicLink(
   const email = normalizeEmail(rawEmail);
   if (meta.ip) await deps.limiters.consume("magicLinkIp", meta.ip);
   await deps.limiters.consume("magicLinkEmail", email);
-  deps.background.run("magic-link", () => issueMagicLink(deps, email, meta));
+  const tenantId = choice.tenantId && isUuid(choice.tenantId) ? choice.tenantId : null;
+  if (choice.tenantId && !tenantId) throw AppError.validation("tenantId", "must be a tenant id");
+  deps.background.run("magic-link", () => issueMagicLink(deps, email, tenantId, meta));
 }
 
-async function issueMagicLink(deps: Deps, email: string, meta: RequestMeta): Promise<void> {
-  const user = await deps.prisma.user.findUnique({ where: { email }, include: { tenant: true } });
-  if (!user || !accountIsActive(user)) return;
+async function issueMagicLink(
+  deps: Deps,
+  email: string,
+  tenantId: string | null,
+  meta: RequestMeta,
+): Promise<void> {
+  const user = await membershipForSignIn(deps.prisma, email, tenantId);
+  if (!user) return;
   const token = randomToken(32);
   const now = new Date();
   await deps.prisma.$transaction(async (tx) => {
-    await tx.magicLink.deleteMany({ where: { email, consumedAt: null } });
+    // Pending invitations keep their links: they are not sign-in links.
+    await tx.magicLink.deleteMany({ where: { email, consumedAt: null, purpose: "SIGN_IN" } });
     await tx.magicLink.create({
       data: {
         tokenHash: sha256Hex(token),
@@ -97,9 +111,30 @@ export async function verifyMagicLink(
       where: { tokenHash },
       include: { user: { include: { tenant: true } } },
     });
-    const user = link.user;
-    if (!user || !accountIsActive(user)) throw invalidLink();
-    await tx.user.update({ where: { id: user.id }, data: { lastLoginAt: now } });
+    if (!link.user) throw invalidLink();
+    // An invitation's link accepts it: the membership begins now, unless it was withdrawn.
+    const accepting = link.purpose === "INVITATION" && link.user.joinedAt === null;
+    const user = { ...link.user, joinedAt: accepting ? now : link.user.joinedAt };
+    if (!accountIsActive(user)) throw invalidLink();
+    await tx.user.update({
+      where: { id: user.id },
+      data: { lastLoginAt: now, ...(accepting ? { joinedAt: now } : {}) },
+    });
+    if (accepting) {
+      await recordAudit(
+        tx,
+        { actorType: "USER", actorId: user.id },
+        {
+          tenantId: user.tenantId,
+          action: "member.join",
+          targetType: "User",
+          targetId: user.id,
+          metadata: { invitedById: user.invitedById },
+          ip: meta.ip,
+          requestId: meta.requestId,
+        },
+      );
+    }
     const tokens = await openSession(deps, tx, user, meta);
     await recordAudit(
       tx,

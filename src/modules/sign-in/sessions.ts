@@ -10,6 +10,7 @@ import { AppError } from "../../errors.ts";
 import { randomToken, sha256Hex } from "../../crypto/tokens.ts";
 import { open, seal } from "../../crypto/envelope.ts";
 import { recordAudit } from "../audit/service.ts";
+import { membershipIsActive } from "../users/people.ts";
 
 /** A client that lost the answer to a refresh may retry with the same token this long. */
 const REFRESH_REUSE_GRACE_MS = 10_000;
@@ -85,14 +86,8 @@ export function sessionIsLive(
   );
 }
 
-/** Whether a user may sign in and act: not disabled, not removed, and its tenant not suspended. */
-export function accountIsActive(user: {
-  disabledAt: Date | null;
-  removedAt: Date | null;
-  tenant: { suspendedAt: Date | null; deletedAt: Date | null };
-}): boolean {
-  return !user.disabledAt && !user.removedAt && !user.tenant.suspendedAt && !user.tenant.deletedAt;
-}
+/** Whether a membership may sign in and act (see users/people.ts). */
+export const accountIsActive = membershipIsActive;
 
 const invalidRefresh = () => new AppError("INVALID_TOKEN", "invalid or expired refresh token");
 

@@ -21,7 +21,7 @@ const TenantStateEnum = builder.enumType("TenantState", {
   description: "SUSPENDED: no credential of the tenant works (reversible). DELETED: for good.",
 });
 
-const TenantType = builder.prismaObject("Tenant", {
+export const TenantType = builder.prismaObject("Tenant", {
   fields: (t) => ({
     id: t.exposeID("id"),
     number: t.expose("number", {
@@ -45,11 +45,29 @@ const TenantType = builder.prismaObject("Tenant", {
   }),
 });
 
+const MembershipStatusEnum = builder.enumType("MembershipStatus", {
+  values: ["INVITED", "ACTIVE", "DISABLED", "REMOVED"] as const,
+  description: "INVITED: the invitation is not accepted yet; the membership grants nothing.",
+});
+
 export const UserType = builder.prismaObject("User", {
   fields: (t) => ({
     id: t.exposeID("id"),
-    email: t.exposeString("email"),
+    email: t.expose("email", { type: "EmailAddress" }),
     name: t.exposeString("name", { nullable: true }),
+    status: t.field({
+      type: MembershipStatusEnum,
+      resolve: (user) =>
+        user.removedAt
+          ? "REMOVED"
+          : user.joinedAt === null
+            ? "INVITED"
+            : user.disabledAt
+              ? "DISABLED"
+              : "ACTIVE",
+    }),
+    invitedAt: t.expose("invitedAt", { type: "DateTime", nullable: true }),
+    joinedAt: t.expose("joinedAt", { type: "DateTime", nullable: true }),
     role: t.expose("role", { type: RoleEnum }),
     isPlatformAdmin: t.exposeBoolean("isPlatformAdmin"),
     permissions: t.stringList({

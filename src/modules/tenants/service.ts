@@ -14,6 +14,7 @@ import type { Role } from "../../generated/prisma/enums.ts";
 import type { Prisma as P } from "../../generated/prisma/client.ts";
 import { recordAudit } from "../audit/service.ts";
 import { parseInput } from "../validation.ts";
+import { createMembership } from "../users/people.ts";
 
 export const keyPrefixSchema = z
   .string()
@@ -84,34 +85,33 @@ export async function createTenant(
 ) {
   assertPlatformAdmin(actor);
   const input = parseInput(createTenantInput, raw);
-  return uniqueEmail("ownerEmail", () =>
-    deps.prisma.$transaction(async (tx) => {
-      if (await tx.user.findUnique({ where: { email: input.ownerEmail } })) {
-        throw AppError.validation("ownerEmail", "this address already belongs to an account");
-      }
-      const tenant = await tx.tenant.create({
-        data: { name: input.name, keyPrefix: input.keyPrefix ?? "kg" },
-      });
-      const owner = await tx.user.create({
-        data: {
-          tenantId: tenant.id,
-          email: input.ownerEmail,
-          role: "OWNER",
-          isPlatformAdmin: input.platformAdmin ?? false,
-        },
-      });
-      await recordAudit(tx, actor, {
+  return deps.prisma.$transaction(async (tx) => {
+    const tenant = await tx.tenant.create({
+      data: { name: input.name, keyPrefix: input.keyPrefix ?? "kg" },
+    });
+    // The owner may already be a person with memberships elsewhere: that stays invisible here.
+    const owner = await createMembership(
+      tx,
+      {
         tenantId: tenant.id,
-        action: "tenant.create",
-        targetType: "Tenant",
-        targetId: tenant.id,
-        metadata: { ownerId: owner.id },
-        ip: meta.ip,
-        requestId: meta.requestId,
-      });
-      return { tenant, owner };
-    }),
-  );
+        email: input.ownerEmail,
+        role: "OWNER",
+        permissions: [],
+        isPlatformAdmin: input.platformAdmin ?? false,
+      },
+      "ownerEmail",
+    );
+    await recordAudit(tx, actor, {
+      tenantId: tenant.id,
+      action: "tenant.create",
+      targetType: "Tenant",
+      targetId: tenant.id,
+      metadata: { ownerId: owner.id },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
+    return { tenant, owner };
+  });
 }
 
 /** `tenantId` is for the system actor (CLI) only; everyone else adds to their own tenant. */
@@ -140,46 +140,29 @@ export async function addUser(
     }
     targetTenant = a.tenantId;
   }
-  return uniqueEmail("email", () =>
-    deps.prisma.$transaction(async (tx) => {
-      if (await tx.user.findUnique({ where: { email: input.email } })) {
-        throw AppError.validation("email", "this address already belongs to an account");
-      }
-      const user = await tx.user.create({
-        data: {
-          tenantId: targetTenant,
-          email: input.email,
-          name: input.name,
-          role: input.role as Role,
-          permissions: input.role === "MEMBER" ? input.permissions : [],
-        },
-      });
-      await recordAudit(tx, actor, {
-        tenantId: targetTenant,
-        action: "user.add",
-        targetType: "User",
-        targetId: user.id,
-        metadata: { role: user.role },
-        ip: meta.ip,
-        requestId: meta.requestId,
-      });
-      return user;
-    }),
-  );
+  return deps.prisma.$transaction(async (tx) => {
+    // Only this tenant's own members conflict: other tenants' memberships are invisible.
+    const user = await createMembership(tx, {
+      tenantId: targetTenant,
+      email: input.email,
+      name: input.name,
+      role: input.role as Role,
+      permissions: input.permissions,
+    });
+    await recordAudit(tx, actor, {
+      tenantId: targetTenant,
+      action: "user.add",
+      targetType: "User",
+      targetId: user.id,
+      metadata: { role: user.role },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    });
+    return user;
+  });
 }
 
 /** First start on an empty database: tenant "Default" owned by ADMIN_EMAIL, a platform admin. */
-/** Two concurrent requests may both pass the existence check; the unique index decides. */
-async function uniqueEmail<T>(field: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if ((error as { code?: string }).code === "P2002")
-      throw AppError.validation(field, "this address already belongs to an account");
-    throw error;
-  }
-}
-
 export async function ensureDefaultTenant(
   deps: Deps,
 ): Promise<{ created: boolean; email: string }> {

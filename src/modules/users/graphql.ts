@@ -2,6 +2,7 @@
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
 import { RoleEnum } from "../tenants/graphql.ts";
+import { inviteMember } from "./invitations.ts";
 import { removeMember, updateMember } from "./members.ts";
 import { setUserDisabled } from "./service.ts";
 
@@ -13,7 +14,35 @@ const UpdateMemberInput = builder.inputType("UpdateMemberInput", {
   }),
 });
 
+const InviteMemberInput = builder.inputType("InviteMemberInput", {
+  fields: (t) => ({
+    email: t.field({ type: "EmailAddress", required: true }),
+    name: t.string(),
+    role: t.field({ type: RoleEnum, defaultValue: "MEMBER" }),
+    permissions: t.stringList({ description: "For MEMBERs: what they may do and delegate." }),
+  }),
+});
+
 builder.mutationFields((t) => ({
+  inviteMember: t.prismaField({
+    type: "User",
+    authScopes: { tenantAdmin: true },
+    description:
+      "Mails an invitation link; opening it accepts and signs in. Until then the member is INVITED and holds nothing. Inviting an INVITED address again renews the invitation.",
+    args: { input: t.arg({ type: InviteMemberInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      inviteMember(
+        ctx.deps,
+        ctx.actor,
+        {
+          email: input.email,
+          name: input.name,
+          role: input.role ?? "MEMBER",
+          permissions: input.permissions ?? [],
+        },
+        requestMetaOf(ctx),
+      ),
+  }),
   disableUser: t.prismaField({
     type: "User",
     authScopes: { tenantAdmin: true },
