@@ -110,12 +110,14 @@ async function generate(c: RestContext, deps: Deps) {
   return c.json(answer);
 }
 
-const generateRoute = (path: string) =>
+const generateRoute = (path: string, operationId: string) =>
   defineRoute({
     method: "post",
     path,
+    operationId,
     summary: "Generate a project key, or an RSA/PGP key pair",
     security: ["bearer"],
+    signing: ["keygate"],
     request: { body: companyGenerateBody },
     responses: {
       200: {
@@ -127,8 +129,8 @@ const generateRoute = (path: string) =>
   });
 
 export const companyApi = routeGroup("Company project keys", companyEnvelope, [
-  generateRoute("/api/adm/companyProjectKeys/generate"),
-  generateRoute("/api/admin/companyProjectKeys/generate"),
+  generateRoute("/api/adm/companyProjectKeys/generate", "companyGenerateProjectKey"),
+  generateRoute("/api/admin/companyProjectKeys/generate", "companyGenerateProjectKeyAdmin"),
 ]);
 
 export const companyRoutes = (deps: Deps) => mountRoutes(deps, companyApi);

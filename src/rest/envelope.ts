@@ -89,22 +89,43 @@ export const kotaniSuccess = <D extends z.ZodType>(data: D, message?: string) =>
 
 const kotaniFailure = component(
   "KotaniError",
-  z.object({ success: z.literal(false), message: z.string(), data: z.object({}) }),
+  z.object({
+    success: z.literal(false),
+    message: z.string(),
+    /** The HTTP status, as Kotani's SDK reads it. */
+    error_code: z.number().int(),
+    data: z.object({
+      /** Validation errors: each offending field with its problem. */
+      errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+      /** On a 429: seconds to wait (also in Retry-After). */
+      retryAfter: z.number().int().optional(),
+    }),
+  }),
 );
 
-// Kotani documents 403 "Unauthorized" for a missing or bad credential, 404 for a bad API key.
+// Kotani documents 403 "Unauthorized" for a missing or bad credential, 404 for a bad API key;
+// a request signature that does not hold (x-signature or Keygate-Signature) is a 401.
 const kotaniErrors = errorMap({
   UNAUTHENTICATED: [403, "Unauthorized"],
   INVALID_TOKEN: [403, "Unauthorized"],
-  INVALID_SIGNATURE: [403, "Unauthorized"],
+  INVALID_SIGNATURE: [401, "Invalid Signature"],
   FORBIDDEN: [403, "Unauthorized"],
   KEY_NOT_FOUND: [404, "Invalid Api Key"],
 });
 
 function kotaniError(c: RestContext, error: unknown) {
-  const [status, message, app] = statusAndMessage(error, kotaniErrors);
+  const [status, title, app] = statusAndMessage(error, kotaniErrors);
   retryAfter(c, app);
-  const body: z.infer<typeof kotaniFailure> = { success: false, message, data: {} };
+  const data: z.infer<typeof kotaniFailure>["data"] = {};
+  if (app?.fields.length)
+    data.errors = app.fields.map(({ field, message }) => ({ field, message }));
+  if (status === 429 && app?.retryAfter !== undefined) data.retryAfter = app.retryAfter;
+  const body: z.infer<typeof kotaniFailure> = {
+    success: false,
+    message: title,
+    error_code: status,
+    data,
+  };
   return c.json(body, status);
 }
 

@@ -1,12 +1,22 @@
 // Extractor compatibility (seed 003): POST /api/v1/apikey issues a JWT-format key and
-// answers an ApiKeyDto with int64 ids and epoch-millisecond times. The route is declared with its
-// request and response schemas.
+// answers an ApiKeyDto with int64 ids and epoch-millisecond times; PUT /api/v1/apikey/{id}
+// changes a key's status and label. The routes are declared with their request and response
+// schemas.
 import { z } from "zod";
 import { isPlatformAdmin, type TenantActor } from "../access/actor.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import type { ApiKey } from "../generated/prisma/client.ts";
-import { generateApiKey } from "../modules/keys/service.ts";
+import { requirePermission } from "../access/permissions.ts";
+import {
+  disableKey,
+  enableKey,
+  findKey,
+  generateApiKey,
+  keyScope,
+  revokeKey,
+  updateKey,
+} from "../modules/keys/service.ts";
 import { parseInput } from "../modules/validation.ts";
 import { tenantActorOf } from "./actor.ts";
 import { extractorEnvelope } from "./envelope.ts";
@@ -65,7 +75,8 @@ const apiKeyDtoSchema = component(
     updatedAt: z.number().int(),
     status: z.enum(["ACTIVE", "DISABLED", "DELETED"]),
     tenantId: z.number().int(),
-    apiKey: z.string(),
+    /** The key itself: only in the answer that creates it (a secret is shown once). */
+    apiKey: z.string().optional(),
     label: z.string(),
     jti: z.string(),
     lifetime: z.number().int().optional(),
@@ -73,21 +84,24 @@ const apiKeyDtoSchema = component(
   }),
 );
 
+const extractorStatus = (apiKey: ApiKey) =>
+  apiKey.status === "REVOKED" ? ("DELETED" as const) : apiKey.status;
+
 function apiKeyDto(
   apiKey: ApiKey,
-  key: string,
+  key: string | undefined,
   tenantNumber: bigint,
 ): z.infer<typeof apiKeyDtoSchema> {
   const dto: z.infer<typeof apiKeyDtoSchema> = {
     id: Number(apiKey.number),
     createdAt: apiKey.createdAt.getTime(),
     updatedAt: apiKey.updatedAt.getTime(),
-    status: apiKey.status === "REVOKED" ? "DELETED" : apiKey.status,
+    status: extractorStatus(apiKey),
     tenantId: Number(tenantNumber),
-    apiKey: key,
     label: apiKey.name,
     jti: apiKey.jti,
   };
+  if (key !== undefined) dto.apiKey = key;
   // int64 fields are not nullable in the contract: absent rather than null.
   if (apiKey.lifetime !== null) dto.lifetime = apiKey.lifetime;
   if (apiKey.expiresAt) dto.expiresAt = apiKey.expiresAt.getTime();
@@ -97,8 +111,10 @@ function apiKeyDto(
 const create = defineRoute({
   method: "post",
   path: "/api/v1/apikey",
+  operationId: "extractorCreateApiKey",
   summary: "Generate a JWT API key",
   security: ["bearer"],
+  signing: ["keygate"],
   request: { body: extractorCreateBody },
   responses: { 200: { description: "OK", json: apiKeyDtoSchema } },
   handler: async (c, deps) => {
@@ -121,6 +137,72 @@ const create = defineRoute({
   },
 });
 
-export const extractorApi = routeGroup("Extractor", extractorEnvelope, [create]);
+const extractorUpdateBody = z
+  .object({
+    status: z
+      .enum(["ACTIVE", "DISABLED", "DELETED"], { error: "must be ACTIVE, DISABLED or DELETED" })
+      .optional(),
+    label: z
+      .string({ error: "must be a string" })
+      .max(200)
+      .regex(/\S/, "must contain a non-space character")
+      .optional(),
+  })
+  .refine((body) => body.status !== undefined || body.label !== undefined, {
+    message: "give status or label",
+    path: ["status"],
+  });
+
+const keyNotFound = () => new AppError("KEY_NOT_FOUND", "key not found");
+
+/** The key's id from its int64 number, inside the caller's key scope (a foreign number is unknown). */
+async function keyIdOf(deps: Deps, actor: TenantActor, number: string): Promise<string> {
+  if (!/^[1-9]\d{0,17}$/.test(number)) throw keyNotFound();
+  const key = await deps.prisma.apiKey.findFirst({
+    where: { AND: [keyScope(actor), { number: BigInt(number) }] },
+    select: { id: true },
+  });
+  if (!key) throw keyNotFound();
+  return key.id;
+}
+
+// DELETED revokes the key (for good); DISABLED and ACTIVE switch it off and on. The same
+// services as GraphQL's revokeKey, disableKey, enableKey and updateKey, with their tenant rules.
+const update = defineRoute({
+  method: "put",
+  path: "/api/v1/apikey/:id",
+  operationId: "extractorUpdateApiKey",
+  summary: "Change a key's status (ACTIVE, DISABLED, DELETED) and label",
+  description:
+    "DELETED revokes the key for good. The answer is the key's ApiKeyDto without `apiKey` (the key is shown only when created).",
+  security: ["bearer"],
+  signing: ["keygate"],
+  request: {
+    params: z.object({ id: z.string().describe("The key's int64 id (ApiKeyDto.id)") }),
+    body: extractorUpdateBody,
+  },
+  responses: { 200: { description: "OK", json: apiKeyDtoSchema } },
+  handler: async (c, deps) => {
+    const actor = await tenantActorOf(deps, c);
+    requirePermission(actor, "keys:write");
+    const body = parseInput(extractorUpdateBody, await readJsonObject(c));
+    const id = await keyIdOf(deps, actor, c.req.param("id") ?? "");
+    const meta = requestMeta(c);
+    let key = await findKey(deps, actor, id);
+    if (!key) throw keyNotFound();
+    if (body.label !== undefined && body.label !== key.name)
+      key = await updateKey(deps, actor, { id, name: body.label }, meta);
+    if (body.status !== undefined && body.status !== extractorStatus(key)) {
+      if (body.status === "DELETED")
+        key = await revokeKey(deps, actor, { id, reason: "Extractor: status DELETED" }, meta);
+      else if (body.status === "DISABLED") key = await disableKey(deps, actor, { id }, meta);
+      else key = await enableKey(deps, actor, { id }, meta);
+    }
+    const tenant = await deps.prisma.tenant.findUniqueOrThrow({ where: { id: actor.tenantId } });
+    return c.json(apiKeyDto(key, undefined, tenant.number));
+  },
+});
+
+export const extractorApi = routeGroup("Extractor", extractorEnvelope, [create, update]);
 
 export const extractorRoutes = (deps: Deps) => mountRoutes(deps, extractorApi);

@@ -57,12 +57,31 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   return value as Record<string, unknown>;
 }
 
-export function wantsHtml(c: Context): boolean {
-  const accept = c.req.header("accept") ?? "";
-  return /text\/html/i.test(accept);
+/** The q-value the Accept header gives a media type (its most specific matching range), 0 when none. */
+function quality(ranges: { type: string; q: number }[], type: string): number {
+  const [major] = type.split("/");
+  let best: { specificity: number; q: number } = { specificity: -1, q: 0 };
+  for (const range of ranges) {
+    const specificity =
+      range.type === type ? 2 : range.type === `${major}/*` ? 1 : range.type === "*/*" ? 0 : -1;
+    if (specificity > best.specificity) best = { specificity, q: range.q };
+  }
+  return best.q;
 }
 
-export function wantsJson(c: Context): boolean {
-  const accept = c.req.header("accept") ?? "";
-  return /application\/json/i.test(accept) && !/text\/html/i.test(accept);
+/**
+ * The request prefers an HTML page to JSON: its Accept header ranks text/html (or XHTML) above
+ * application/json. Browsers do; `Accept: *\/*`, a missing header and JSON clients do not.
+ */
+export function prefersHtml(c: Context): boolean {
+  const accept = c.req.header("accept");
+  if (!accept) return false;
+  const ranges = accept.split(",").map((part) => {
+    const [type = "", ...params] = part.trim().toLowerCase().split(";");
+    const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find(Boolean);
+    const value = q === undefined ? 1 : Number(q);
+    return { type: type.trim(), q: Number.isFinite(value) ? value : 0 };
+  });
+  const html = Math.max(quality(ranges, "text/html"), quality(ranges, "application/xhtml+xml"));
+  return html > 0 && html > quality(ranges, "application/json");
 }

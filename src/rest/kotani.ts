@@ -15,9 +15,10 @@ import {
 } from "../modules/sign-in/magic-link.ts";
 import { refreshSession, type SessionTokens } from "../modules/sign-in/sessions.ts";
 import { parseInput } from "../modules/validation.ts";
-import { tenantActorOf } from "./actor.ts";
+import { hasKotaniSigning, tenantActorOf } from "./actor.ts";
+import { SIGNATURE_HEADER } from "../access/signature.ts";
 import { kotaniEnvelope, kotaniOk, kotaniSuccess } from "./envelope.ts";
-import { readJsonObject, requestMeta, wantsHtml, wantsJson } from "./http.ts";
+import { prefersHtml, readJsonObject, requestMeta } from "./http.ts";
 import { defineRoute, mountRoutes, routeGroup, type RestContext } from "./route.ts";
 import { confirmPage, failedPage, noStoreHeaders, signedInPage } from "./verify-page.ts";
 
@@ -58,10 +59,15 @@ async function hashFromPost(c: RestContext): Promise<unknown> {
   return c.req.query("hash");
 }
 
-/** Kotani answers a bad API key with 404 "Invalid Api Key" and any other bad credential with 403. */
+/**
+ * Kotani answers a bad API key with 404 "Invalid Api Key" and any other bad credential with 403.
+ * A signed request (x-signature or Keygate-Signature) whose key and signature do not hold is a
+ * 401, whether the key is unknown or the signature wrong: the answer must not tell someone who
+ * saw a secure key, but not its secret, that the key exists.
+ */
 async function kotaniActor(deps: Deps, c: RestContext): Promise<TenantActor> {
   try {
-    return await tenantActorOf(deps, c);
+    return await tenantActorOf(deps, c, { kotaniSigning: true });
   } catch (error) {
     const token = bearerToken(c.req.header("authorization"));
     if (
@@ -70,6 +76,8 @@ async function kotaniActor(deps: Deps, c: RestContext): Promise<TenantActor> {
       token &&
       !looksLikeJwt(token)
     ) {
+      if (hasKotaniSigning(c) || c.req.header(SIGNATURE_HEADER))
+        throw new AppError("INVALID_SIGNATURE", "invalid api key or request signature");
       throw new AppError("KEY_NOT_FOUND", "invalid api key");
     }
     throw error;
@@ -79,6 +87,7 @@ async function kotaniActor(deps: Deps, c: RestContext): Promise<TenantActor> {
 const login = defineRoute({
   method: "post",
   path: "/api/v3/auth/login",
+  operationId: "kotaniLogin",
   summary: "Request a magic link (same answer for unknown emails)",
   request: { body: kotaniLoginBody },
   responses: {
@@ -94,25 +103,17 @@ const login = defineRoute({
   },
 });
 
-// GET from a JSON client consumes the link (the documented contract); a browser, a
-// scanner or anything that does not ask for JSON gets a page that consumes nothing.
+// GET from an API client consumes the link (the documented contract): curl and HTTP libraries
+// send `Accept: */*` or nothing. A browser (it prefers text/html) and HEAD get a page that
+// consumes nothing, so that opening the mail does not spend the link.
 const openLink = defineRoute({
   method: ["get", "head"],
   path: MAGIC_LINK_PATH,
+  operationId: "kotaniVerifyMagicLink",
   summary: "Open a magic link",
   description:
-    "`Accept: application/json`: consumes the link and returns the tokens. Anything else (browsers, mail scanners, HEAD): a confirmation page that consumes nothing.",
-  request: {
-    query: z.object({ hash: z.string() }),
-    headers: z.object({
-      accept: z
-        .string()
-        .optional()
-        .describe(
-          "`application/json` to consume the link; anything else gets the confirmation page.",
-        ),
-    }),
-  },
+    "Consumes the link and returns the tokens as JSON, unless the request prefers `text/html` (a browser): then a confirmation page that consumes nothing (its button POSTs the link). HEAD never consumes the link.",
+  request: { query: z.object({ hash: z.string() }) },
   responses: {
     200: {
       description: "tokens, or the confirmation page",
@@ -127,11 +128,12 @@ const openLink = defineRoute({
   handler: async (c, deps) => {
     c.header("Cache-Control", "no-store");
     const hash = c.req.query("hash");
+    const html = prefersHtml(c);
     if (typeof hash !== "string" || !hash) {
-      if (wantsJson(c)) throw AppError.validation("hash", "is required");
+      if (!html) throw AppError.validation("hash", "is required");
       return c.html(failedPage("This link is incomplete."), 400, noStoreHeaders);
     }
-    if (c.req.method === "HEAD" || !wantsJson(c)) {
+    if (c.req.method === "HEAD" || html) {
       return c.html(confirmPage(MAGIC_LINK_PATH, hash), 200, noStoreHeaders);
     }
     const tokens = await verifyMagicLink(deps, hash, requestMeta(c));
@@ -143,6 +145,7 @@ const openLink = defineRoute({
 const consumeLink = defineRoute({
   method: "post",
   path: MAGIC_LINK_PATH,
+  operationId: "kotaniConsumeMagicLink",
   summary: "Consume a magic link (the confirmation page's button)",
   description:
     "A browser (`Accept: text/html`) gets a page with the tokens, or a page saying the link failed (with the error's status).",
@@ -152,7 +155,7 @@ const consumeLink = defineRoute({
   },
   htmlErrors: true,
   handler: async (c, deps) => {
-    const html = wantsHtml(c);
+    const html = prefersHtml(c);
     const hash = await hashFromPost(c);
     try {
       if (typeof hash !== "string" || !hash) throw AppError.validation("hash", "is required");
@@ -177,6 +180,7 @@ const consumeLink = defineRoute({
 const refresh = defineRoute({
   method: "get",
   path: "/api/v3/auth/refresh-token",
+  operationId: "kotaniRefreshToken",
   summary: "Rotate the refresh token",
   description:
     "The refresh token may come as `Authorization: Bearer <refresh token>`, the `refresh_token` query parameter, or a `refresh_token` (or `x-refresh-token`) header. Replaying a used one ends the session.",
@@ -203,11 +207,35 @@ const refresh = defineRoute({
   },
 });
 
+const refreshBody = z.object({
+  refresh_token: z.string({ error: "is required" }).min(1, "is required").max(4096),
+});
+
+// Kotani's npm SDK refreshes with a JSON body and keeps the answer's `data` as its session.
+const refreshPost = defineRoute({
+  method: "post",
+  path: "/api/v3/auth/refresh",
+  operationId: "kotaniRefresh",
+  summary: "Rotate the refresh token (JSON body, as Kotani's SDK sends it)",
+  description:
+    "The same rotation as GET /api/v3/auth/refresh-token: the answer's `data` is the new session. Replaying a used refresh token ends the session.",
+  request: { body: refreshBody },
+  responses: { 200: { description: "new tokens", json: kotaniSuccess(kotaniSession, "ok") } },
+  handler: async (c, deps) => {
+    const body = parseInput(refreshBody, await readJsonObject(c));
+    const tokens = await refreshSession(deps, body.refresh_token, requestMeta(c));
+    c.header("Cache-Control", "no-store");
+    return kotaniOk(c, "ok", sessionData(tokens));
+  },
+});
+
 // Seed 001, "API Key Types": integrator-level (`*`) for owners and admins, user-bound
 // with no permissions otherwise (the service applies exactly that rule).
 const apiKey = defineRoute({
   method: "get",
   path: "/api/v3/auth/api-key",
+  operationId: "kotaniGenerateApiKey",
+  signing: ["keygate", "kotani"],
   summary: "Generate an API key (integrator-level for owners and admins, user-bound otherwise)",
   security: ["bearer"],
   responses: {
@@ -227,6 +255,8 @@ const apiKey = defineRoute({
 const secureApiKey = defineRoute({
   method: "get",
   path: "/api/v3/auth/api-key/secure",
+  operationId: "kotaniGenerateSecureApiKey",
+  signing: ["keygate", "kotani"],
   summary: "Generate an API key and a signing secret",
   security: ["bearer"],
   responses: {
@@ -262,6 +292,8 @@ const healthData = z.object({
 const health = defineRoute({
   method: "get",
   path: "/api/v3/health",
+  operationId: "kotaniHealth",
+  signing: ["keygate", "kotani"],
   summary: "Health, for a bearer JWT or a bearer API key",
   security: ["bearer"],
   responses: { 200: { description: "up", json: kotaniSuccess(healthData, "ok") } },
@@ -283,6 +315,7 @@ export const kotaniApi = routeGroup("Kotani Pay", kotaniEnvelope, [
   openLink,
   consumeLink,
   refresh,
+  refreshPost,
   apiKey,
   secureApiKey,
   health,

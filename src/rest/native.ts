@@ -33,11 +33,21 @@ const verifyAnswerSchema = component(
 const verify = defineRoute({
   method: "post",
   path: "/v1/keys/verify",
+  operationId: "verifyKey",
   summary: "Verify a key (for the services behind the gateway)",
   description:
-    "Always 200 with valid and code. A caller signed in to a tenant sees only its tenant's keys. When the key has rate limits the answer carries RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers (and Retry-After when RATE_LIMITED).",
+    "Always 200 with valid and code. The bearer credential is optional: without one any key is verified; a caller signed in to a tenant sees only its tenant's keys. When the key has rate limits the answer carries RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers (and Retry-After when RATE_LIMITED).",
+  security: ["bearer"],
+  anonymous: true,
+  signing: ["keygate"],
   request: { body: verifyBody },
-  responses: { 200: { description: "verification result", json: verifyAnswerSchema } },
+  responses: {
+    200: {
+      description: "verification result",
+      json: verifyAnswerSchema,
+      headers: ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"],
+    },
+  },
   handler: async (c, deps) => {
     const actor = await actorOf(deps, c);
     const answer: z.infer<typeof verifyAnswerSchema> = await verifyForCaller(
@@ -62,6 +72,7 @@ const readiness = z.object({ status: z.enum(["ready", "unavailable"]), database:
 const healthz = defineRoute({
   method: "get",
   path: "/healthz",
+  operationId: "liveness",
   summary: "Process up",
   responses: { 200: { description: "up", json: z.object({ status: z.literal("ok") }) } },
   handler: (c) => c.json({ status: "ok" as const }),
@@ -70,6 +81,7 @@ const healthz = defineRoute({
 const readyz = defineRoute({
   method: "get",
   path: "/readyz",
+  operationId: "readiness",
   summary: "Database answers",
   responses: {
     200: { description: "ready", json: readiness },
@@ -90,6 +102,69 @@ const readyz = defineRoute({
   },
 });
 
-export const healthApi = routeGroup("Health", keygateEnvelope, [healthz, readyz]);
+/** How long /health waits for the database before calling it down. */
+const HEALTH_TIMEOUT_MS = 3000;
+
+const indicator = z.object({ status: z.enum(["up", "down"]), message: z.string().optional() });
+const indicators = z.record(z.string(), indicator);
+const terminusHealth = component(
+  "HealthCheckResult",
+  z.object({
+    status: z.enum(["ok", "error"]),
+    info: indicators,
+    error: indicators,
+    details: indicators,
+  }),
+);
+
+/** The database answers a ping in time, or the reason it did not (no driver detail). */
+async function databaseIndicator(deps: Deps): Promise<z.infer<typeof indicator>> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      deps.db.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("timeout")), HEALTH_TIMEOUT_MS);
+      }),
+    ]);
+    return { status: "up" };
+  } catch (error) {
+    const timedOut = error instanceof Error && error.message === "timeout";
+    return {
+      status: "down",
+      message: timedOut
+        ? `no answer within ${HEALTH_TIMEOUT_MS} ms`
+        : "the database did not answer",
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Kotani's document puts health at the root, in the shape of NestJS terminus.
+const health = defineRoute({
+  method: "get",
+  path: "/health",
+  operationId: "health",
+  summary: "Health of the gateway's components (NestJS terminus shape)",
+  responses: {
+    200: { description: "every component is up", json: terminusHealth },
+    503: { description: "a component is down: it is listed under `error`", json: terminusHealth },
+  },
+  handler: async (c, deps) => {
+    const database = await databaseIndicator(deps);
+    const up = database.status === "up";
+    const answer: z.infer<typeof terminusHealth> = {
+      status: up ? "ok" : "error",
+      info: up ? { database } : {},
+      error: up ? {} : { database },
+      details: { database },
+    };
+    c.header("Cache-Control", "no-store");
+    return c.json(answer, up ? 200 : 503);
+  },
+});
+
+export const healthApi = routeGroup("Health", keygateEnvelope, [healthz, readyz, health]);
 
 export const healthRoutes = (deps: Deps) => mountRoutes(deps, healthApi);

@@ -10,7 +10,13 @@ import { gatewayAnswers } from "./envelope.ts";
 import { extractorApi } from "./extractor.ts";
 import { kotaniApi } from "./kotani.ts";
 import { healthApi, nativeApi } from "./native.ts";
-import { componentSchemas, operations, type RouteGroup } from "./route.ts";
+import {
+  componentSchemas,
+  operations,
+  responseHeaders,
+  type RouteGroup,
+  signatureParameters,
+} from "./route.ts";
 import { yativoApi } from "./yativo.ts";
 
 /** Every group of REST routes the app mounts; the document is made of their declarations. */
@@ -34,16 +40,20 @@ export function openApiDocument(): Record<string, unknown> {
     info: {
       title: "Keygate REST API",
       version: "0.1.0",
+      // The package is private and unlicensed: say so rather than leave tools guessing.
+      license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
       description:
         "Keygate's native verification route and the vendor-compatible routes (Kotani Pay, Yativo, Extractor, company project keys). GraphQL is served at /graphql.",
     },
+    // Relative: the gateway that serves this document (clients pass their own base URL).
+    servers: [{ url: "/", description: "This gateway" }],
     components: {
       securitySchemes: {
         bearer: {
           type: "http",
           scheme: "bearer",
           description:
-            "A session JWT, an exchange token, or an API key (secure keys also send Keygate-Signature).",
+            "A session JWT, an exchange token, or an API key. Secure keys also sign each request: Keygate-Signature, or on the Kotani routes x-timestamp, x-nonce and x-signature.",
         },
         refreshToken: {
           type: "apiKey",
@@ -53,6 +63,8 @@ export function openApiDocument(): Record<string, unknown> {
             "Or `Authorization: Bearer <refresh token>`, or the `refresh_token` query parameter.",
         },
       },
+      parameters: signatureParameters,
+      headers: responseHeaders,
       schemas: componentSchemas(),
     },
     paths,

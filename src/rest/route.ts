@@ -9,7 +9,7 @@ import type { Deps } from "../deps.ts";
 import { AppError, errorStatus } from "../errors.ts";
 
 export type RestContext = Context<AppEnv>;
-export type Method = "get" | "head" | "post";
+export type Method = "get" | "head" | "post" | "put";
 type JsonSchema = Record<string, unknown>;
 
 /** Named schemas: `#/components/schemas/<id>` in the document. */
@@ -26,17 +26,108 @@ export interface ResponseSpec {
   json?: z.ZodType;
   /** The route answers an HTML page with this status (for browsers). */
   html?: boolean;
+  /** Response headers this answer may carry (names in `responseHeaders`). */
+  headers?: ResponseHeader[];
 }
+
+/**
+ * Response headers the document declares, once, in `components.headers`. Every 429 carries
+ * Retry-After and the RateLimit-* headers of the spent window (see `retryAfter` in envelope.ts).
+ */
+export const responseHeaders = {
+  "Retry-After": {
+    description: "Seconds to wait before trying again.",
+    schema: { type: "integer", minimum: 0 },
+  },
+  "RateLimit-Limit": {
+    description:
+      "Requests allowed in the current window (IETF draft RateLimit header fields), when known.",
+    schema: { type: "integer", minimum: 0 },
+  },
+  "RateLimit-Remaining": {
+    description: "Requests left in the current window.",
+    schema: { type: "integer", minimum: 0 },
+  },
+  "RateLimit-Reset": {
+    description: "Seconds until the current window resets.",
+    schema: { type: "integer", minimum: 0 },
+  },
+} as const;
+
+export type ResponseHeader = keyof typeof responseHeaders;
+
+/** The headers every 429 answer carries: `required` marks those always present. */
+const limitedHeaders: { name: ResponseHeader; required: boolean }[] = [
+  { name: "Retry-After", required: true },
+  { name: "RateLimit-Limit", required: false },
+  { name: "RateLimit-Remaining", required: true },
+  { name: "RateLimit-Reset", required: true },
+];
+
+/**
+ * Request headers that sign a request of a secure API key, declared once in
+ * `components.parameters`: Keygate's own scheme, and Kotani's (x-timestamp, x-nonce, x-signature).
+ */
+export const signatureParameters = {
+  KeygateSignature: {
+    name: "Keygate-Signature",
+    in: "header",
+    required: false,
+    description:
+      'Secure API keys sign every request: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<METHOD>.<path and query>.<hex SHA-256 of body>")>`. Each signature is accepted once, within 300 s of `t`.',
+    schema: { type: "string", pattern: "^t=\\d{1,12},v1=[0-9a-f]{64}$" },
+  },
+  KotaniTimestamp: {
+    name: "x-timestamp",
+    in: "header",
+    required: false,
+    description:
+      "Kotani request signing (secure API keys, instead of Keygate-Signature): unix time in seconds (or milliseconds), within 300 s of the gateway's clock.",
+    schema: { type: "string", pattern: "^\\d{1,13}$" },
+  },
+  KotaniNonce: {
+    name: "x-nonce",
+    in: "header",
+    required: false,
+    description:
+      "Kotani request signing: a value used once per key (1 to 128 letters, digits, `-`, `_`, `.`, `:`).",
+    schema: { type: "string", pattern: "^[A-Za-z0-9._:-]{1,128}$" },
+  },
+  KotaniSignature: {
+    name: "x-signature",
+    in: "header",
+    required: false,
+    description:
+      "Kotani request signing: hex HMAC-SHA256 with the key's secret of `<x-timestamp>.<x-nonce>.<compact JSON body>`, or for a GET of `<x-timestamp>.<x-nonce>.<last path segment>`.",
+    schema: { type: "string", pattern: "^[0-9a-fA-F]{64}$" },
+  },
+} as const;
+
+/** Which signing headers a route accepts for secure API keys. */
+export type SigningScheme = "keygate" | "kotani";
+
+const signingParameters: Record<SigningScheme, (keyof typeof signatureParameters)[]> = {
+  keygate: ["KeygateSignature"],
+  kotani: ["KotaniTimestamp", "KotaniNonce", "KotaniSignature"],
+};
 
 export interface RouteSpec {
   /** Several methods share one handler (GET and HEAD of a link). */
   method: Method | Method[];
   path: string;
+  /** Unique in the document; a route with several methods gets one per method (`<id>Head`). */
+  operationId: string;
   summary: string;
   description?: string;
-  /** Names of `components.securitySchemes`, any one of which is accepted. */
+  /** Names of `components.securitySchemes`, any one of which is accepted; none: public. */
   security?: string[];
+  /** The credential is optional: anonymous callers are served too (`{}` in `security`). */
+  anonymous?: boolean;
+  /** The request-signing headers a secure API key may send on this route. */
+  signing?: SigningScheme[];
   request?: {
+    /** Path parameters (`:name` in `path`). */
+    params?: z.ZodObject;
     /** `application/json` body. */
     body?: z.ZodType;
     /** `application/x-www-form-urlencoded` body. */
@@ -180,6 +271,7 @@ const page = { "text/html": { schema: { type: "string" } } };
 function parameters(route: RouteSpec) {
   const list: JsonSchema[] = [];
   for (const [where, shape] of [
+    ["path", route.request?.params],
     ["query", route.request?.query],
     ["header", route.request?.headers],
   ] as const) {
@@ -193,14 +285,20 @@ function parameters(route: RouteSpec) {
       list.push({
         name,
         in: where,
-        required: schema.required?.includes(name) ?? false,
+        required: where === "path" || (schema.required?.includes(name) ?? false),
         schema: rest,
         ...(description ? { description } : {}),
       });
     }
   }
+  for (const scheme of route.signing ?? [])
+    for (const id of signingParameters[scheme])
+      list.push({ $ref: `#/components/parameters/${id}` });
   return list;
 }
+
+/** A Hono path as OpenAPI writes it: `/keys/:id` → `/keys/{id}`. */
+export const documentPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
 
 /**
  * Answers every route may get before its handler runs: the gateway's body limit (413) and the
@@ -250,14 +348,34 @@ export function operations(
       if (answer.html) Object.assign(content, page);
       responses[status] = {
         description: answer.description,
+        ...(answer.headers?.length
+          ? {
+              headers: Object.fromEntries(
+                answer.headers.map((name) => [name, { $ref: `#/components/headers/${name}` }]),
+              ),
+            }
+          : {}),
         ...(Object.keys(content).length ? { content } : {}),
       };
     }
+    if (responses[429]) {
+      responses[429].headers = Object.fromEntries(
+        limitedHeaders.map(({ name, required }) => [
+          name,
+          required
+            ? { ...responseHeaders[name], required: true }
+            : { $ref: `#/components/headers/${name}` },
+        ]),
+      );
+    }
+    const security = (route.security ?? []).map((name) => ({ [name]: [] }));
+    if (route.anonymous && security.length) security.unshift({});
     const operation: JsonSchema = {
       tags: [group.tag],
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
-      ...(route.security ? { security: route.security.map((name) => ({ [name]: [] })) } : {}),
+      // Public operations say so (`security: []`): the document has no global requirement.
+      security,
     };
     const params = parameters(route);
     if (params.length) operation.parameters = params;
@@ -276,7 +394,11 @@ export function operations(
     operation.responses = Object.fromEntries(
       Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)),
     );
-    for (const method of methodsOf(route)) (paths[route.path] ??= {})[method] = operation;
+    const path = documentPath(route.path);
+    methodsOf(route).forEach((method, i) => {
+      const suffix = i === 0 ? "" : `${method.charAt(0).toUpperCase()}${method.slice(1)}`;
+      (paths[path] ??= {})[method] = { operationId: `${route.operationId}${suffix}`, ...operation };
+    });
   }
   return paths;
 }

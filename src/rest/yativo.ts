@@ -8,7 +8,7 @@ import { parseInput } from "../modules/validation.ts";
 import { tenantActorOf } from "./actor.ts";
 import { yativoEnvelope } from "./envelope.ts";
 import { readJsonObject, requestMeta } from "./http.ts";
-import { defineRoute, mountRoutes, routeGroup } from "./route.ts";
+import { defineRoute, mountRoutes, type RestContext, routeGroup } from "./route.ts";
 
 /** The scopes Yativo documents; omitting `permissions` grants them all. */
 const yativoScopes = [
@@ -67,94 +67,110 @@ const yativoGenerateAnswer = z.object({
   }),
 });
 
+// The flat shape Yativo documents for the token exchange.
 const yativoTokenAnswer = z.object({
   success: z.literal(true),
-  message: z.literal("Token generated successfully"),
-  data: z.object({
-    access_token: z.string(),
-    token_type: z.literal("Bearer"),
-    expires_in: z.number().int(),
-    expires_at: z.iso.datetime(),
-  }),
+  access_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int(),
+  expires_at: z.iso.datetime(),
+  scopes: z.array(z.string()),
 });
 
-const generate = defineRoute({
-  method: "post",
-  path: "/api/v1/apikey/generate",
-  summary: "Create an API key and secret",
-  security: ["bearer"],
-  request: { body: yativoGenerateBody },
-  responses: { 200: { description: "key and secret, once", json: yativoGenerateAnswer } },
-  handler: async (c, deps) => {
-    const actor = await tenantActorOf(deps, c);
-    const body = parseInput(yativoGenerateBody, await readJsonObject(c));
-    const scopes = body.permissions ? [...new Set(body.permissions)] : [...yativoScopes];
-    const { key, secret, apiKey } = await generateSecureApiKey(
-      deps,
-      actor,
-      {
-        name: body.name,
-        permissions: scopes,
-        expiresAt: body.expires_at ? new Date(body.expires_at) : null,
-        rateLimit: {
-          perMinute: yativoRateLimit.requests_per_minute,
-          perHour: yativoRateLimit.requests_per_hour,
-          perDay: yativoRateLimit.requests_per_day,
-        },
+async function generateKey(c: RestContext, deps: Deps) {
+  const actor = await tenantActorOf(deps, c);
+  const body = parseInput(yativoGenerateBody, await readJsonObject(c));
+  const scopes = body.permissions ? [...new Set(body.permissions)] : [...yativoScopes];
+  const { key, secret, apiKey } = await generateSecureApiKey(
+    deps,
+    actor,
+    {
+      name: body.name,
+      permissions: scopes,
+      expiresAt: body.expires_at ? new Date(body.expires_at) : null,
+      rateLimit: {
+        perMinute: yativoRateLimit.requests_per_minute,
+        perHour: yativoRateLimit.requests_per_hour,
+        perDay: yativoRateLimit.requests_per_day,
       },
-      requestMeta(c),
-    );
-    c.header("Cache-Control", "no-store");
-    const answer: z.infer<typeof yativoGenerateAnswer> = {
-      success: true,
-      message: "API key generated successfully",
-      warning: "Save the API Secret securely. It will not be shown again!",
-      data: {
-        key_id: apiKey.id,
-        api_key: key,
-        api_secret: secret,
-        key_name: apiKey.name,
-        name: apiKey.name,
-        scopes: apiKey.permissions,
-        permissions: apiKey.permissions,
-        expires_at: apiKey.expiresAt?.toISOString() ?? null,
-        created_at: apiKey.createdAt.toISOString(),
-        rate_limit: yativoRateLimit,
-        token_expiry_minutes: EXCHANGE_TOKEN_TTL_SECONDS / 60,
-      },
-    };
-    return c.json(answer);
-  },
-});
+    },
+    requestMeta(c),
+  );
+  c.header("Cache-Control", "no-store");
+  const answer: z.infer<typeof yativoGenerateAnswer> = {
+    success: true,
+    message: "API key generated successfully",
+    warning: "Save the API Secret securely. It will not be shown again!",
+    data: {
+      key_id: apiKey.id,
+      api_key: key,
+      api_secret: secret,
+      key_name: apiKey.name,
+      name: apiKey.name,
+      scopes: apiKey.permissions,
+      permissions: apiKey.permissions,
+      expires_at: apiKey.expiresAt?.toISOString() ?? null,
+      created_at: apiKey.createdAt.toISOString(),
+      rate_limit: yativoRateLimit,
+      token_expiry_minutes: EXCHANGE_TOKEN_TTL_SECONDS / 60,
+    },
+  };
+  return c.json(answer);
+}
 
-const token = defineRoute({
-  method: "post",
-  path: "/auth/token",
-  summary: "Trade api_key + api_secret for a bearer token valid 60 minutes",
-  request: { body: yativoTokenBody },
-  responses: { 200: { description: "token", json: yativoTokenAnswer } },
-  handler: async (c, deps) => {
-    const body = parseInput(yativoTokenBody, await readJsonObject(c));
-    const token = await exchangeApiKey(
-      deps,
-      { apiKey: body.api_key, apiSecret: body.api_secret },
-      requestMeta(c),
-    );
-    c.header("Cache-Control", "no-store");
-    const answer: z.infer<typeof yativoTokenAnswer> = {
-      success: true,
-      message: "Token generated successfully",
-      data: {
-        access_token: token.accessToken,
-        token_type: token.tokenType,
-        expires_in: token.expiresIn,
-        expires_at: token.expiresAt.toISOString(),
-      },
-    };
-    return c.json(answer);
-  },
-});
+// Yativo documents key generation under both prefixes.
+const generateRoute = (path: string, operationId: string) =>
+  defineRoute({
+    method: "post",
+    path,
+    operationId,
+    summary: "Create an API key and secret",
+    security: ["bearer"],
+    signing: ["keygate"],
+    request: { body: yativoGenerateBody },
+    responses: { 200: { description: "key and secret, once", json: yativoGenerateAnswer } },
+    handler: generateKey,
+  });
 
-export const yativoApi = routeGroup("Yativo", yativoEnvelope, [generate, token]);
+async function exchange(c: RestContext, deps: Deps) {
+  const body = parseInput(yativoTokenBody, await readJsonObject(c));
+  const token = await exchangeApiKey(
+    deps,
+    { apiKey: body.api_key, apiSecret: body.api_secret },
+    requestMeta(c),
+  );
+  c.header("Cache-Control", "no-store");
+  const answer: z.infer<typeof yativoTokenAnswer> = {
+    success: true,
+    access_token: token.accessToken,
+    token_type: token.tokenType,
+    expires_in: token.expiresIn,
+    expires_at: token.expiresAt.toISOString(),
+    scopes: token.scopes,
+  };
+  return c.json(answer);
+}
+
+// The exchange is documented (by Yativo and its clients) under three prefixes: all work.
+const tokenRoute = (path: string, operationId: string) =>
+  defineRoute({
+    method: "post",
+    path,
+    operationId,
+    summary: "Trade api_key + api_secret for a bearer token valid 60 minutes",
+    description:
+      "A wrong key or secret answers 401 with `success: false`. The token carries the key's permissions as `scopes`.",
+    request: { body: yativoTokenBody },
+    responses: { 200: { description: "token", json: yativoTokenAnswer } },
+    handler: exchange,
+  });
+
+export const yativoApi = routeGroup("Yativo", yativoEnvelope, [
+  generateRoute("/api/v1/apikey/generate", "yativoGenerateApiKey"),
+  generateRoute("/api/apikey/generate", "yativoGenerateApiKeyUnversioned"),
+  tokenRoute("/auth/token", "yativoToken"),
+  tokenRoute("/api/auth/token", "yativoTokenApi"),
+  tokenRoute("/api/v1/auth/token", "yativoTokenApiV1"),
+]);
 
 export const yativoRoutes = (deps: Deps) => mountRoutes(deps, yativoApi);

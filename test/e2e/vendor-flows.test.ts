@@ -136,7 +136,7 @@ describe("vendor flows end to end", () => {
     const { api_key, api_secret } = generated.body.data;
     const exchanged = await call("/auth/token", { body: { api_key, api_secret } });
     expect(exchanged.status).toBe(200);
-    const bearer = exchanged.body.data.access_token;
+    const bearer = exchanged.body.access_token;
     // The service behind the gateway verifies the secure key with the signature its client sent.
     const signature = {
       header: signRequest(api_secret, "POST", "/transactions", "{}"),

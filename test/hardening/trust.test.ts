@@ -193,7 +193,7 @@ describe("1. a project key is confined to its project and never administers", ()
     const credentials: [string, string, string | null][] = [
       ["member session", member.token, null],
       ["user-bound key", memberKey.key, memberKey.apiKey.id],
-      ["exchange token", exchange.body.data.access_token, secure.apiKey.id],
+      ["exchange token", exchange.body.access_token, secure.apiKey.id],
     ];
     for (const [label, token, keyId] of credentials) {
       const beyond = await httpGql(
@@ -312,7 +312,7 @@ describe("3. a disabled user's keys stop working", () => {
       api_key: secure.key,
       api_secret: secure.secret,
     });
-    const token = exchanged.body.data.access_token as string;
+    const token = exchanged.body.access_token as string;
     expect((await verifyRest(plain.key)).code).toBe("VALID");
     expect((await httpGql(url, listKeys, {}, token)).errors).toBeUndefined();
 
@@ -466,7 +466,7 @@ describe("IP allowlists hold for bearer use too", () => {
       )
     ).data!.generateSecureApiKey;
     const exchanged = await httpPost(url, "/auth/token", { api_key: s.key, api_secret: s.secret });
-    const token = exchanged.body.data.access_token as string;
+    const token = exchanged.body.access_token as string;
 
     // The test's requests come from 127.0.0.1.
     await httpGql(

@@ -150,19 +150,30 @@ describe("Kotani Pay: documented errors", () => {
       const response = await get("/api/v3/auth/api-key", headers);
       expect(response.status).toBe(403);
       const body = await response.json();
-      expect(body).toEqual({ success: false, message: "Unauthorized", data: {} });
+      expect(body).toEqual({ success: false, message: "Unauthorized", error_code: 403, data: {} });
       matchesKotaniSeed("/api/v3/auth/api-key/secure", "GET", 403, body);
       matchesServedDocument("/api/v3/auth/api-key", "GET", 403, body);
     }
     const badKey = await get("/api/v3/health", bearer("kg_000000000000000000000000_000000"));
     expect(badKey.status).toBe(404);
     const body = await badKey.json();
-    expect(body).toEqual({ success: false, message: "Invalid Api Key", data: {} });
+    expect(body).toEqual({
+      success: false,
+      message: "Invalid Api Key",
+      error_code: 404,
+      data: {},
+    });
     matchesKotaniSeed("/api/v3/auth/api-key/secure", "GET", 404, body);
   });
 
-  it("400 Bad Request for bad JSON, wrong types and missing fields", async () => {
-    for (const body of ["{", "[]", '{"email": 42}', "{}", '"text"']) {
+  it("400 Bad Request for bad JSON, wrong types and missing fields, each problem in data.errors", async () => {
+    for (const [body, field] of [
+      ["{", "body"],
+      ["[]", "body"],
+      ['{"email": 42}', "email"],
+      ["{}", "email"],
+      ['"text"', "body"],
+    ] as const) {
       const response = await h.app.request("/api/v3/auth/login", {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -170,7 +181,9 @@ describe("Kotani Pay: documented errors", () => {
       });
       expect(response.status).toBe(400);
       const json = await response.json();
-      expect(json).toEqual({ success: false, message: "Bad Request", data: {} });
+      expect(json).toMatchObject({ success: false, message: "Bad Request", error_code: 400 });
+      expect(json.data.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+      expect(json.data.errors[0].message).toMatch(/\w/);
       matchesKotaniSeed("/api/v3/auth/api-key/secure", "GET", 400, json);
     }
   });
@@ -198,6 +211,11 @@ describe("Kotani Pay: the sign-in link in a browser", () => {
     expect(used.headers.get("content-type")).toMatch(/text\/html/);
     const json = await form("x".repeat(40), "application/json");
     expect(json.status).toBe(403);
-    expect(await json.json()).toEqual({ success: false, message: "Unauthorized", data: {} });
+    expect(await json.json()).toEqual({
+      success: false,
+      message: "Unauthorized",
+      error_code: 403,
+      data: {},
+    });
   });
 });

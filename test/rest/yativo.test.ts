@@ -79,9 +79,17 @@ describe("Yativo", () => {
     });
     expect(response.status).toBe(200);
     const body = await response.json();
-    expect(body.data).toMatchObject({ token_type: "Bearer", expires_in: 3600 });
+    expect(body).toMatchObject({
+      success: true,
+      token_type: "Bearer",
+      expires_in: 3600,
+      scopes: ["accounts:read"],
+    });
+    expect(Object.keys(body).sort()).toEqual(
+      ["access_token", "expires_at", "expires_in", "scopes", "success", "token_type"].sort(),
+    );
     matchesServedDocument("/auth/token", "POST", 200, body);
-    const token = body.data.access_token;
+    const token = body.access_token;
     expect(
       (await h.app.request("/api/v3/health", { headers: { authorization: `Bearer ${token}` } }))
         .status,

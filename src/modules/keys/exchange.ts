@@ -54,5 +54,7 @@ export async function exchangeApiKey(
     expiresIn: EXCHANGE_TOKEN_TTL_SECONDS,
     expiresAt: token.expiresAt,
     keyId: key.id,
+    /** The permissions the token carries. */
+    scopes: [...key.permissions],
   };
 }
