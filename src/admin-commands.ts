@@ -114,6 +114,8 @@ export const serverCommands = {
         permissions: true,
         disabledAt: true,
         removedAt: true,
+        invitedAt: true,
+        joinedAt: true,
         lastLoginAt: true,
       },
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
