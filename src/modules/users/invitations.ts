@@ -36,6 +36,8 @@ export async function inviteMember(
   const input = parseInput(inviteInput, raw);
   if (input.role === "OWNER" && a.role !== "OWNER")
     throw new AppError("FORBIDDEN", "only owners invite owners");
+  // Invitations share the per-address budget of sign-in links: no mail-bombing an address.
+  await deps.limiters.consume("magicLinkEmail", input.email);
   const token = randomToken(32);
   const { member, tenantName, inviter } = await deps.prisma.$transaction(async (tx) => {
     const person = await ensurePerson(tx, input.email);
