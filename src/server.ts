@@ -140,7 +140,7 @@ export function requestListener(
 }
 
 /** METRICS_ADDRESS: a listener of its own that answers GET /metrics and nothing else. */
-async function startMetricsListener(deps: Deps): Promise<Server | undefined> {
+export async function startMetricsListener(deps: Deps): Promise<Server | undefined> {
   const address = deps.config.metricsAddress;
   if (!address) return undefined;
   const server = createServer((req, res) => {

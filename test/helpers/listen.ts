@@ -1,6 +1,8 @@
 // Serves a harness's app on a real HTTP port, as main.ts does, for tests that must see the
 // transport (response timing, sockets) rather than app.request.
-import { serve, type ServerType } from "@hono/node-server";
+import { createServer } from "node:http";
+import { getRequestListener, type ServerType } from "@hono/node-server";
+import { requestListener } from "../../src/server.ts";
 import type { Harness } from "./harness.ts";
 
 export interface Listening {
@@ -9,10 +11,16 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-export async function listen(h: Pick<Harness, "app">): Promise<Listening> {
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: h.app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-  });
+/** With the harness's deps: main.ts's own listener (the verification fast path, then Hono). */
+export async function listen(
+  h: Pick<Harness, "app"> & Partial<Pick<Harness, "deps">>,
+): Promise<Listening> {
+  const server: ServerType = createServer(
+    h.deps
+      ? requestListener(h.deps, h.app.fetch)
+      : (getRequestListener(h.app.fetch) as Parameters<typeof createServer>[1]),
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   return {
