@@ -112,7 +112,7 @@ describe("deleteProject", () => {
     const key = (
       await gql(
         h,
-        "mutation($p: ID!) { generateProjectKey(input: { projectId: $p }) { keyValue } }",
+        "mutation($p: ID!) { generateProjectKey(input: { projectId: $p }) { ... on GenerateProjectApiKeyPayload { keyValue } } }",
         { p: project },
         a.token,
       )

@@ -7,12 +7,7 @@ import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ValidationPlugin from "@pothos/plugin-validation";
 import PagingArgumentsPlugin from "./paging-plugin.ts";
-import {
-  DateTimeResolver,
-  EmailAddressResolver,
-  JSONResolver,
-  UUIDResolver,
-} from "graphql-scalars";
+import { DateTimeResolver, EmailAddressResolver, JSONResolver } from "graphql-scalars";
 import type PrismaTypes from "../generated/pothos-types.ts";
 import { getDatamodel } from "../generated/pothos-types.ts";
 import { isPlatformAdmin, isTenantAdmin } from "../access/actor.ts";
@@ -36,9 +31,9 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string };
     DateTime: { Input: Date; Output: Date | string };
     EmailAddress: { Input: string; Output: string };
-    UUID: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
-    Int64: { Input: bigint; Output: bigint | number | string };
+    // A JSON number on the wire, `number` in generated clients (README: "Int64").
+    Int64: { Input: bigint; Output: bigint | number };
   };
 }>({
   defaultFieldNullability: false,
@@ -77,6 +72,13 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
+    // Every id is a random UUID, unique across all tables: it is already a global id, so the
+    // id a client reads is the id node(id:), the other fields and the REST routes take.
+    // Keygate's own `node` field (./node.ts) resolves it through the services' finders.
+    encodeGlobalID: (_typename, id) => String(id),
+    decodeGlobalID: (globalID) => ({ typename: "Node", id: globalID }),
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
   },
   validation: {
     validationError: (result) => {
@@ -98,19 +100,21 @@ export const builder = new SchemaBuilder<{
 
 builder.addScalarType("DateTime", DateTimeResolver);
 builder.addScalarType("EmailAddress", EmailAddressResolver);
-builder.addScalarType("UUID", UUIDResolver);
 builder.addScalarType("JSON", JSONResolver);
 builder.scalarType("Int64", {
-  description: "A 64-bit integer, serialized as a JSON number when it is a safe integer.",
+  description:
+    "A 64-bit integer id, serialized as a JSON number (TypeScript: number). Keygate's Int64 values are sequence numbers, far below 2^53.",
   serialize: (value) => {
     const n = typeof value === "bigint" ? value : BigInt(value);
-    return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER)
-      ? Number(n)
-      : n.toString();
+    // Never rounded: a value a JSON number cannot hold exactly is an error, not a wrong id.
+    if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER))
+      throw new Error("Int64 value beyond 2^53 - 1");
+    return Number(n);
   },
   parseValue: (value) => {
-    if (typeof value === "number" && Number.isInteger(value)) return BigInt(value);
-    if (typeof value === "string" && /^-?\d+$/.test(value)) return BigInt(value);
+    if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
+    // Strings stay accepted for clients written against the earlier "string when large" form.
+    if (typeof value === "string" && /^-?\d{1,19}$/.test(value)) return BigInt(value);
     throw new AppError("VALIDATION_FAILED", "Int64: expected an integer");
   },
 });

@@ -1,6 +1,7 @@
 // Imports every domain's GraphQL file (for its side effects on the builder) and builds the schema once.
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.ts";
+import "./node.ts";
 import "../modules/tenants/graphql.ts";
 import "../modules/projects/graphql.ts";
 import "../modules/sign-in/graphql.ts";

@@ -2,7 +2,7 @@
 // unexpected is masked and logged with the request id.
 import { GraphQLError, type ValidationRule } from "graphql";
 import { PothosValidationError } from "@pothos/core";
-import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
@@ -13,6 +13,7 @@ import { currentRequestId } from "../request-context.ts";
 import { toGraphQLError } from "./errors.ts";
 import { findUnstorable } from "../storable-text.ts";
 import { StorableTextRule } from "./storable-text-rule.ts";
+import { renderGraphiQLPage } from "./graphiql.ts";
 import type { GraphQLContext } from "./context.ts";
 import { schema } from "./schema.ts";
 
@@ -23,6 +24,26 @@ export interface ServerContext {
   ip: string | null;
 }
 
+const BEARER = /^bearer\s+\S/i;
+
+/**
+ * Browsers cannot send a JSON body or the `x-graphql-yoga-csrf` header cross-site without a
+ * preflight, and cannot attach `Authorization: Bearer` at all on their own (unlike cookies or
+ * Basic credentials), so a bearer request was written by a script the caller trusts: default
+ * urql and Apollo clients (queries as GET, no extra header) work. Requests without a bearer
+ * token (anonymous, or anything a browser adds by itself) keep the check. An invalid bearer
+ * token never gets here: the Hono app answers 401 first.
+ */
+function useCSRFPreventionUnlessBearer(): Plugin {
+  const csrf = useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] });
+  return {
+    onRequestParse(payload) {
+      if (BEARER.test(payload.request.headers.get("authorization") ?? "")) return;
+      return csrf.onRequestParse?.(payload);
+    },
+  };
+}
+
 function isGraphQLErrorLike(value: unknown): value is { originalError?: unknown } {
   return value instanceof Error && value.name === "GraphQLError";
 }
@@ -31,7 +52,9 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
-    graphiql: deps.config.graphiql ? { title: "Keygate" } : false,
+    graphiql: deps.config.graphiql ? { title: "Keygate", endpoint: "/graphql" } : false,
+    // Every asset from this gateway (./graphiql.ts), none from a CDN: works without internet.
+    renderGraphiQL: renderGraphiQLPage,
     landingPage: false,
     // CORS is decided once for every route, by the Hono app (src/cors.ts): yoga's own default
     // would echo any Origin with credentials allowed.
@@ -50,8 +73,7 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
         blockFieldSuggestion: { enabled: deps.config.env !== "development" },
       }),
       ...(deps.config.introspection ? [] : [useDisableIntrospection()]),
-      // Browsers cannot send a JSON body or this header cross-site without a preflight.
-      useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
+      useCSRFPreventionUnlessBearer(),
       {
         // Strict input, as on the REST routes: text PostgreSQL cannot store never reaches a resolver.
         // Variables are checked as sent (coercion only narrows them); string literals after parsing,

@@ -6,7 +6,7 @@ const h = useHarness();
 const a = withTenant(h, "TenantA");
 const b = withTenant(h, "TenantB");
 
-const query = `query($action: String, $actorId: String, $targetId: String, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
+const query = `query($action: String, $actorId: ID, $targetId: ID, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
   auditEvents(action: $action, actorId: $actorId, targetId: $targetId, from: $from, to: $to, first: $first, after: $after) {
     edges { node { action actorType actorId targetType targetId metadata createdAt } }
     pageInfo { hasNextPage endCursor }

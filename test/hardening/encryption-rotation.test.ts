@@ -57,7 +57,7 @@ describe("ENCRYPTION_KEY rotation", () => {
     const pair = (
       await gql(
         h,
-        'mutation($p: ID!) { generateProjectKey(input: { projectId: $p, type: FILE_CONTENT_PGP, passphrase: "rotation passphrase" }) { id encryptedPrivateKey } }',
+        'mutation($p: ID!) { generateProjectKey(input: { projectId: $p, type: FILE_CONTENT_PGP, passphrase: "rotation passphrase" }) { id ... on GenerateKeyPairPayload { encryptedPrivateKey } } }',
         { p: project },
         a.token,
       )

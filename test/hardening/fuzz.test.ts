@@ -1074,7 +1074,7 @@ const operations = (): Operation[] => [
   {
     name: "generateProjectKey",
     document:
-      "mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id type keyValue publicKey encryptedPrivateKey passphrase expiresAt apiKey { id } keyPair { id algorithm } } }",
+      "mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id type expiresAt ... on GenerateProjectApiKeyPayload { keyValue apiKey { id } } ... on GenerateKeyPairPayload { publicKey encryptedPrivateKey passphrase keyPair { id algorithm } } } }",
     variables: (t) =>
       fc.record({
         input: v(t).object({
@@ -1158,7 +1158,7 @@ const operations = (): Operation[] => [
   {
     name: "rotateKey",
     document:
-      "mutation($id: ID!, $g: Int) { rotateKey(id: $id, gracePeriodSeconds: $g) { key secret apiKey { id } previous { id status expiresAt } } }",
+      "mutation($id: ID!, $g: Int) { rotateKey(id: $id, gracePeriodSeconds: $g) { key ... on RotateSecureApiKeyPayload { secret } apiKey { id } previous { id status expiresAt } } }",
     variables: (t) =>
       fc.record({ id: v(t).pick(idArb()), g: v(t).pick(v(t).int) }, { requiredKeys: ["id"] }),
   },
@@ -1243,7 +1243,7 @@ const operations = (): Operation[] => [
   {
     name: "query auditEvents(filters, paging)",
     document:
-      "query($ac: String, $ai: String, $ti: String, $fr: DateTime, $to: DateTime, $f: Int, $l: Int, $a: String, $b: String) { auditEvents(action: $ac, actorId: $ai, targetId: $ti, from: $fr, to: $to, first: $f, last: $l, after: $a, before: $b) { edges { cursor node { id action } } pageInfo { hasNextPage } } }",
+      "query($ac: String, $ai: ID, $ti: ID, $fr: DateTime, $to: DateTime, $f: Int, $l: Int, $a: String, $b: String) { auditEvents(action: $ac, actorId: $ai, targetId: $ti, from: $fr, to: $to, first: $f, last: $l, after: $a, before: $b) { edges { cursor node { id action } } pageInfo { hasNextPage } } }",
     variables: (t) =>
       v(t).object({
         ac: fc.oneof(fc.constantFrom("key.", "key.create", "project.", "user.disable", "."), text),

@@ -258,7 +258,7 @@ const Q = {
   generateSecureApiKey:
     "mutation($input: GenerateApiKeyInput!) { generateSecureApiKey(input: $input) { key secret apiKey { id } } }",
   generateProjectKey:
-    "mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id type keyValue publicKey } }",
+    "mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id type ... on GenerateProjectApiKeyPayload { keyValue } ... on GenerateKeyPairPayload { publicKey } } }",
   verifyKey: verifyMutation,
   verifyKeySigned:
     "mutation($key: String!, $signature: VerifySignatureInput) { verifyKey(key: $key, signature: $signature) { valid code keyId tenantId ownerId permissions expiresAt } }",
@@ -273,9 +273,9 @@ const Q = {
   keyUsage:
     'query($id: ID!) { keyUsage(id: $id, from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", granularity: HOUR) { keyId points { count } } }',
   auditEventsByActor:
-    "query($id: String) { auditEvents(actorId: $id, first: 100) { edges { node { id action targetId } } } }",
+    "query($id: ID) { auditEvents(actorId: $id, first: 100) { edges { node { id action targetId } } } }",
   auditEventsByTarget:
-    "query($id: String) { auditEvents(targetId: $id, first: 100) { edges { node { id action targetId } } } }",
+    "query($id: ID) { auditEvents(targetId: $id, first: 100) { edges { node { id action targetId } } } }",
   exchange:
     "mutation($k: String!, $s: String!) { exchangeApiKey(apiKey: $k, apiSecret: $s) { accessToken } }",
 };
@@ -796,7 +796,7 @@ beforeAll(async () => {
   });
   A.jwtKey = { id: jwt.apiKey.id, key: jwt.key };
   const projectKeyMutation =
-    "mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id keyValue } }";
+    "mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id ... on GenerateProjectApiKeyPayload { keyValue } } }";
   const projectKey = await gql(
     h,
     projectKeyMutation,

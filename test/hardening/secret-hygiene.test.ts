@@ -100,7 +100,7 @@ describe("secret hygiene", () => {
     ).data!.createProject.id;
     const pk = await gql(
       h,
-      "mutation($p: ID!) { generateProjectKey(input: { projectId: $p }) { keyValue } }",
+      "mutation($p: ID!) { generateProjectKey(input: { projectId: $p }) { ... on GenerateProjectApiKeyPayload { keyValue } } }",
       { p: project },
       rotated.accessToken,
     );
@@ -109,7 +109,7 @@ describe("secret hygiene", () => {
     const pgp = (
       await gql(
         h,
-        "mutation($p: ID!, $s: String) { generateProjectKey(input: { projectId: $p, type: FILE_CONTENT_PGP, passphrase: $s }) { encryptedPrivateKey } }",
+        "mutation($p: ID!, $s: String) { generateProjectKey(input: { projectId: $p, type: FILE_CONTENT_PGP, passphrase: $s }) { ... on GenerateKeyPairPayload { encryptedPrivateKey } } }",
         { p: project, s: given },
         rotated.accessToken,
       )
@@ -117,7 +117,7 @@ describe("secret hygiene", () => {
     const rsa = (
       await gql(
         h,
-        "mutation($p: ID!) { generateProjectKey(input: { projectId: $p, type: TRANSACTION_RSA, rsaBits: 3072 }) { passphrase encryptedPrivateKey } }",
+        "mutation($p: ID!) { generateProjectKey(input: { projectId: $p, type: TRANSACTION_RSA, rsaBits: 3072 }) { ... on GenerateKeyPairPayload { passphrase encryptedPrivateKey } } }",
         { p: project },
         rotated.accessToken,
       )

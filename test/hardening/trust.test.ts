@@ -20,7 +20,7 @@ afterAll(() => server.close());
 
 const generate = `mutation($input: GenerateApiKeyInput!) { generateApiKey(input: $input) { key apiKey { id permissions project { id } } } }`;
 const generateSecure = `mutation($input: GenerateApiKeyInput!) { generateSecureApiKey(input: $input) { key secret apiKey { id } } }`;
-const projectKey = `mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id keyValue apiKey { permissions } } }`;
+const projectKey = `mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id ... on GenerateProjectApiKeyPayload { keyValue apiKey { permissions } } } }`;
 const createProject = `mutation($name: String!) { createProject(input: { name: $name }) { id } }`;
 const deleteProject = `mutation($id: ID!) { deleteProject(id: $id) { id } }`;
 const revoke = `mutation($id: ID!) { revokeKey(id: $id) { id status } }`;

@@ -16,7 +16,7 @@ const b = withTenant(h, "TenantB");
 const unknownId = "00000000-0000-4000-8000-000000000000";
 
 const rotate =
-  "mutation($id: ID!, $g: Int) { rotateKey(id: $id, gracePeriodSeconds: $g) { key secret apiKey { id name permissions rotatedFromId } previous { id status expiresAt } } }";
+  "mutation($id: ID!, $g: Int) { rotateKey(id: $id, gracePeriodSeconds: $g) { __typename key ... on RotateSecureApiKeyPayload { secret } apiKey { id name permissions rotatedFromId } previous { id status expiresAt } } }";
 
 describe("rotateKey", () => {
   it("issues a successor with the same settings; the old key lives for the grace period", async () => {
@@ -29,6 +29,9 @@ describe("rotateKey", () => {
     expect(result.errors).toBeUndefined();
     const r = result.data!.rotateKey;
     expect(r.key).not.toBe(old.key);
+    // A plain key's successor has no secret to show: its payload type has no such field.
+    expect(r.__typename).toBe("RotateApiKeyPayload");
+    expect(r).not.toHaveProperty("secret");
     expect(r.apiKey).toMatchObject({
       name: "rotating",
       permissions: ["transactions:read"],
@@ -46,6 +49,7 @@ describe("rotateKey", () => {
     const old = created.data!.generateSecureApiKey;
     const r = (await gql(h, rotate, { id: old.apiKey.id, g: 0 }, a.token)).data!.rotateKey;
     expect(r.previous.status).toBe("REVOKED");
+    expect(r.__typename).toBe("RotateSecureApiKeyPayload");
     expect(r.secret).toMatch(/^[0-9a-f]{64}$/);
     expect(r.secret).not.toBe(old.secret);
     expect((await gql(h, verifyMutation, { key: old.key })).data!.verifyKey.code).toBe("REVOKED");

@@ -22,7 +22,7 @@ let gpgVersion = "";
 const homes: string[] = [];
 
 const generate = `mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) {
-  publicKey encryptedPrivateKey passphrase keyPair { algorithm fingerprint }
+  ... on GenerateKeyPairPayload { publicKey encryptedPrivateKey passphrase keyPair { algorithm fingerprint } }
 } }`;
 
 beforeAll(async () => {

@@ -11,8 +11,11 @@ const b = withTenant(h, "TenantB");
 let projectId: string;
 
 const generate = `mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) {
-  id type keyValue publicKey encryptedPrivateKey passphrase expiresAt
-  apiKey { id kind status masked } keyPair { id type algorithm fingerprint status }
+  __typename id type expiresAt
+  ... on GenerateProjectApiKeyPayload { keyValue apiKey { id kind status masked } }
+  ... on GenerateKeyPairPayload {
+    publicKey encryptedPrivateKey passphrase keyPair { id type algorithm fingerprint status }
+  }
 } }`;
 const keysOf = `query($id: ID!) { project(id: $id) { keys(first: 50) { edges { node { id type name status masked fingerprint algorithm createdAt expiresAt } } } } }`;
 
@@ -33,11 +36,14 @@ describe("project API keys", () => {
     const inactive = (await gql(h, generate, { input: { projectId, isActive: false } }, a.token))
       .data!.generateProjectKey;
     expect(first).toMatchObject({
+      __typename: "GenerateProjectApiKeyPayload",
       type: "API_KEY",
       apiKey: { kind: "PROJECT_KEY", status: "ACTIVE" },
-      keyPair: null,
-      encryptedPrivateKey: null,
     });
+    // A project API key's payload has no key pair fields at all.
+    expect(Object.keys(first).sort()).toEqual(
+      ["__typename", "apiKey", "expiresAt", "id", "keyValue", "type"].sort(),
+    );
     expect(first.keyValue).toMatch(/^kg_/);
     expect(inactive.apiKey.status).toBe("DISABLED");
     for (const k of [first, second])
@@ -134,11 +140,12 @@ describe("RSA key pairs", () => {
     expect(result.errors).toBeUndefined();
     const g = result.data!.generateProjectKey;
     expect(g).toMatchObject({
+      __typename: "GenerateKeyPairPayload",
       type: "TRANSACTION_RSA",
-      keyValue: null,
       passphrase: null,
       keyPair: { type: "RSA", algorithm: "RSA-3072", status: "ACTIVE" },
     });
+    expect(g).not.toHaveProperty("keyValue");
     expect(g.encryptedPrivateKey).toContain("BEGIN ENCRYPTED PRIVATE KEY");
     expect(g.publicKey).toContain("BEGIN PUBLIC KEY");
     expect(Math.abs(new Date(g.expiresAt).getTime() - (Date.now() + 365 * 86400_000))).toBeLessThan(

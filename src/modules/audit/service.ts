@@ -60,10 +60,8 @@ export interface AuditFilter {
   to?: Date | null;
 }
 
-/** The tenant's audit trail, newest first: owners and admins only. */
-export async function findAuditEvents<
-  Q extends Omit<P.AuditEventFindManyArgs, "where" | "orderBy">,
->(deps: { prisma: Prisma }, actor: Actor, filter: AuditFilter, query: Q) {
+/** The actor's tenant's events matching the filter: owners and admins only. */
+function auditWhere(actor: Actor, filter: AuditFilter): P.AuditEventWhereInput {
   const a = requireTenantAdmin(actor);
   if (filter.from && filter.to && filter.from > filter.to)
     throw AppError.validation("from", "must not be after to");
@@ -78,9 +76,35 @@ export async function findAuditEvents<
       ...(filter.from ? { gte: filter.from } : {}),
       ...(filter.to ? { lte: filter.to } : {}),
     };
+  return where;
+}
+
+/** The tenant's audit trail, newest first: owners and admins only. */
+export async function findAuditEvents<
+  Q extends Omit<P.AuditEventFindManyArgs, "where" | "orderBy">,
+>(deps: { prisma: Prisma }, actor: Actor, filter: AuditFilter, query: Q) {
+  const where = auditWhere(actor, filter);
   return deps.prisma.auditEvent.findMany({
     ...query,
     where,
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
   });
+}
+
+/** How many events findAuditEvents lists in all (a connection's totalCount). */
+export async function countAuditEvents(
+  deps: { prisma: Prisma },
+  actor: Actor,
+  filter: AuditFilter,
+) {
+  return deps.prisma.auditEvent.count({ where: auditWhere(actor, filter) });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One event of the tenant's trail (owners and admins); null for an unknown or foreign id. */
+export async function findAuditEvent(deps: { prisma: Prisma }, actor: Actor, id: string) {
+  const a = requireTenantAdmin(actor);
+  if (!UUID.test(id)) return null;
+  return deps.prisma.auditEvent.findFirst({ where: { AND: [{ tenantId: a.tenantId }, { id }] } });
 }

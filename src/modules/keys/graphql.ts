@@ -3,17 +3,20 @@
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
+import { NodeInterface, nodeLoader } from "../../graphql/node.ts";
 import { masked } from "../../crypto/key-format.ts";
 import type { ApiKey } from "../../generated/prisma/client.ts";
 import { verifyForCaller, type VerifyAnswer } from "./verify-request.ts";
 import { exchangeApiKey } from "./exchange.ts";
 import {
+  countKeys,
   disableKey,
   enableKey,
   findKey,
   findKeys,
   generateApiKey,
   generateSecureApiKey,
+  type KeyListFilter,
   rotateKey,
   updateKey,
 } from "./service.ts";
@@ -57,7 +60,7 @@ const KeyCreditsType = builder.objectRef<ApiKey>("KeyCredits").implement({
 });
 
 /** What every credential shares, so that `revokeKey` can answer for API keys and key pairs alike. */
-export interface CredentialShape {
+export interface CredentialRow {
   id: string;
   name: string;
   description: string | null;
@@ -68,24 +71,31 @@ export interface CredentialShape {
   revokeReason: string | null;
 }
 
+/** A credential row, or a project's view of one (`ProjectKey`: the row and what it is). */
+export type CredentialShape = CredentialRow | { kind: "apiKey" | "keyPair"; row: CredentialRow };
+
+const rowOf = (value: CredentialShape): CredentialRow => ("row" in value ? value.row : value);
+
 export const CredentialInterface = builder.interfaceRef<CredentialShape>("Credential").implement({
   description: "An API key or a key pair.",
-  resolveType: (value) => ("fingerprint" in value ? "KeyPair" : "ApiKey"),
+  resolveType: (value) =>
+    "row" in value ? "ProjectKey" : "fingerprint" in value ? "KeyPair" : "ApiKey",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    name: t.exposeString("name"),
-    description: t.exposeString("description", { nullable: true }),
-    status: t.expose("status", { type: KeyStatusEnum }),
-    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
-    revokeReason: t.exposeString("revokeReason", { nullable: true }),
+    id: t.id({ resolve: (v) => rowOf(v).id }),
+    name: t.string({ resolve: (v) => rowOf(v).name }),
+    description: t.string({ nullable: true, resolve: (v) => rowOf(v).description }),
+    status: t.field({ type: KeyStatusEnum, resolve: (v) => rowOf(v).status }),
+    expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (v) => rowOf(v).expiresAt }),
+    createdAt: t.field({ type: "DateTime", resolve: (v) => rowOf(v).createdAt }),
+    revokedAt: t.field({ type: "DateTime", nullable: true, resolve: (v) => rowOf(v).revokedAt }),
+    revokeReason: t.string({ nullable: true, resolve: (v) => rowOf(v).revokeReason }),
   }),
 });
 
 export const ApiKeyType = builder.prismaObject("ApiKey", {
-  interfaces: [CredentialInterface],
+  interfaces: [NodeInterface, CredentialInterface],
   fields: (t) => ({
+    id: t.exposeID("id"),
     number: t.expose("number", {
       type: "Int64",
       description: "Numeric id for vendor contracts with int64 ids.",
@@ -104,7 +114,7 @@ export const ApiKeyType = builder.prismaObject("ApiKey", {
       resolve: (k) => k.secretCiphertext !== null,
     }),
     test: t.exposeBoolean("isTest"),
-    jti: t.exposeString("jti"),
+    jti: t.exposeID("jti"),
     lifetime: t.exposeInt("lifetime", { nullable: true }),
     rateLimit: t.field({ type: RateLimitType, resolve: (k) => k }),
     metadata: t.field({
@@ -129,6 +139,8 @@ export const ApiKeyType = builder.prismaObject("ApiKey", {
     project: t.relation("project", { nullable: true }),
   }),
 });
+
+nodeLoader("ApiKey", (ctx, id) => findKey(ctx.deps, ctx.actor, id));
 
 const RateLimitInput = builder.inputType("RateLimitInput", {
   fields: (t) => ({
@@ -223,22 +235,36 @@ const GenerateSecureApiKeyPayload = builder
     }),
   });
 
-const RotateKeyPayload = builder
-  .objectRef<{ key: string; secret?: string; apiKey: ApiKey; previous: ApiKey }>("RotateKeyPayload")
-  .implement({
-    fields: (t) => ({
-      key: t.exposeString("key", {
-        description: "The successor key. Shown in this response only.",
-      }),
-      secret: t.string({
-        nullable: true,
-        description: "The successor's signing secret (secure keys).",
-        resolve: (p) => p.secret ?? null,
-      }),
-      apiKey: t.field({ type: ApiKeyType, resolve: (p) => p.apiKey }),
-      previous: t.field({ type: ApiKeyType, resolve: (p) => p.previous }),
+type Rotated = { key: string; secret?: string; apiKey: ApiKey; previous: ApiKey };
+
+// One payload type per kind of key: only a secure key's successor has a secret to show.
+const RotateKeyPayload = builder.interfaceRef<Rotated>("RotateKeyPayload").implement({
+  description:
+    "The successor of a rotated key: RotateApiKeyPayload, or RotateSecureApiKeyPayload with its signing secret.",
+  resolveType: (p) =>
+    p.secret === undefined ? "RotateApiKeyPayload" : "RotateSecureApiKeyPayload",
+  fields: (t) => ({
+    key: t.exposeString("key", {
+      description: "The successor key. Shown in this response only.",
     }),
-  });
+    apiKey: t.field({ type: ApiKeyType, resolve: (p) => p.apiKey }),
+    previous: t.field({ type: ApiKeyType, resolve: (p) => p.previous }),
+  }),
+});
+
+builder.objectRef<Rotated>("RotateApiKeyPayload").implement({
+  interfaces: [RotateKeyPayload],
+  fields: () => ({}),
+});
+
+builder.objectRef<Rotated & { secret: string }>("RotateSecureApiKeyPayload").implement({
+  interfaces: [RotateKeyPayload],
+  fields: (t) => ({
+    secret: t.exposeString("secret", {
+      description: "The successor's signing secret. Shown in this response only.",
+    }),
+  }),
+});
 
 const ExchangePayload = builder
   .objectRef<Awaited<ReturnType<typeof exchangeApiKey>>>("ExchangeApiKeyPayload")
@@ -304,6 +330,18 @@ const VerifySignatureInput = builder.inputType("VerifySignatureInput", {
   }),
 });
 
+const keyFilterOf = (args: {
+  status?: KeyListFilter["status"];
+  kind?: KeyListFilter["kind"];
+  projectId?: string | null;
+  ownerId?: string | null;
+}): KeyListFilter => ({
+  status: args.status,
+  kind: args.kind,
+  projectId: args.projectId,
+  ownerId: args.ownerId,
+});
+
 builder.queryFields((t) => ({
   apiKeys: t.prismaConnection(
     {
@@ -316,18 +354,8 @@ builder.queryFields((t) => ({
         ownerId: t.arg.id(),
         kind: t.arg({ type: KeyKindEnum }),
       },
-      resolve: (query, _root, args, ctx) =>
-        findKeys(
-          ctx.deps,
-          ctx.actor,
-          {
-            status: args.status,
-            kind: args.kind,
-            projectId: args.projectId,
-            ownerId: args.ownerId,
-          },
-          query,
-        ),
+      totalCount: (_root, args, ctx) => countKeys(ctx.deps, ctx.actor, keyFilterOf(args)),
+      resolve: (query, _root, args, ctx) => findKeys(ctx.deps, ctx.actor, keyFilterOf(args), query),
     },
     { name: "ApiKeyConnection" },
     { name: "ApiKeyEdge" },

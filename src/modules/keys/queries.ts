@@ -7,17 +7,15 @@ import type { ApiKey, Prisma as P } from "../../generated/prisma/client.ts";
 import type { KeyKind } from "./generate.ts";
 import { keyById, keyScope, uuid } from "./policy.ts";
 
-export async function findKeys<Q extends Omit<P.ApiKeyFindManyArgs, "where" | "orderBy">>(
-  deps: Deps,
-  actor: Actor,
-  filter: {
-    status?: ApiKey["status"] | null;
-    projectId?: string | null;
-    ownerId?: string | null;
-    kind?: KeyKind | null;
-  },
-  query: Q,
-) {
+export interface KeyListFilter {
+  status?: ApiKey["status"] | null;
+  projectId?: string | null;
+  ownerId?: string | null;
+  kind?: KeyKind | null;
+}
+
+/** The actor's keys matching the filter: the condition findKeys lists and countKeys counts. */
+function keysWhere(actor: Actor, filter: KeyListFilter): P.ApiKeyWhereInput {
   const a = requireTenantActor(actor);
   requirePermission(a, "keys:read");
   for (const [field, value] of [
@@ -31,11 +29,25 @@ export async function findKeys<Q extends Omit<P.ApiKeyFindManyArgs, "where" | "o
   if (filter.projectId) where.projectId = filter.projectId;
   if (filter.ownerId) where.ownerId = filter.ownerId;
   if (filter.kind) where.kind = filter.kind;
+  return where;
+}
+
+export async function findKeys<Q extends Omit<P.ApiKeyFindManyArgs, "where" | "orderBy">>(
+  deps: Deps,
+  actor: Actor,
+  filter: KeyListFilter,
+  query: Q,
+) {
   return deps.prisma.apiKey.findMany({
     ...query,
-    where,
+    where: keysWhere(actor, filter),
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
   });
+}
+
+/** How many keys findKeys lists in all (a connection's totalCount). */
+export async function countKeys(deps: Deps, actor: Actor, filter: KeyListFilter) {
+  return deps.prisma.apiKey.count({ where: keysWhere(actor, filter) });
 }
 
 export async function findKey<Q extends Omit<P.ApiKeyFindFirstArgs, "where">>(

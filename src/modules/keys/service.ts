@@ -8,7 +8,8 @@ export {
   type KeyKind,
 } from "./generate.ts";
 export { administersKeys, keyScope } from "./policy.ts";
-export { findKey, findKeys } from "./queries.ts";
+export { countKeys, findKey, findKeys } from "./queries.ts";
+export type { KeyListFilter } from "./queries.ts";
 export { disableKey, enableKey, revokeKey } from "./status.ts";
 export { rotateKey } from "./rotate.ts";
 export { updateKey, type UpdateKeyInput } from "./update.ts";

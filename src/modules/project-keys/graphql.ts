@@ -3,10 +3,12 @@ import { resolveOffsetConnection } from "@pothos/plugin-relay";
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
+import { NodeInterface, nodeLoader } from "../../graphql/node.ts";
 import { masked } from "../../crypto/key-format.ts";
-import { ApiKeyType, CredentialInterface, KeyStatusEnum } from "../keys/graphql.ts";
+import { ApiKeyType, CredentialInterface } from "../keys/graphql.ts";
 import { ProjectType } from "../projects/graphql.ts";
 import {
+  countProjectKeys,
   findKeyPair,
   generateProjectKey,
   listProjectKeys,
@@ -24,9 +26,10 @@ const PgpAlgorithmEnum = builder.enumType("PgpAlgorithm", {
 });
 
 const KeyPairType = builder.prismaObject("KeyPair", {
-  interfaces: [CredentialInterface],
+  interfaces: [NodeInterface, CredentialInterface],
   description: "An RSA or PGP key pair. The private key is never returned after generation.",
   fields: (t) => ({
+    id: t.exposeID("id"),
     type: t.expose("type", { type: KeyPairTypeEnum }),
     algorithm: t.exposeString("algorithm"),
     publicKey: t.exposeString("publicKey"),
@@ -36,6 +39,8 @@ const KeyPairType = builder.prismaObject("KeyPair", {
   }),
 });
 
+nodeLoader("KeyPair", (ctx, id) => findKeyPair(ctx.deps, ctx.actor, id));
+
 const typeOf = (k: ProjectKeyRow) =>
   k.kind === "apiKey"
     ? ("API_KEY" as const)
@@ -43,14 +48,12 @@ const typeOf = (k: ProjectKeyRow) =>
       ? ("TRANSACTION_RSA" as const)
       : ("FILE_CONTENT_PGP" as const);
 
+// Not a Node: its id is the id of the ApiKey or KeyPair it shows, and node(id:) answers those.
 const ProjectKeyType = builder.objectRef<ProjectKeyRow>("ProjectKey").implement({
   description: "One key of a project: a project API key (masked) or a key pair (public half).",
+  interfaces: [CredentialInterface],
   fields: (t) => ({
-    id: t.id({ resolve: (k) => k.row.id }),
     type: t.field({ type: ProjectKeyTypeEnum, resolve: typeOf }),
-    name: t.string({ resolve: (k) => k.row.name }),
-    description: t.string({ nullable: true, resolve: (k) => k.row.description }),
-    status: t.field({ type: KeyStatusEnum, resolve: (k) => k.row.status }),
     masked: t.string({
       nullable: true,
       resolve: (k) => (k.kind === "apiKey" ? masked(k.row.start, k.row.end) : null),
@@ -67,8 +70,6 @@ const ProjectKeyType = builder.objectRef<ProjectKeyRow>("ProjectKey").implement(
       nullable: true,
       resolve: (k) => (k.kind === "keyPair" ? k.row.publicKey : null),
     }),
-    createdAt: t.field({ type: "DateTime", resolve: (k) => k.row.createdAt }),
-    expiresAt: t.field({ type: "DateTime", nullable: true, resolve: (k) => k.row.expiresAt }),
     lastUsedAt: t.field({
       type: "DateTime",
       nullable: true,
@@ -83,12 +84,22 @@ builder.prismaObjectField(ProjectType, "keys", (t) =>
       type: ProjectKeyType,
       authScopes: { authenticated: true },
       description: "The project's API keys and key pairs, newest first.",
-      resolve: (project, args, ctx) =>
-        resolveOffsetConnection({ args, defaultSize: 20, maxSize: 100 }, ({ offset, limit }) =>
-          listProjectKeys(ctx.deps, ctx.actor, project.id, { offset, limit }),
-        ),
+      resolve: async (project, args, ctx) => {
+        const page = await resolveOffsetConnection(
+          { args, defaultSize: 20, maxSize: 100 },
+          ({ offset, limit }) =>
+            listProjectKeys(ctx.deps, ctx.actor, project.id, { offset, limit }),
+        );
+        // Counted only when totalCount is selected.
+        return { ...page, count: () => countProjectKeys(ctx.deps, ctx.actor, project.id) };
+      },
     },
-    { name: "ProjectKeyConnection" },
+    {
+      name: "ProjectKeyConnection",
+      fields: (c) => ({
+        totalCount: c.int({ resolve: (page) => page.count() }),
+      }),
+    },
     { name: "ProjectKeyEdge" },
   ),
 );
@@ -116,41 +127,21 @@ const GenerateProjectKeyInput = builder.inputType("GenerateProjectKeyInput", {
   }),
 });
 
+type GeneratedApiKey = Extract<GeneratedProjectKey, { type: "API_KEY" }>;
+type GeneratedKeyPair = Exclude<GeneratedProjectKey, { type: "API_KEY" }>;
+
+// One payload type per kind: a frontend cannot ask a key pair for its keyValue, nor an API key
+// for its private key. What both have is on the interface.
 const GenerateProjectKeyPayload = builder
-  .objectRef<GeneratedProjectKey>("GenerateProjectKeyPayload")
+  .interfaceRef<GeneratedProjectKey>("GenerateProjectKeyPayload")
   .implement({
     description:
-      "keyValue, encryptedPrivateKey and a generated passphrase appear in this response only.",
+      "A new project key: GenerateProjectApiKeyPayload (API_KEY) or GenerateKeyPairPayload (TRANSACTION_RSA, FILE_CONTENT_PGP).",
+    resolveType: (g) =>
+      g.type === "API_KEY" ? "GenerateProjectApiKeyPayload" : "GenerateKeyPairPayload",
     fields: (t) => ({
       id: t.id({ resolve: (g) => (g.type === "API_KEY" ? g.apiKey.id : g.keyPair.id) }),
       type: t.field({ type: ProjectKeyTypeEnum, resolve: (g) => g.type }),
-      keyValue: t.string({
-        nullable: true,
-        resolve: (g) => (g.type === "API_KEY" ? g.keyValue : null),
-      }),
-      apiKey: t.field({
-        type: ApiKeyType,
-        nullable: true,
-        resolve: (g) => (g.type === "API_KEY" ? g.apiKey : null),
-      }),
-      keyPair: t.field({
-        type: KeyPairType,
-        nullable: true,
-        resolve: (g) => (g.type === "API_KEY" ? null : g.keyPair),
-      }),
-      publicKey: t.string({
-        nullable: true,
-        resolve: (g) => (g.type === "API_KEY" ? null : g.keyPair.publicKey),
-      }),
-      encryptedPrivateKey: t.string({
-        nullable: true,
-        resolve: (g) => (g.type === "API_KEY" ? null : g.encryptedPrivateKey),
-      }),
-      passphrase: t.string({
-        nullable: true,
-        description: "Only when Keygate generated it.",
-        resolve: (g) => (g.type === "API_KEY" ? null : (g.passphrase ?? null)),
-      }),
       expiresAt: t.field({
         type: "DateTime",
         nullable: true,
@@ -158,6 +149,33 @@ const GenerateProjectKeyPayload = builder
       }),
     }),
   });
+
+builder.objectRef<GeneratedApiKey>("GenerateProjectApiKeyPayload").implement({
+  description: "A project API key. keyValue appears in this response only.",
+  interfaces: [GenerateProjectKeyPayload],
+  fields: (t) => ({
+    keyValue: t.exposeString("keyValue", { description: "The key. Shown in this response only." }),
+    apiKey: t.field({ type: ApiKeyType, resolve: (g) => g.apiKey }),
+  }),
+});
+
+builder.objectRef<GeneratedKeyPair>("GenerateKeyPairPayload").implement({
+  description:
+    "An RSA or PGP key pair. encryptedPrivateKey and a generated passphrase appear in this response only.",
+  interfaces: [GenerateProjectKeyPayload],
+  fields: (t) => ({
+    keyPair: t.field({ type: KeyPairType, resolve: (g) => g.keyPair }),
+    publicKey: t.string({ resolve: (g) => g.keyPair.publicKey }),
+    encryptedPrivateKey: t.exposeString("encryptedPrivateKey", {
+      description: "The private key, encrypted with the passphrase. Shown in this response only.",
+    }),
+    passphrase: t.string({
+      nullable: true,
+      description: "Only when Keygate generated it. Shown in this response only.",
+      resolve: (g) => g.passphrase ?? null,
+    }),
+  }),
+});
 
 builder.queryFields((t) => ({
   keyPair: t.prismaField({

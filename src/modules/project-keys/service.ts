@@ -214,6 +214,20 @@ export async function listProjectKeys(
   return merged.slice(page.offset, page.offset + page.limit);
 }
 
+/** How many keys and key pairs listProjectKeys pages through (a connection's totalCount). */
+export async function countProjectKeys(deps: Deps, actor: Actor, projectId: string) {
+  const a = requireTenantActor(actor);
+  requirePermission(a, "keys:read");
+  await requireProject(deps, a, projectId);
+  const [keys, pairs] = await Promise.all([
+    deps.prisma.apiKey.count({ where: { AND: [keyScope(a), { projectId }] } }),
+    administersKeys(a)
+      ? deps.prisma.keyPair.count({ where: { tenantId: a.tenantId, projectId } })
+      : Promise.resolve(0),
+  ]);
+  return keys + pairs;
+}
+
 /** A key pair's public half, any time; null for an unknown or foreign id. */
 export async function findKeyPair(deps: Deps, actor: Actor, id: string) {
   const a = requireTenantActor(actor);

@@ -2,7 +2,9 @@
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
+import { NodeInterface, nodeLoader } from "../../graphql/node.ts";
 import {
+  countProjects,
   createProject,
   deleteProject,
   findProject,
@@ -11,6 +13,7 @@ import {
 } from "./service.ts";
 
 export const ProjectType = builder.prismaObject("Project", {
+  interfaces: [NodeInterface],
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),
@@ -21,12 +24,15 @@ export const ProjectType = builder.prismaObject("Project", {
   }),
 });
 
+nodeLoader("Project", (ctx, id) => findProject(ctx.deps, ctx.actor, id));
+
 builder.queryFields((t) => ({
   projects: t.prismaConnection(
     {
       type: "Project",
       cursor: "id",
       authScopes: { authenticated: true },
+      totalCount: (_root, _args, ctx) => countProjects(ctx.deps, ctx.actor),
       resolve: (query, _root, _args, ctx) => findProjects(ctx.deps, ctx.actor, query),
     },
     { name: "ProjectConnection" },

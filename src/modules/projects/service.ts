@@ -47,6 +47,13 @@ export async function findProjects<Q extends Omit<P.ProjectFindManyArgs, "where"
   });
 }
 
+/** How many projects findProjects lists (a connection's totalCount). */
+export async function countProjects(deps: Deps, actor: Actor) {
+  const a = requireTenantActor(actor);
+  requirePermission(a, "projects:read");
+  return deps.prisma.project.count({ where: scoped(a) });
+}
+
 /** Null for an unknown or foreign id. */
 export async function findProject<Q extends Omit<P.ProjectFindFirstArgs, "where">>(
   deps: Deps,
