@@ -641,8 +641,10 @@ async function credentialHeaders(
 // REST routes.
 
 interface Route {
-  method: "GET" | "POST" | "HEAD";
+  method: "GET" | "POST" | "HEAD" | "PUT";
   path: string;
+  /** The path sent, for a route with parameters (`:id`). */
+  concrete?: () => fc.Arbitrary<string>;
   /** The route's JSON body fields with right-ish values (POST); built when the test runs. */
   fields?: () => Record<string, fc.Arbitrary<unknown>>;
   /** Query parameters it reads. */
@@ -663,6 +665,44 @@ const companyFields = () => ({
   type: fc.oneof(fc.constantFrom("TransactionRSAKey", "FileContentPGPKey", null), text),
   passphrase: fc.oneof(fc.string({ minLength: 12, maxLength: 40 }), text),
 });
+
+const yativoGenerateFields = () => ({
+  name: nameArb,
+  permissions: fc.array(
+    fc.oneof(
+      fc.constantFrom(
+        "transactions:read",
+        "transactions:write",
+        "accounts:read",
+        "accounts:write",
+        "webhooks:manage",
+        "analytics:read",
+      ),
+      text,
+    ),
+    { maxLength: 8 },
+  ),
+  expires_at: fc.oneof(dateArb, fc.constant(null)),
+});
+
+const yativoTokenFields = () => ({
+  api_key: fc.oneof(fc.constant(real.victimSecure.key), keyArb()),
+  api_secret: fc.oneof(
+    fc.constant(real.victimSecure.secret),
+    text,
+    fc.stringMatching(/^[0-9a-f]{64}$/),
+  ),
+});
+
+/** Extractor key ids: small numbers (the owner's keys among them), edge numbers, anything. */
+const extractorKeyPath = () =>
+  fc
+    .oneof(
+      fc.integer({ min: 1, max: 300 }).map(String),
+      fc.constantFrom("0", "-1", "1.5", "9223372036854775807", "1e3", "99999999999999999999"),
+      fc.stringMatching(/^[A-Za-z0-9._%-]{1,24}$/),
+    )
+    .map((id) => `/api/v1/apikey/${id}`);
 
 const routeTable: Route[] = [
   {
@@ -686,43 +726,22 @@ const routeTable: Route[] = [
     query: ["refresh_token"],
     headers: ["refresh_token", "x-refresh-token"],
   },
+  {
+    method: "POST",
+    path: "/api/v3/auth/refresh",
+    fields: () => ({
+      refresh_token: fc.oneof(text, fc.stringMatching(/^kgr_[A-Za-z0-9_-]{10,60}$/)),
+    }),
+  },
   { method: "GET", path: "/api/v3/auth/api-key" },
   { method: "GET", path: "/api/v3/auth/api-key/secure" },
-  { method: "GET", path: "/api/v3/health" },
-  {
-    method: "POST",
-    path: "/api/v1/apikey/generate",
-    fields: () => ({
-      name: nameArb,
-      permissions: fc.array(
-        fc.oneof(
-          fc.constantFrom(
-            "transactions:read",
-            "transactions:write",
-            "accounts:read",
-            "accounts:write",
-            "webhooks:manage",
-            "analytics:read",
-          ),
-          text,
-        ),
-        { maxLength: 8 },
-      ),
-      expires_at: fc.oneof(dateArb, fc.constant(null)),
-    }),
-  },
-  {
-    method: "POST",
-    path: "/auth/token",
-    fields: () => ({
-      api_key: fc.oneof(fc.constant(real.victimSecure.key), keyArb()),
-      api_secret: fc.oneof(
-        fc.constant(real.victimSecure.secret),
-        text,
-        fc.stringMatching(/^[0-9a-f]{64}$/),
-      ),
-    }),
-  },
+  { method: "GET", path: "/api/v3/health", headers: ["x-timestamp", "x-nonce", "x-signature"] },
+  { method: "GET", path: "/health" },
+  { method: "POST", path: "/api/v1/apikey/generate", fields: yativoGenerateFields },
+  { method: "POST", path: "/api/apikey/generate", fields: yativoGenerateFields },
+  { method: "POST", path: "/auth/token", fields: yativoTokenFields },
+  { method: "POST", path: "/api/auth/token", fields: yativoTokenFields },
+  { method: "POST", path: "/api/v1/auth/token", fields: yativoTokenFields },
   {
     method: "POST",
     path: "/api/v1/apikey",
@@ -748,6 +767,15 @@ const routeTable: Route[] = [
     path: "/api/admin/companyProjectKeys/generate",
     fields: companyFields,
     expensive: /TransactionRSAKey/,
+  },
+  {
+    method: "PUT",
+    path: "/api/v1/apikey/:id",
+    concrete: extractorKeyPath,
+    fields: () => ({
+      status: mostlyOneOf("ACTIVE", "DISABLED", "DELETED"),
+      label: nameArb,
+    }),
   },
   { method: "GET", path: "/healthz" },
   { method: "GET", path: "/readyz" },
@@ -790,12 +818,13 @@ interface GeneratedRequest {
   accept?: string;
   signature?: string;
   extraHeaders: [string, string][];
+  path: string;
   query: string;
   body?: string;
 }
 
 function requestArb(route: Route, valid: boolean): fc.Arbitrary<GeneratedRequest> {
-  const hasBody = route.method === "POST";
+  const hasBody = route.method === "POST" || route.method === "PUT";
   const extraNames = [...(route.headers ?? []), "x-request-id", "user-agent", "x-forwarded-for"];
   return fc
     .record({
@@ -807,6 +836,7 @@ function requestArb(route: Route, valid: boolean): fc.Arbitrary<GeneratedRequest
       extraHeaders: fc.array(fc.tuple(fc.constantFrom(...extraNames), headerText), {
         maxLength: 3,
       }),
+      path: route.concrete ? route.concrete() : fc.constant(route.path),
       query: queryArb(route.query),
       body: hasBody
         ? fc.option(bodyArb(route.fields?.() ?? {}), { nil: undefined, freq: 8 })
@@ -816,7 +846,7 @@ function requestArb(route: Route, valid: boolean): fc.Arbitrary<GeneratedRequest
 }
 
 async function toSent(route: Route, g: GeneratedRequest): Promise<Sent | null> {
-  const path = `${route.path}${g.query}`;
+  const path = `${g.path}${g.query}`;
   try {
     new URL(path, "http://localhost");
   } catch {
@@ -1203,15 +1233,15 @@ const operations = (): Operation[] => [
   },
   // Queries that take arguments, for good measure.
   {
-    name: "query project/apiKey/keyPair(id)",
+    name: "query project/apiKey/keyPair/node(id)",
     document:
-      "query($id: ID!) { project(id: $id) { id keys(first: 5) { edges { node { id } } } } apiKey(id: $id) { id } keyPair(id: $id) { id } }",
+      "query($id: ID!) { project(id: $id) { id keys(first: 5) { totalCount edges { node { id } } } } apiKey(id: $id) { id } keyPair(id: $id) { id } node(id: $id) { __typename id } }",
     variables: (t) => fc.record({ id: v(t).pick(idArb()) }),
   },
   {
     name: "query apiKeys(filters, paging)",
     document:
-      "query($s: KeyStatus, $p: ID, $o: ID, $k: KeyKind, $f: Int, $l: Int, $a: String, $b: String) { apiKeys(status: $s, projectId: $p, ownerId: $o, kind: $k, first: $f, last: $l, after: $a, before: $b) { edges { cursor node { id } } pageInfo { hasNextPage } } }",
+      "query($s: KeyStatus, $p: ID, $o: ID, $k: KeyKind, $f: Int, $l: Int, $a: String, $b: String) { apiKeys(status: $s, projectId: $p, ownerId: $o, kind: $k, first: $f, last: $l, after: $a, before: $b) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } }",
     variables: (t) =>
       v(t).object({
         s: v(t).oneOf("ACTIVE", "DISABLED", "REVOKED", "DELETED"),
@@ -1227,7 +1257,7 @@ const operations = (): Operation[] => [
   {
     name: "query projects/tenants/project.keys(paging)",
     document:
-      "query($f: Int, $a: String, $l: Int, $b: String, $id: ID!) { projects(first: $f, after: $a, last: $l, before: $b) { edges { node { id } } } tenants(first: $f, after: $a, last: $l, before: $b) { edges { node { id } } } project(id: $id) { keys(first: $f, after: $a) { edges { node { id } } } } }",
+      "query($f: Int, $a: String, $l: Int, $b: String, $id: ID!) { projects(first: $f, after: $a, last: $l, before: $b) { totalCount edges { node { id } } } tenants(first: $f, after: $a, last: $l, before: $b) { edges { node { id } } } project(id: $id) { keys(first: $f, after: $a) { totalCount edges { node { id } } } } }",
     variables: (t) =>
       fc.record(
         {
@@ -1243,7 +1273,7 @@ const operations = (): Operation[] => [
   {
     name: "query auditEvents(filters, paging)",
     document:
-      "query($ac: String, $ai: ID, $ti: ID, $fr: DateTime, $to: DateTime, $f: Int, $l: Int, $a: String, $b: String) { auditEvents(action: $ac, actorId: $ai, targetId: $ti, from: $fr, to: $to, first: $f, last: $l, after: $a, before: $b) { edges { cursor node { id action } } pageInfo { hasNextPage } } }",
+      "query($ac: String, $ai: ID, $ti: ID, $fr: DateTime, $to: DateTime, $f: Int, $l: Int, $a: String, $b: String) { auditEvents(action: $ac, actorId: $ai, targetId: $ti, from: $fr, to: $to, first: $f, last: $l, after: $a, before: $b) { totalCount edges { cursor node { id action } } pageInfo { hasNextPage } } }",
     variables: (t) =>
       v(t).object({
         ac: fc.oneof(fc.constantFrom("key.", "key.create", "project.", "user.disable", "."), text),

@@ -38,6 +38,9 @@ const A = {
   projectKey: { id: "", key: "" },
   keyPairId: "",
   disabledKey: { id: "", key: "" },
+  auditEventId: "",
+  /** The int64 number of A's JWT-format key (the Extractor's ApiKeyDto.id). */
+  jwtKeyNumber: "",
 };
 
 /** B's credentials: a session of its owner, a member's session, and integrator-level API keys. */
@@ -120,6 +123,14 @@ const r = (method: string, path: string, body?: (value: string) => unknown): Cal
   Object.assign((token: string, value: string) => rest(token, method, path, body?.(value)), {
     route: `${method} ${path}`,
   });
+
+/** A REST route whose path carries the id (`:id`), with a JSON body. */
+const rp = (method: string, route: string, body: unknown): Call =>
+  Object.assign(
+    (token: string, value: string) =>
+      rest(token, method, route.replace(":id", encodeURIComponent(value)), body),
+    { route: `${method} ${route}` },
+  );
 
 /** What a denial looks like: checked on both answers, so that "identical" never means "both succeeded". */
 type Deny = (answer: Answer) => void;
@@ -229,6 +240,12 @@ const c = (
 
 // GraphQL documents.
 const Q = {
+  node: "query($id: ID!) { node(id: $id) { __typename id ... on ApiKey { name masked } ... on KeyPair { publicKey } ... on Project { name } ... on AuditEvent { action } } }",
+  projectKeysCount: "query($id: ID!) { project(id: $id) { id keys(first: 1) { totalCount } } }",
+  apiKeysCountByProject:
+    "query($id: ID) { apiKeys(projectId: $id, first: 1) { totalCount edges { node { id } } } }",
+  auditEventsCountByTarget:
+    "query($id: ID) { auditEvents(targetId: $id, first: 1) { totalCount edges { node { id } } } }",
   project: "query($id: ID!) { project(id: $id) { id name description deletedAt } }",
   projectKeys:
     "query($id: ID!) { project(id: $id) { id keys(first: 50) { edges { node { id name status } } } } }",
@@ -310,6 +327,46 @@ const cases: MatrixCase[] = [
     () => A.projectId,
     uuid,
     emptyAt("apiKeys"),
+  ),
+
+  // node(id:): null for every kind of A's objects, exactly like an unknown id.
+  c("node(id) · project", g(Q.node), () => A.projectId, uuid, nullAt("node")),
+  c("node(id) · opaque key", g(Q.node), () => A.plainKey.id, uuid, nullAt("node")),
+  c("node(id) · secure key", g(Q.node), () => A.secureKey.id, uuid, nullAt("node")),
+  c("node(id) · JWT key", g(Q.node), () => A.jwtKey.id, uuid, nullAt("node")),
+  c("node(id) · project key", g(Q.node), () => A.projectKey.id, uuid, nullAt("node")),
+  c("node(id) · disabled key", g(Q.node), () => A.disabledKey.id, uuid, nullAt("node")),
+  c("node(id) · key pair", g(Q.node), () => A.keyPairId, uuid, nullAt("node")),
+  c("node(id) · audit event", g(Q.node), () => A.auditEventId, uuid, nullAt("node")),
+  c("node(id) · A's owner", g(Q.node), () => A.ownerId, uuid, nullAt("node")),
+  // totalCount counts what the connection lists: nothing of A's.
+  c(
+    "project(id) { keys { totalCount } }",
+    g(Q.projectKeysCount),
+    () => A.projectId,
+    uuid,
+    nullAt("project"),
+  ),
+  c(
+    "apiKeys(projectId) { totalCount }",
+    g(Q.apiKeysCountByProject),
+    () => A.projectId,
+    uuid,
+    (answer) => {
+      emptyAt("apiKeys")(answer);
+      expect(gqlData(answer)?.apiKeys.totalCount).toBe(0);
+    },
+  ),
+  c(
+    "auditEvents(targetId) { totalCount }",
+    g(Q.auditEventsCountByTarget),
+    () => A.plainKey.id,
+    uuid,
+    (answer) => {
+      if (gqlErrors(answer).length) return error()(answer);
+      emptyAt("auditEvents")(answer);
+      expect(gqlData(answer)?.auditEvents.totalCount).toBe(0);
+    },
   ),
 
   // Mutations by id: the not-found error of an unknown id.
@@ -697,6 +754,27 @@ const cases: MatrixCase[] = [
     httpStatus(403),
   ),
   c(
+    "PUT /api/v1/apikey/:id (Extractor) · A's key, label",
+    rp("PUT", "/api/v1/apikey/:id", { label: "taken over" }),
+    () => A.jwtKeyNumber,
+    unknownTenantNumber,
+    httpStatus(404),
+  ),
+  c(
+    "PUT /api/v1/apikey/:id (Extractor) · A's key, DELETED",
+    rp("PUT", "/api/v1/apikey/:id", { status: "DELETED" }),
+    () => A.jwtKeyNumber,
+    unknownTenantNumber,
+    httpStatus(404),
+  ),
+  c(
+    "PUT /api/v1/apikey/:id (Extractor) · A's key, DISABLED",
+    rp("PUT", "/api/v1/apikey/:id", { status: "DISABLED" }),
+    () => A.jwtKeyNumber,
+    unknownTenantNumber,
+    httpStatus(404),
+  ),
+  c(
     "POST /api/v1/apikey (Extractor) · tenantId = A, DELETED",
     r("POST", "/api/v1/apikey", (n) => ({
       label: "x",
@@ -722,12 +800,14 @@ const exchangeCases: MatrixCase[] = [
     unknownOpaqueKey,
     error("UNAUTHENTICATED"),
   ),
-  c(
-    "POST /auth/token · A's key, wrong secret",
-    r("POST", "/auth/token", (k) => ({ api_key: k, api_secret: randomSecret() })),
-    () => A.secureKey.key,
-    unknownOpaqueKey,
-    httpStatus(401),
+  ...["/auth/token", "/api/auth/token", "/api/v1/auth/token"].map((path) =>
+    c(
+      `POST ${path} · A's key, wrong secret`,
+      r("POST", path, (k) => ({ api_key: k, api_secret: randomSecret() })),
+      () => A.secureKey.key,
+      unknownOpaqueKey,
+      httpStatus(401),
+    ),
   ),
 ];
 
@@ -795,6 +875,9 @@ beforeAll(async () => {
     permissions: ["keys:read"],
   });
   A.jwtKey = { id: jwt.apiKey.id, key: jwt.key };
+  A.jwtKeyNumber = String(
+    (await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: jwt.apiKey.id } })).number,
+  );
   const projectKeyMutation =
     "mutation($input: GenerateProjectKeyInput!) { generateProjectKey(input: $input) { id ... on GenerateProjectApiKeyPayload { keyValue } } }";
   const projectKey = await gql(
@@ -818,6 +901,14 @@ beforeAll(async () => {
   // A DISABLED key of A too: enableKey on it must not succeed either.
   const disabled = await generateKeyFor(h, a.token, { name: "A disabled", status: "DISABLED" });
   A.disabledKey = { id: disabled.apiKey.id, key: disabled.key };
+  A.auditEventId = (
+    await h.deps.prisma.auditEvent.findFirstOrThrow({ where: { tenantId: a.tenant.id } })
+  ).id;
+  // A's own owner finds every one of them through node(id:): the null B gets is the scoping.
+  for (const id of [A.projectId, A.plainKey.id, A.projectKey.id, A.keyPairId, A.auditEventId]) {
+    const own = await gql(h, Q.node, { id }, a.token);
+    expect(own.data?.node?.id, JSON.stringify(own)).toBe(id);
+  }
 
   // Tenant B: its owner, a member, integrator-level keys and a project of its own.
   B.ownerSession = b.token;
@@ -1065,6 +1156,9 @@ const EXEMPT_ROUTES: Record<string, string> = {
   "GET /api/v3/auth/api-key/secure": "takes no id: issues a secure key in the caller's own tenant",
   "GET /api/v3/health": "takes no id: describes the caller's own credential",
   "POST /api/v1/apikey/generate": "takes no id: issues a key in the caller's own tenant",
+  "POST /api/apikey/generate": "takes no id: issues a key in the caller's own tenant",
+  "POST /api/v3/auth/refresh": "takes a refresh token, a secret of its own session, not an id",
+  "GET /health": "takes no id and no credential: the health of the gateway's database",
 };
 
 describe("the matrix covers the whole surface", () => {
