@@ -281,3 +281,32 @@ describe("invitations", () => {
     expect(inGlobex.joinedAt).not.toBeNull();
   });
 });
+
+describe("node(id:) for people and tenants", () => {
+  const node = `query($id: ID!) { node(id: $id) { __typename id ... on User { email } ... on Tenant { name } } }`;
+
+  it("answers a user and a tenant under the rules of tenant.users and tenant", async () => {
+    const member = await seedUser(h.deps, acme.tenant.id, "MEMBER");
+    const other = await seedUser(h.deps, acme.tenant.id, "MEMBER");
+    const asOwner = await gql(h, node, { id: member.user.id }, acme.token);
+    expect(asOwner.data!.node).toEqual({
+      __typename: "User",
+      id: member.user.id,
+      email: member.user.email,
+    });
+    const self = await gql(h, node, { id: member.user.id }, member.token);
+    expect(self.data!.node.__typename).toBe("User");
+    // A member sees itself, not the others (tenant.users is for owners and admins).
+    expect((await gql(h, node, { id: other.user.id }, member.token)).data!.node).toBeNull();
+    const tenant = await gql(h, node, { id: acme.tenant.id }, member.token);
+    expect(tenant.data!.node).toEqual({ __typename: "Tenant", id: acme.tenant.id, name: "Acme" });
+  });
+
+  it("another tenant's user or tenant answers null, like an unknown id", async () => {
+    for (const id of [acme.owner.id, acme.tenant.id, randomUUID()]) {
+      const answer = await gql(h, node, { id }, globex.token);
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data!.node).toBeNull();
+    }
+  });
+});

@@ -2,10 +2,13 @@
 import { z } from "zod";
 import { builder } from "../../graphql/builder.ts";
 import { requestMetaOf } from "../../graphql/context.ts";
+import { NodeInterface, nodeLoader } from "../../graphql/node.ts";
+import { findUser } from "../users/service.ts";
 import { effectivePermissions, requireTenantActor } from "../../access/actor.ts";
 import {
   addUser,
   createTenant,
+  findOwnTenant,
   findTenants,
   findViewer,
   getTenant,
@@ -22,6 +25,7 @@ const TenantStateEnum = builder.enumType("TenantState", {
 });
 
 export const TenantType = builder.prismaObject("Tenant", {
+  interfaces: [NodeInterface],
   fields: (t) => ({
     id: t.exposeID("id"),
     number: t.expose("number", {
@@ -51,6 +55,7 @@ const MembershipStatusEnum = builder.enumType("MembershipStatus", {
 });
 
 export const UserType = builder.prismaObject("User", {
+  interfaces: [NodeInterface],
   fields: (t) => ({
     id: t.exposeID("id"),
     email: t.expose("email", { type: "EmailAddress" }),
@@ -85,6 +90,9 @@ export const UserType = builder.prismaObject("User", {
     tenant: t.relation("tenant"),
   }),
 });
+
+nodeLoader("Tenant", (ctx, id) => findOwnTenant(ctx.deps, ctx.actor, id));
+nodeLoader("User", (ctx, id) => findUser(ctx.deps, ctx.actor, id));
 
 builder.queryFields((t) => ({
   viewer: t.prismaField({

@@ -52,6 +52,13 @@ export async function getTenant<Q extends Omit<P.TenantFindUniqueArgs, "where">>
   return tenant;
 }
 
+/** The caller's own tenant when `id` is its id; null for any other (node(id:) lookups). */
+export async function findOwnTenant(deps: Deps, actor: Actor, id: string) {
+  if (actor.kind !== "user" && actor.kind !== "apiKey") return null;
+  if (id !== actor.tenantId) return null;
+  return deps.prisma.tenant.findUnique({ where: { id } });
+}
+
 /** Every tenant: platform administrators only. */
 export async function findTenants<Q extends Omit<P.TenantFindManyArgs, "orderBy">>(
   deps: Deps,

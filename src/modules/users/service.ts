@@ -1,7 +1,7 @@
 // Disabling and re-enabling a person. A disabled user's sessions end and every key bound to
 // them stops verifying, as bearer credential and in exchanges, on the very next request.
 import { z } from "zod";
-import { requireTenantAdmin, type Actor } from "../../access/actor.ts";
+import { isTenantAdmin, requireTenantAdmin, type Actor } from "../../access/actor.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { recordAudit } from "../audit/service.ts";
@@ -46,4 +46,14 @@ export async function setUserDisabled(
   });
   deps.keys.invalidateOwners(user.id);
   return user;
+}
+
+/**
+ * A user of the caller's tenant by id: the caller itself, or anyone of the tenant for owners and
+ * admins (as `tenant.users` shows them). Null otherwise, and for another tenant's user.
+ */
+export async function findUser(deps: Deps, actor: Actor, id: string) {
+  if (actor.kind !== "user" || !z.uuid().safeParse(id).success) return null;
+  if (id !== actor.userId && !isTenantAdmin(actor)) return null;
+  return deps.prisma.user.findFirst({ where: { id, tenantId: actor.tenantId } });
 }
