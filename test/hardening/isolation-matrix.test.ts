@@ -240,7 +240,7 @@ const c = (
 
 // GraphQL documents.
 const Q = {
-  node: "query($id: ID!) { node(id: $id) { __typename id ... on ApiKey { name masked } ... on KeyPair { publicKey } ... on Project { name } ... on AuditEvent { action } } }",
+  node: "query($id: ID!) { node(id: $id) { __typename id ... on ApiKey { name masked } ... on KeyPair { publicKey } ... on Project { name } ... on AuditEvent { action } ... on User { email } ... on Tenant { name } } }",
   projectKeysCount: "query($id: ID!) { project(id: $id) { id keys(first: 1) { totalCount } } }",
   apiKeysCountByProject:
     "query($id: ID) { apiKeys(projectId: $id, first: 1) { totalCount edges { node { id } } } }",
@@ -338,6 +338,9 @@ const cases: MatrixCase[] = [
   c("node(id) · disabled key", g(Q.node), () => A.disabledKey.id, uuid, nullAt("node")),
   c("node(id) · key pair", g(Q.node), () => A.keyPairId, uuid, nullAt("node")),
   c("node(id) · audit event", g(Q.node), () => A.auditEventId, uuid, nullAt("node")),
+  c("node(id) · owner", g(Q.node), () => A.ownerId, uuid, nullAt("node")),
+  c("node(id) · member", g(Q.node), () => A.memberId, uuid, nullAt("node")),
+  c("node(id) · tenant", g(Q.node), () => a.tenant.id, uuid, nullAt("node")),
   c("node(id) · A's owner", g(Q.node), () => A.ownerId, uuid, nullAt("node")),
   // totalCount counts what the connection lists: nothing of A's.
   c(
@@ -800,14 +803,12 @@ const exchangeCases: MatrixCase[] = [
     unknownOpaqueKey,
     error("UNAUTHENTICATED"),
   ),
-  ...["/auth/token", "/api/auth/token", "/api/v1/auth/token"].map((path) =>
-    c(
-      `POST ${path} · A's key, wrong secret`,
-      r("POST", path, (k) => ({ api_key: k, api_secret: randomSecret() })),
-      () => A.secureKey.key,
-      unknownOpaqueKey,
-      httpStatus(401),
-    ),
+  c(
+    "POST /auth/token · A's key, wrong secret",
+    r("POST", "/auth/token", (k) => ({ api_key: k, api_secret: randomSecret() })),
+    () => A.secureKey.key,
+    unknownOpaqueKey,
+    httpStatus(401),
   ),
 ];
 
@@ -1157,6 +1158,11 @@ const EXEMPT_ROUTES: Record<string, string> = {
   "GET /api/v3/health": "takes no id: describes the caller's own credential",
   "POST /api/v1/apikey/generate": "takes no id: issues a key in the caller's own tenant",
   "POST /api/apikey/generate": "takes no id: issues a key in the caller's own tenant",
+  // A second and third case would spend the per-key budget of wrong secrets the others need.
+  "POST /api/auth/token":
+    "the handler and service of POST /auth/token, whose case covers them (test/rest/real-clients.test.ts calls every prefix)",
+  "POST /api/v1/auth/token":
+    "the handler and service of POST /auth/token, whose case covers them (test/rest/real-clients.test.ts calls every prefix)",
   "POST /api/v3/auth/refresh": "takes a refresh token, a secret of its own session, not an id",
   "GET /health": "takes no id and no credential: the health of the gateway's database",
 };
