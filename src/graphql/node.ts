@@ -45,7 +45,7 @@ builder.queryField("node", (t) =>
     nullable: true,
     authScopes: { authenticated: true },
     description:
-      "The object with this id (an API key, key pair, project or audit event), under the same rules as the query for its type; null for an unknown id and for another tenant's.",
+      "The object with this id, under the same rules as the query for its type; null for an unknown id and for another tenant's.",
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => loadNode(ctx, id),
   }),
