@@ -5,6 +5,7 @@ import { Hono, type Context } from "hono";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
+import { graphiqlRoutes } from "./graphql/graphiql.ts";
 import { graphQLErrorBody } from "./graphql/errors.ts";
 import { requestStore, type RequestFacts } from "./request-context.ts";
 import { clientIp } from "./rest/client-ip.ts";
@@ -134,6 +135,7 @@ export function createApp(deps: Deps) {
   app.route("/", extractorRoutes(deps));
   app.route("/", companyRoutes(deps));
   app.route("/", docsRoutes());
+  app.route("/", graphiqlRoutes(deps.config.graphiql));
 
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: "no such route" } }, 404));
   app.onError((error, c) => {

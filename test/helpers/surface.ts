@@ -21,6 +21,8 @@ const NON_API_ROUTES: Record<string, string> = {
   "GET /docs": "API reference page",
   "GET /docs/init.js": "API reference page script",
   "GET /docs/:asset": "API reference page assets",
+  // GraphiQL's bundle, served by the gateway so that it works offline (404 when GraphiQL is off).
+  "GET /graphiql/:asset": "GraphiQL page assets",
 };
 
 /** "METHOD /path" of every route the app registers, once each. */
