@@ -22,6 +22,7 @@ import { MAX_BODY_BYTES } from "./rest/http.ts";
 import { keygateError, retryAfter } from "./rest/envelope.ts";
 import { corsMiddleware } from "./cors.ts";
 import { bufferBody, LARGE_BODY_BYTES, spendLargeBodyBudget } from "./body-budget.ts";
+import { dashboardRoutes } from "./dashboard/routes.ts";
 
 export type AppEnv = { Variables: { requestId: string; actor?: Actor } };
 
@@ -129,6 +130,8 @@ export function createApp(deps: Deps) {
     return response;
   });
 
+  // The web console; before the vendor routes, whose sign-in link it may take over.
+  app.route("/", dashboardRoutes(deps));
   app.route("/", nativeRoutes(deps));
   app.route("/", kotaniRoutes(deps));
   app.route("/", yativoRoutes(deps));

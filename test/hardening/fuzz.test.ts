@@ -653,6 +653,8 @@ interface Route {
   headers?: string[];
   /** Bodies never to send with valid credentials (slow RSA generation). */
   expensive?: RegExp;
+  /** Headers every request carries (generated ones may still override them), to get past a guard. */
+  fixedHeaders?: Record<string, string>;
 }
 
 const companyFields = () => ({
@@ -732,6 +734,33 @@ const routeTable: Route[] = [
     fields: () => ({
       refresh_token: fc.oneof(text, fc.stringMatching(/^kgr_[A-Za-z0-9_-]{10,60}$/)),
     }),
+  },
+  // The dashboard's session endpoint (src/dashboard/session.ts): CSRF header, cookie, JSON body.
+  {
+    method: "POST",
+    path: "/dashboard/session/link",
+    fields: () => ({ email: emailArb() }),
+    headers: ["x-keygate-dashboard", "origin", "cookie"],
+    fixedHeaders: { "x-keygate-dashboard": "1" },
+  },
+  {
+    method: "POST",
+    path: "/dashboard/session/confirm",
+    fields: () => ({ hash: fc.oneof(text, fc.string({ minLength: 20, maxLength: 200 })) }),
+    headers: ["x-keygate-dashboard", "origin", "sec-fetch-site"],
+    fixedHeaders: { "x-keygate-dashboard": "1" },
+  },
+  {
+    method: "POST",
+    path: "/dashboard/session/refresh",
+    headers: ["x-keygate-dashboard", "cookie", "origin"],
+    fixedHeaders: { "x-keygate-dashboard": "1" },
+  },
+  {
+    method: "POST",
+    path: "/dashboard/session/sign-out",
+    headers: ["x-keygate-dashboard", "cookie", "origin"],
+    fixedHeaders: { "x-keygate-dashboard": "1" },
   },
   { method: "GET", path: "/api/v3/auth/api-key" },
   { method: "GET", path: "/api/v3/auth/api-key/secure" },
@@ -852,7 +881,7 @@ async function toSent(route: Route, g: GeneratedRequest): Promise<Sent | null> {
   } catch {
     return null;
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...route.fixedHeaders };
   for (const [name, value] of g.extraHeaders) headers[name] = value;
   if (g.contentType !== undefined) headers["content-type"] = g.contentType;
   if (g.accept !== undefined) headers.accept = g.accept;

@@ -1165,6 +1165,11 @@ const EXEMPT_ROUTES: Record<string, string> = {
     "the handler and service of POST /auth/token, whose case covers them (test/rest/real-clients.test.ts calls every prefix)",
   "POST /api/v3/auth/refresh": "takes a refresh token, a secret of its own session, not an id",
   "GET /health": "takes no id and no credential: the health of the gateway's database",
+  "POST /dashboard/session/link": "anonymous; answers the same for every address",
+  "POST /dashboard/session/confirm": "anonymous; consumes a one-use sign-in token, not an id",
+  "POST /dashboard/session/refresh":
+    "takes the refresh token of its own session (cookie), a secret, not an id",
+  "POST /dashboard/session/sign-out": "ends the caller's own session; takes no id",
 };
 
 describe("the matrix covers the whole surface", () => {

@@ -23,6 +23,9 @@ const NON_API_ROUTES: Record<string, string> = {
   "GET /docs/:asset": "API reference page assets",
   // GraphiQL's bundle, served by the gateway so that it works offline (404 when GraphiQL is off).
   "GET /graphiql/:asset": "GraphiQL page assets",
+  // The dashboard's built files (index.html for every page of the single-page app).
+  "GET /dashboard": "dashboard page",
+  "GET /dashboard/*": "dashboard pages and assets",
 };
 
 /** "METHOD /path" of every route the app registers, once each. */

@@ -1,0 +1,149 @@
+// Settings: the tenant's name and the prefix of its new keys (owners and admins), and the
+// signed-in person's sessions.
+import { type FormEvent, useState } from "react";
+import { useMutation, useQuery } from "urql";
+import { ErrorMessage, formatDate, Loading } from "../components/ui.tsx";
+import { graphql } from "../gql/index.ts";
+
+const SettingsQuery = graphql(`
+  query DashboardSettings {
+    tenant {
+      id
+      name
+      keyPrefix
+    }
+    viewer {
+      id
+      role
+      sessions {
+        id
+        current
+        createdAt
+        lastUsedAt
+        userAgent
+        revokedAt
+      }
+    }
+  }
+`);
+
+const UpdateTenant = graphql(`
+  mutation DashboardUpdateTenant($input: UpdateTenantInput!) {
+    updateTenant(input: $input) {
+      id
+      name
+      keyPrefix
+    }
+  }
+`);
+
+function TenantForm({
+  name,
+  keyPrefix,
+  canEdit,
+}: {
+  name: string;
+  keyPrefix: string;
+  canEdit: boolean;
+}) {
+  const [tenantName, setTenantName] = useState(name);
+  const [prefix, setPrefix] = useState(keyPrefix);
+  const [saved, setSaved] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [{ fetching }, update] = useMutation(UpdateTenant);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSaved(false);
+    setError(null);
+    const result = await update({ input: { name: tenantName, keyPrefix: prefix } });
+    if (result.error) setError(result.error);
+    else setSaved(true);
+  };
+  return (
+    <form className="card" onSubmit={submit} aria-label="Tenant settings">
+      <h2>Tenant</h2>
+      <div className="field">
+        <label htmlFor="tenant-name">Tenant name</label>
+        <input
+          id="tenant-name"
+          required
+          disabled={!canEdit}
+          value={tenantName}
+          onChange={(e) => setTenantName(e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="tenant-prefix">Key prefix</label>
+        <input
+          id="tenant-prefix"
+          required
+          disabled={!canEdit}
+          aria-describedby="tenant-prefix-help"
+          value={prefix}
+          onChange={(e) => setPrefix(e.target.value)}
+        />
+        <small id="tenant-prefix-help" className="muted">
+          Keys issued from now on start with it; existing keys keep theirs.
+        </small>
+      </div>
+      <ErrorMessage error={error} />
+      {canEdit ? (
+        <div className="row">
+          <button className="primary" type="submit" disabled={fetching}>
+            Save settings
+          </button>
+          <span role="status">{saved ? "Saved." : ""}</span>
+        </div>
+      ) : (
+        <p className="muted">Owners and admins change these.</p>
+      )}
+    </form>
+  );
+}
+
+export function SettingsPage() {
+  const [{ data, fetching, error }] = useQuery({ query: SettingsQuery });
+  if (fetching && !data) return <Loading what="Loading settings" />;
+  const canEdit = data?.viewer?.role === "OWNER" || data?.viewer?.role === "ADMIN";
+  return (
+    <section>
+      <h1>Settings</h1>
+      <ErrorMessage error={error} />
+      {data ? (
+        <TenantForm
+          key={data.tenant.id}
+          name={data.tenant.name}
+          keyPrefix={data.tenant.keyPrefix}
+          canEdit={canEdit}
+        />
+      ) : null}
+      {data?.viewer ? (
+        <section className="card" aria-labelledby="sessions-title">
+          <h2 id="sessions-title">Your sessions</h2>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Started</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Browser</th>
+                  <th scope="col">State</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.viewer.sessions.slice(0, 20).map((s) => (
+                  <tr key={s.id}>
+                    <td>{formatDate(s.createdAt)}</td>
+                    <td>{formatDate(s.lastUsedAt)}</td>
+                    <td>{s.userAgent ?? "—"}</td>
+                    <td>{s.current ? "this session" : s.revokedAt ? "ended" : "active"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      ) : null}
+    </section>
+  );
+}

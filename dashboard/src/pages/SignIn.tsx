@@ -1,0 +1,98 @@
+// Sign-in by magic link: the address, then the link from the mail, which comes back here when
+// the sign-in started here, and a click that consumes it (mail scanners only fetch, never click).
+import { type FormEvent, useState } from "react";
+import { ErrorMessage } from "../components/ui.tsx";
+import { navigate, useLocation } from "../router.tsx";
+import { confirm, requestLink } from "../session.ts";
+
+export function SignInPage() {
+  const [email, setEmail] = useState("");
+  const [sent, setSent] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setSent(await requestLink(email));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main className="centered" id="main">
+      <h1>Sign in to Keygate</h1>
+      {sent ? (
+        <div role="status">
+          <p>{sent}</p>
+          <p>
+            Open the link in the mail <strong>in this browser</strong>: it brings you back here. The
+            link works once and expires soon.
+          </p>
+          <button type="button" onClick={() => setSent(null)}>
+            Use another address
+          </button>
+        </div>
+      ) : (
+        <form onSubmit={submit}>
+          <label htmlFor="email">Email</label>
+          <input
+            id="email"
+            type="email"
+            autoComplete="email"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+          <button className="primary" type="submit" disabled={busy}>
+            Email me a sign-in link
+          </button>
+          <ErrorMessage error={error} />
+        </form>
+      )}
+    </main>
+  );
+}
+
+export function ConfirmSignIn() {
+  const { search } = useLocation();
+  const hash = search.get("hash") ?? "";
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const go = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await confirm(hash);
+      navigate("/keys", { replace: true });
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main className="centered" id="main">
+      <h1>Sign in to Keygate</h1>
+      {hash ? (
+        <>
+          <p>Press the button to finish signing in. The link works once.</p>
+          <button className="primary" type="button" onClick={go} disabled={busy}>
+            Sign in
+          </button>
+        </>
+      ) : (
+        <p role="alert">This link is incomplete. Request a new one.</p>
+      )}
+      <ErrorMessage error={error} />
+      {error ? (
+        <p>
+          <a href="/dashboard/sign-in">Request a new link</a>
+        </p>
+      ) : null}
+    </main>
+  );
+}

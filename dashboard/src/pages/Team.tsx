@@ -1,0 +1,229 @@
+// Team: the tenant's members with roles and permissions, invitations by email, role changes
+// and removal.
+import { type FormEvent, useState } from "react";
+import { useMutation, useQuery } from "urql";
+import { useViewer } from "../App.tsx";
+import { ConfirmButton, ErrorMessage, formatDate, Loading, parseList } from "../components/ui.tsx";
+import { graphql } from "../gql/index.ts";
+import type { Role } from "../gql/graphql.ts";
+
+const TeamQuery = graphql(`
+  query DashboardTeam {
+    tenant {
+      id
+      users {
+        id
+        email
+        name
+        role
+        status
+        grantedPermissions
+        lastLoginAt
+        invitedAt
+      }
+    }
+  }
+`);
+
+const InviteMember = graphql(`
+  mutation DashboardInviteMember($input: InviteMemberInput!) {
+    inviteMember(input: $input) {
+      id
+      email
+      role
+      status
+    }
+  }
+`);
+
+const UpdateMember = graphql(`
+  mutation DashboardUpdateMember($input: UpdateMemberInput!) {
+    updateMember(input: $input) {
+      id
+      role
+      grantedPermissions
+    }
+  }
+`);
+
+const RemoveMember = graphql(`
+  mutation DashboardRemoveMember($id: ID!) {
+    removeMember(id: $id) {
+      id
+      status
+    }
+  }
+`);
+
+const ROLES: Role[] = ["OWNER", "ADMIN", "MEMBER"];
+
+export function TeamPage() {
+  const viewer = useViewer();
+  const admin = viewer?.role === "OWNER" || viewer?.role === "ADMIN";
+  const [{ data, fetching, error }, reload] = useQuery({ query: TeamQuery });
+  const [, invite] = useMutation(InviteMember);
+  const [, update] = useMutation(UpdateMember);
+  const [, remove] = useMutation(RemoveMember);
+  const [email, setEmail] = useState("");
+  const [name, setName] = useState("");
+  const [role, setRole] = useState<Role>("MEMBER");
+  const [permissions, setPermissions] = useState("");
+  const [inviteError, setInviteError] = useState<unknown>(null);
+  const [invited, setInvited] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const refetch = () => reload({ requestPolicy: "network-only" });
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setInviteError(null);
+    setInvited(null);
+    const scopes = parseList(permissions);
+    const result = await invite({
+      input: {
+        email,
+        name: name || undefined,
+        role,
+        permissions: role === "MEMBER" && scopes.length ? scopes : undefined,
+      },
+    });
+    if (result.error) return setInviteError(result.error);
+    setInvited(email);
+    setEmail("");
+    setName("");
+    setPermissions("");
+    refetch();
+  };
+
+  const users = (data?.tenant.users ?? []).filter((u) => u.status !== "REMOVED");
+  return (
+    <section>
+      <h1>Team</h1>
+      {admin ? (
+        <form className="card" onSubmit={submit} aria-label="Invite a member">
+          <h2>Invite a member</h2>
+          <div className="grid">
+            <div className="field">
+              <label htmlFor="invite-email">Email</label>
+              <input
+                id="invite-email"
+                type="email"
+                required
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+              />
+            </div>
+            <div className="field">
+              <label htmlFor="invite-name">Name</label>
+              <input id="invite-name" value={name} onChange={(e) => setName(e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor="invite-role">Role</label>
+              <select
+                id="invite-role"
+                value={role}
+                onChange={(e) => setRole(e.target.value as Role)}
+              >
+                {ROLES.map((r) => (
+                  <option key={r}>{r}</option>
+                ))}
+              </select>
+            </div>
+            {role === "MEMBER" ? (
+              <div className="field">
+                <label htmlFor="invite-permissions">Permissions</label>
+                <input
+                  id="invite-permissions"
+                  placeholder="none"
+                  value={permissions}
+                  onChange={(e) => setPermissions(e.target.value)}
+                />
+              </div>
+            ) : null}
+          </div>
+          <ErrorMessage error={inviteError} />
+          <div className="row">
+            <button className="primary" type="submit">
+              Invite
+            </button>
+            <span role="status">{invited ? `Invitation sent to ${invited}.` : ""}</span>
+          </div>
+        </form>
+      ) : null}
+      <ErrorMessage error={error} />
+      <ErrorMessage error={actionError} />
+      {fetching && !data ? <Loading what="Loading the team" /> : null}
+      {users.length ? (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Members</caption>
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Name</th>
+                <th scope="col">Role</th>
+                <th scope="col">Permissions</th>
+                <th scope="col">Status</th>
+                <th scope="col">Last sign-in</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((user) => (
+                <tr key={user.id}>
+                  <td>{user.email}</td>
+                  <td>{user.name ?? "—"}</td>
+                  <td>
+                    {admin && user.id !== viewer?.id ? (
+                      <select
+                        aria-label={`Role of ${user.email}`}
+                        value={user.role}
+                        onChange={async (e) => {
+                          setActionError(null);
+                          const r = await update({
+                            input: { id: user.id, role: e.target.value as Role },
+                          });
+                          if (r.error) setActionError(r.error);
+                          refetch();
+                        }}
+                      >
+                        {ROLES.map((r) => (
+                          <option key={r}>{r}</option>
+                        ))}
+                      </select>
+                    ) : (
+                      user.role
+                    )}
+                  </td>
+                  <td>
+                    {user.role === "MEMBER"
+                      ? user.grantedPermissions.join(", ") || <span className="muted">none</span>
+                      : "* (all)"}
+                  </td>
+                  <td>{user.status}</td>
+                  <td>{formatDate(user.lastLoginAt)}</td>
+                  <td>
+                    {admin && user.id !== viewer?.id ? (
+                      <ConfirmButton
+                        label="Remove"
+                        title={`Remove ${user.email}?`}
+                        body={<p>Their sessions end and their user-bound keys are revoked.</p>}
+                        confirmLabel="Remove member"
+                        onConfirm={async () => {
+                          const r = await remove({ id: user.id });
+                          if (r.error) setActionError(r.error);
+                          refetch();
+                        }}
+                      />
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
