@@ -13,7 +13,7 @@ import { SettingsPage } from "./pages/Settings.tsx";
 import { ConfirmSignIn, SignInPage } from "./pages/SignIn.tsx";
 import { TeamPage } from "./pages/Team.tsx";
 import { Link, match, navigate, useLocation } from "./router.tsx";
-import { refresh, session, signOut, subscribe } from "./session.ts";
+import { refresh, session, signOut, subscribe, switchTenant } from "./session.ts";
 
 const ViewerQuery = graphql(`
   query DashboardViewer {
@@ -35,6 +35,54 @@ export type Viewer = NonNullable<ReturnType<typeof useViewer>>;
 export function useViewer() {
   const [{ data }] = useQuery({ query: ViewerQuery, requestPolicy: "cache-first" });
   return data?.viewer ?? null;
+}
+
+const MembershipsQuery = graphql(`
+  query DashboardMemberships {
+    memberships {
+      current
+      role
+      userId
+      tenant {
+        id
+        name
+      }
+    }
+  }
+`);
+
+/** Shown only to a person who belongs to several tenants. */
+function TenantSwitcher() {
+  const [{ data }] = useQuery({ query: MembershipsQuery });
+  const [error, setError] = useState<unknown>(null);
+  const memberships = data?.memberships ?? [];
+  if (memberships.length < 2) return null;
+  const current = memberships.find((m) => m.current);
+  return (
+    <div className="tenant-switch">
+      <label htmlFor="tenant-switch">Tenant</label>
+      <select
+        id="tenant-switch"
+        value={current?.tenant.id ?? ""}
+        onChange={async (e) => {
+          setError(null);
+          try {
+            await switchTenant(e.target.value);
+            navigate("/keys");
+          } catch (err) {
+            setError(err);
+          }
+        }}
+      >
+        {memberships.map((m) => (
+          <option key={m.tenant.id} value={m.tenant.id}>
+            {m.tenant.name} ({m.role.toLowerCase()})
+          </option>
+        ))}
+      </select>
+      <ErrorMessage error={error} />
+    </div>
+  );
 }
 
 const NAV = [
@@ -115,6 +163,7 @@ function Shell({ path }: { path: string }) {
             );
           })}
         </ul>
+        <TenantSwitcher />
       </nav>
       <main id="main" tabIndex={-1}>
         {fetching && !data ? <Loading /> : null}
@@ -129,9 +178,12 @@ function Shell({ path }: { path: string }) {
 }
 
 export function App() {
-  const client = useMemo(createClient, []);
   const { path } = useLocation();
   const state = useSyncExternalStore(subscribe, session);
+  // A new client (and cache) for each signed-in user: switching tenants leaves nothing behind.
+  const userId = state?.userId;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed by the user on purpose
+  const client = useMemo(createClient, [userId]);
   const [restoring, setRestoring] = useState(true);
   const [restoreError, setRestoreError] = useState<unknown>(null);
 

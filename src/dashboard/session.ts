@@ -14,6 +14,7 @@ import {
   verifyMagicLink,
 } from "../modules/sign-in/magic-link.ts";
 import { logout, refreshSession, type SessionTokens } from "../modules/sign-in/sessions.ts";
+import { switchTenant } from "../modules/sign-in/switch-tenant.ts";
 import { authenticate } from "../access/authenticate.ts";
 import { clientIp } from "../rest/client-ip.ts";
 import { keygateError } from "../rest/envelope.ts";
@@ -71,6 +72,20 @@ function sameOrigin(c: Ctx, deps: Deps, origin: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The signed-in person behind a session access token, or null (API keys and others are not). */
+async function userOf(c: Ctx, deps: Deps, authorization: string | null) {
+  if (!authorization) return null;
+  const actor = await authenticate(deps, {
+    authorization,
+    signature: null,
+    method: "POST",
+    pathAndQuery: c.req.path,
+    clientIp: clientIp(c),
+    body: async () => new Uint8Array(),
+  }).catch(() => null);
+  return actor?.kind === "user" && actor.sessionId ? actor : null;
 }
 
 function stringField(body: Record<string, unknown>, name: string): string {
@@ -151,27 +166,31 @@ export function dashboardSessionRoutes(deps: Deps) {
     }
   });
 
+  // The tenant switcher: ends this session and opens one in another of the person's tenants;
+  // the new refresh token replaces the old in the cookie, never reaching the page.
+  post("switch", async (c) => {
+    const body = await readJsonObject(c);
+    const actor = await userOf(c, deps, c.req.header("authorization") ?? null);
+    if (!actor) throw new AppError("UNAUTHENTICATED", "sign in first");
+    const tokens = await switchTenant(
+      deps,
+      actor,
+      { tenantId: stringField(body, "tenantId") },
+      requestMeta(c),
+    );
+    setRefreshCookie(c, deps, tokens.refreshToken);
+    return answer(c, tokens);
+  });
+
   // Ends the session of the access token the console holds; without one (it expired), the
   // cookie's session is refreshed once to learn which session to end.
   post("sign-out", async (c) => {
     const cookie = getCookie(c, REFRESH_COOKIE);
     clearRefreshCookie(c, deps);
-    const userOf = async (authorization: string | null) => {
-      if (!authorization) return null;
-      const actor = await authenticate(deps, {
-        authorization,
-        signature: null,
-        method: "POST",
-        pathAndQuery: `${SESSION_PATH}/sign-out`,
-        clientIp: clientIp(c),
-        body: async () => new Uint8Array(),
-      }).catch(() => null);
-      return actor?.kind === "user" && actor.sessionId ? actor : null;
-    };
-    let actor = await userOf(c.req.header("authorization") ?? null);
+    let actor = await userOf(c, deps, c.req.header("authorization") ?? null);
     if (!actor && cookie) {
       const tokens = await refreshSession(deps, cookie, requestMeta(c)).catch(() => null);
-      if (tokens) actor = await userOf(`Bearer ${tokens.accessToken}`);
+      if (tokens) actor = await userOf(c, deps, `Bearer ${tokens.accessToken}`);
     }
     if (actor) await logout(deps, actor, requestMeta(c));
     return c.json({ signedOut: true });

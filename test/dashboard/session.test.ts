@@ -13,6 +13,7 @@ import { gql, hashOf, outboxLinks } from "../helpers/harness.ts";
 
 const h = useHarness();
 const acme = withTenant(h, "Acme");
+const globex = withTenant(h, "Globex");
 const CSRF = { "x-keygate-dashboard": "1", "content-type": "application/json" };
 
 function post(route: string, body: unknown, headers: Record<string, string> = CSRF) {
@@ -53,7 +54,7 @@ async function signInThroughDashboard() {
 
 describe("dashboard session endpoint", () => {
   it("refuses every request without the CSRF header, or from another origin", async () => {
-    for (const route of ["link", "confirm", "refresh", "sign-out"]) {
+    for (const route of ["link", "confirm", "refresh", "switch", "sign-out"]) {
       const bare = await post(route, {}, { "content-type": "application/json" });
       expect(bare.status).toBe(403);
       expect((await bare.json()).error.fields[0].field).toBe("x-keygate-dashboard");
@@ -150,8 +151,36 @@ describe("dashboard session endpoint", () => {
     expect(session.revokedAt).not.toBeNull();
   });
 
+  it("switches tenants: a new session in the other tenant, its refresh token only in the cookie", async () => {
+    const added = await gql(
+      h,
+      "mutation($input: AddUserInput!) { addUser(input: $input) { id } }",
+      { input: { email: acme.owner.email, role: "ADMIN" } },
+      globex.token,
+    );
+    expect(added.errors).toBeUndefined();
+    const { response, body } = await signInThroughDashboard();
+    const bearer = { ...CSRF, authorization: `Bearer ${body.accessToken}` };
+    const badId = await post("switch", { tenantId: "nope" }, bearer);
+    expect(badId.status).toBe(404);
+    expect((await post("switch", { tenantId: globex.tenant.id }, CSRF)).status).toBe(401);
+    const switched = await post("switch", { tenantId: globex.tenant.id }, bearer);
+    expect(switched.status).toBe(200);
+    const next = (await switched.json()) as Record<string, string>;
+    expect(JSON.stringify(next)).not.toContain("kgr_");
+    expect(next.userId).toBe(added.data!.addUser.id);
+    const cookie = cookieOf(switched, "kg_dashboard_refresh")!;
+    expect(cookie.value).not.toBe(cookieOf(response, "kg_dashboard_refresh")!.value);
+    expect(cookie.attributes).toEqual(expect.arrayContaining(["httponly", "samesite=strict"]));
+    const seen = await gql(h, "{ viewer { tenant { id } } }", {}, next.accessToken);
+    expect(seen.data?.viewer.tenant.id).toBe(globex.tenant.id);
+    // The session it left is over.
+    expect((await gql(h, "{ viewer { id } }", {}, body.accessToken)).status).toBe(401);
+  });
+
   it("sends the mail's link back to the dashboard only in the browser where the sign-in started there", async () => {
-    const { link, marker } = await linkThroughDashboard(acme.owner.email);
+    // Another address: the per-address link limit (5 per 15 minutes) is spent on acme's owner.
+    const { link, marker } = await linkThroughDashboard(globex.owner.email);
     expect(marker!.attributes).toEqual(
       expect.arrayContaining(["path=/api/v3/auth/verify", "httponly", "samesite=lax"]),
     );

@@ -758,6 +758,13 @@ const routeTable: Route[] = [
   },
   {
     method: "POST",
+    path: "/dashboard/session/switch",
+    fields: () => ({ tenantId: fc.oneof(fc.constant(owner.tenant.id), idArb()) }),
+    headers: ["x-keygate-dashboard", "cookie", "origin"],
+    fixedHeaders: { "x-keygate-dashboard": "1" },
+  },
+  {
+    method: "POST",
     path: "/dashboard/session/sign-out",
     headers: ["x-keygate-dashboard", "cookie", "origin"],
     fixedHeaders: { "x-keygate-dashboard": "1" },

@@ -1170,6 +1170,8 @@ const EXEMPT_ROUTES: Record<string, string> = {
   "POST /dashboard/session/refresh":
     "takes the refresh token of its own session (cookie), a secret, not an id",
   "POST /dashboard/session/sign-out": "ends the caller's own session; takes no id",
+  "POST /dashboard/session/switch":
+    "switchTenant's service, whose Mutation.switchTenant case covers it: a tenant outside the caller's memberships answers like an unknown one",
 };
 
 describe("the matrix covers the whole surface", () => {
