@@ -215,6 +215,21 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
     await page.getByRole("status").getByText("Saved.").waitFor(WAIT);
     expect(await verify(key, ["deposits:write"])).toMatchObject({ valid: true, code: "VALID" });
     expect((await verify(key, ["withdrawals:write"])).code).toBe("INSUFFICIENT_PERMISSIONS");
+    // The key's usage chart by outcome: counts reach the database in batches every few seconds.
+    const chart = page.getByRole("img", { name: /Verifications by outcome/ });
+    const legend = page.locator(".legend");
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          await page.getByRole("heading", { level: 1, name: "Deposits only" }).waitFor(WAIT);
+          await legend.waitFor(WAIT);
+          return (await legend.innerText()).replace(/\s+/g, " ");
+        },
+        { timeout: 90_000, interval: 1_000 },
+      )
+      .toMatch(/INSUFFICIENT_PERMISSIONS 2.*VALID 1|VALID 1.*INSUFFICIENT_PERMISSIONS 2/);
+    await chart.waitFor(WAIT);
     await check("key-page");
   });
 
@@ -292,6 +307,7 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
       .getByRole("link", { name: "API Keys" })
       .click();
     await page.getByRole("heading", { level: 1, name: "API Keys" }).waitFor(WAIT);
+    await page.getByRole("row", { name: /Deposits only/ }).waitFor(WAIT);
     await check("api-keys-phone");
     await page.setViewportSize({ width: 1280, height: 860 });
   });
