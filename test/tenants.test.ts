@@ -40,13 +40,14 @@ describe("tenants (platform admin)", () => {
   it("lists every tenant for a platform admin", async () => {
     const result = await gql(
       h,
-      "{ tenants(first: 10) { edges { node { name } } } }",
+      "{ tenants(first: 10) { totalCount edges { node { name } } } }",
       {},
       platform.token,
     );
     expect(result.errors).toBeUndefined();
     const names = result.data!.tenants.edges.map((e: any) => e.node.name);
     expect(names).toEqual(expect.arrayContaining(["Platform", "Acme"]));
+    expect(result.data!.tenants.totalCount).toBe(await h.deps.prisma.tenant.count());
   });
 
   it("forbids tenant owners from listing or creating tenants", async () => {

@@ -8,6 +8,7 @@ import { effectivePermissions, requireTenantActor } from "../../access/actor.ts"
 import {
   addUser,
   createTenant,
+  countTenants,
   findOwnTenant,
   findTenants,
   findViewer,
@@ -113,6 +114,7 @@ builder.queryFields((t) => ({
       cursor: "id",
       authScopes: { platformAdmin: true },
       description: "Every tenant (platform administrators only).",
+      totalCount: (_root, _args, ctx) => countTenants(ctx.deps, ctx.actor),
       resolve: (query, _root, _args, ctx) => findTenants(ctx.deps, ctx.actor, query),
     },
     { name: "TenantConnection" },

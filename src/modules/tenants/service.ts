@@ -69,6 +69,11 @@ export async function findTenants<Q extends Omit<P.TenantFindManyArgs, "orderBy"
   return deps.prisma.tenant.findMany({ ...query, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
 }
 
+export async function countTenants(deps: Deps, actor: Actor) {
+  assertPlatformAdmin(actor);
+  return deps.prisma.tenant.count();
+}
+
 /** The signed-in person; null for anonymous callers and API keys. */
 export async function findViewer<Q extends Omit<P.UserFindUniqueArgs, "where">>(
   deps: Deps,
