@@ -655,6 +655,8 @@ interface Route {
   expensive?: RegExp;
   /** Headers every request carries (generated ones may still override them), to get past a guard. */
   fixedHeaders?: Record<string, string>;
+  /** Send a person's credential as a fresh session of its own (the route may end the session). */
+  freshSession?: boolean;
 }
 
 const companyFields = () => ({
@@ -762,12 +764,16 @@ const routeTable: Route[] = [
     fields: () => ({ tenantId: fc.oneof(fc.constant(owner.tenant.id), idArb()) }),
     headers: ["x-keygate-dashboard", "cookie", "origin"],
     fixedHeaders: { "x-keygate-dashboard": "1" },
+    // A switch that succeeds ends the session it came from.
+    freshSession: true,
   },
   {
     method: "POST",
     path: "/dashboard/session/sign-out",
     headers: ["x-keygate-dashboard", "cookie", "origin"],
     fixedHeaders: { "x-keygate-dashboard": "1" },
+    // Signing out ends the session that asks.
+    freshSession: true,
   },
   { method: "GET", path: "/api/v3/auth/api-key" },
   { method: "GET", path: "/api/v3/auth/api-key/secure" },
@@ -894,7 +900,14 @@ async function toSent(route: Route, g: GeneratedRequest): Promise<Sent | null> {
   if (g.accept !== undefined) headers.accept = g.accept;
   if (g.signature !== undefined) headers["keygate-signature"] = g.signature;
   if (g.authorization !== undefined) headers.authorization = g.authorization;
-  if (g.credential)
+  const sessionUser = g.credential
+    ? { owner: owner.owner.id, admin: admin.owner.id, member: real.memberId }[
+        g.credential as string
+      ]
+    : undefined;
+  if (route.freshSession && sessionUser)
+    headers.authorization = `Bearer ${await signIn(h.deps, sessionUser)}`;
+  else if (g.credential)
     Object.assign(headers, await credentialHeaders(g.credential, route.method, path, g.body));
   return { method: route.method, path, headers, body: g.body };
 }
