@@ -281,6 +281,11 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
     await row.waitFor(WAIT);
     expect(await row.getByLabel("Role of teammate@dashboard.test").inputValue()).toBe("MEMBER");
     await row.getByRole("cell", { name: "INVITED" }).waitFor(WAIT);
+    await row
+      .getByRole("textbox", { name: "Permissions of teammate@dashboard.test" })
+      .fill("deposits:write");
+    await row.getByRole("button", { name: "Save" }).click();
+    await row.getByRole("status").getByText("Saved.").waitFor(WAIT);
     // The invitation went out by mail.
     expect(await linkFromOutbox(environment.dataDir, seen)).toContain("/api/v3/auth/verify?hash=");
     await check("team");

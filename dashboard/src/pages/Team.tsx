@@ -57,6 +57,40 @@ const RemoveMember = graphql(`
 
 const ROLES: Role[] = ["OWNER", "ADMIN", "MEMBER"];
 
+/** A member's granted permissions, edited in place. */
+function MemberPermissions({
+  email,
+  granted,
+  onSave,
+}: {
+  email: string;
+  granted: string[];
+  onSave: (permissions: string[]) => Promise<boolean>;
+}) {
+  const [value, setValue] = useState(granted.join(" "));
+  const [saved, setSaved] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSaved(await onSave(parseList(value)));
+  };
+  return (
+    <form className="row" onSubmit={submit} aria-label={`Permissions of ${email}`}>
+      <input
+        className="inline"
+        aria-label={`Permissions of ${email}`}
+        placeholder="none"
+        value={value}
+        onChange={(e) => {
+          setValue(e.target.value);
+          setSaved(false);
+        }}
+      />
+      <button type="submit">Save</button>
+      <span role="status">{saved ? "Saved." : ""}</span>
+    </form>
+  );
+}
+
 export function TeamPage() {
   const viewer = useViewer();
   const admin = viewer?.role === "OWNER" || viewer?.role === "ADMIN";
@@ -197,9 +231,23 @@ export function TeamPage() {
                     )}
                   </td>
                   <td>
-                    {user.role === "MEMBER"
-                      ? user.grantedPermissions.join(", ") || <span className="muted">none</span>
-                      : "* (all)"}
+                    {user.role !== "MEMBER" ? (
+                      "* (all)"
+                    ) : admin && user.id !== viewer?.id ? (
+                      <MemberPermissions
+                        email={user.email}
+                        granted={user.grantedPermissions}
+                        onSave={async (permissions) => {
+                          setActionError(null);
+                          const r = await update({ input: { id: user.id, permissions } });
+                          if (r.error) setActionError(r.error);
+                          refetch();
+                          return !r.error;
+                        }}
+                      />
+                    ) : (
+                      user.grantedPermissions.join(", ") || <span className="muted">none</span>
+                    )}
                   </td>
                   <td>{user.status}</td>
                   <td>{formatDate(user.lastLoginAt)}</td>
