@@ -224,7 +224,7 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
           await page.reload();
           await page.getByRole("heading", { level: 1, name: "Deposits only" }).waitFor(WAIT);
           await legend.waitFor(WAIT);
-          return (await legend.innerText()).replace(/\s+/g, " ");
+          return ((await legend.textContent()) ?? "").replace(/\s+/g, " ");
         },
         { timeout: 90_000, interval: 1_000 },
       )

@@ -22,6 +22,7 @@ import { keyType, statusText } from "./keyFields.ts";
 const KeysQuery = graphql(`
   query DashboardKeys($status: KeyStatus, $kind: KeyKind, $after: String) {
     apiKeys(first: 25, after: $after, status: $status, kind: $kind) {
+      totalCount
       edges {
         node {
             id
@@ -451,6 +452,11 @@ export function KeysPage() {
             </p>
           ) : null}
         </Empty>
+      ) : null}
+      {data && edges.length > 0 ? (
+        <p className="muted" aria-live="polite">
+          {data.apiKeys.totalCount} {data.apiKeys.totalCount === 1 ? "key" : "keys"}
+        </p>
       ) : null}
       {edges.length > 0 ? (
         <div className="table-wrap">
