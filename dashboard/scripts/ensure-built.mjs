@@ -3,7 +3,15 @@
 //   node dashboard/scripts/ensure-built.mjs [--if-missing] [--force]
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -40,16 +48,34 @@ function sourceStamp() {
   return hash.digest("hex");
 }
 
-const built = existsSync(path.join(dist, "index.html"));
-if (args.has("--if-missing") && built) process.exit(0);
+const lockDir = path.join(dashboard, ".build-lock");
+
+function current() {
+  const built = existsSync(path.join(dist, "index.html"));
+  if (args.has("--if-missing") && built) return true;
+  if (args.has("--force")) return false;
+  return built && existsSync(stampFile) && readFileSync(stampFile, "utf8") === sourceStamp();
+}
+
+// One build at a time (test files may ask at once): the others wait, then find it current.
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const deadline = Date.now() + 300_000;
+for (;;) {
+  if (!existsSync(lockDir) && current()) process.exit(0);
+  try {
+    mkdirSync(lockDir);
+    break;
+  } catch (error) {
+    if (error.code !== "EEXIST") throw error;
+    // A lock older than the deadline was left by a killed build.
+    if (Date.now() - statSync(lockDir).mtimeMs > 300_000)
+      rmSync(lockDir, { recursive: true, force: true });
+    if (Date.now() > deadline) throw new Error(`dashboard: ${lockDir} held too long`);
+    sleep(250);
+  }
+}
+process.on("exit", () => rmSync(lockDir, { recursive: true, force: true }));
 const stamp = sourceStamp();
-if (
-  !args.has("--force") &&
-  built &&
-  existsSync(stampFile) &&
-  readFileSync(stampFile, "utf8") === stamp
-)
-  process.exit(0);
 
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
 if (!existsSync(bin("vite")) || !existsSync(bin("graphql-codegen"))) {
