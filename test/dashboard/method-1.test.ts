@@ -39,6 +39,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let base: string;
+/** Script errors and CSP refusals seen by the page; expected 401s of a signed-out refresh aside. */
+const problems: string[] = [];
 
 async function verify(key: string, permissions?: string[]) {
   const response = await fetch(`${base}/v1/keys/verify`, {
@@ -91,6 +93,13 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
     page = await context.newPage();
     page.setDefaultTimeout(30_000);
+    page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+    page.on("console", (message) => {
+      const text = message.text();
+      if (message.type() !== "error") return;
+      if (/Failed to load resource: the server responded with a status of 401/.test(text)) return;
+      problems.push(`console: ${text}`);
+    });
   }, 240_000);
 
   // A failed step leaves its picture behind, to see what the browser saw.
@@ -315,6 +324,10 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
     await page.getByRole("row", { name: /Deposits only/ }).waitFor(WAIT);
     await check("api-keys-phone");
     await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it("ran without script errors or Content-Security-Policy refusals", () => {
+    expect(problems).toEqual([]);
   });
 
   it("signs out: the session ends, and a reload asks to sign in again", async () => {
