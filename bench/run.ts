@@ -1,7 +1,11 @@
-// npm run bench: loopback load, one run, three targets measured back to back:
+// npm run bench: loopback load, one run, targets measured back to back:
 //   1. a bare node:http server answering constant JSON (the baseline),
 //   2. POST /v1/keys/verify with a valid key,
-//   3. GraphQL verifyKey with the same key.
+//   3. GraphQL verifyKey with the same key, beside a minimal graphql-yoga server (bench/minimal-yoga.ts).
+// Then on PostgreSQL (PG_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres; skipped
+// when unreachable) and Redis when reachable: the hot key, 100,000 distinct keys, a flood of
+// well-formed unknown keys (database transactions per request from pg_stat_database), and the
+// revocation delay across three gateway processes (bench/scale.ts).
 // GET /healthz of the gateway is measured too: the floor set by HTTP, routing and logging.
 // 50 connections, BENCH_SECONDS (default 10) each. Prints req/s, p50, p99 and the ratio to the baseline.
 // Then the gateway again with USAGE_COUNTING=off (the embedded database admits one process, so
@@ -9,8 +13,8 @@
 // is the cost of counting usage (the goal: counting keeps at least 90% of the throughput).
 // First, on a quiet process: the strict-text check against JSON.parse (bench/input-cost.ts).
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
@@ -21,9 +25,12 @@ import { closeDeps, openDeps } from "../src/server.ts";
 import { createTenant } from "../src/modules/tenants/service.ts";
 import { generateApiKey } from "../src/modules/keys/service.ts";
 import { inputCostTable, measureInputCost } from "./input-cost.ts";
+import { measureCacheEntryBytes } from "./cache-memory.ts";
+import { runScaleBench } from "./scale.ts";
 
 // Measured before any server starts, so that nothing else competes for the CPU.
 const inputCost = measureInputCost();
+const cacheEntryBytes = measureCacheEntryBytes();
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = 50;
@@ -49,6 +56,17 @@ function waitFor(child: ChildProcess, pattern: RegExp): Promise<string> {
     child.stderr!.on("data", (d) => (out += d));
     child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
   });
+}
+
+/** Resident set of a process, MiB (Linux /proc). */
+function rssMiB(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Math.round(Number(kb) / 1024) : null;
+  } catch {
+    return null;
+  }
 }
 
 async function load(title: string, opts: autocannon.Options) {
@@ -112,8 +130,13 @@ const baseline = spawn(
   { stdio: ["ignore", "pipe", "pipe"] },
 );
 const baselinePort = await waitFor(baseline, /listening (\d+)/);
+const yogaServer = spawn(
+  process.execPath,
+  ["--import", "tsx", path.join(projectRoot, "bench", "minimal-yoga.ts")],
+  { stdio: ["ignore", "pipe", "pipe"] },
+);
+const yogaPort = await waitFor(yogaServer, /listening (\d+)/);
 
-const tsx = createRequire(import.meta.url).resolve("tsx/cli");
 const verifyBody = JSON.stringify({ key, permissions: ["transactions:read"] });
 const graphqlBody = JSON.stringify({
   query:
@@ -123,11 +146,17 @@ const graphqlBody = JSON.stringify({
 const json = { "content-type": "application/json" };
 
 async function startGateway(extraEnv: Record<string, string>) {
-  const child = spawn(process.execPath, [tsx, path.join(projectRoot, "src", "main.ts")], {
-    env: { ...env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info", ...extraEnv },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // `--import tsx`, not the tsx CLI: the CLI would run the server in a grandchild, whose RSS is the one to read.
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(projectRoot, "src", "main.ts")],
+    {
+      env: { ...env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info", ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const url = await waitFor(child, /"url":"(http:\/\/[^"]+)"/);
+  const pid = child.pid ?? 0;
   // Warm-up: JIT, connection pools, the key cache.
   await autocannon({
     url: `${url}/v1/keys/verify`,
@@ -139,6 +168,7 @@ async function startGateway(extraEnv: Record<string, string>) {
   });
   return {
     url,
+    pid,
     async stop() {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
@@ -170,8 +200,16 @@ const rows = [
     headers: json,
     body: graphqlBody,
   }),
+  await load("minimal graphql-yoga, { __typename }", {
+    url: `http://127.0.0.1:${yogaPort}/graphql`,
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({ query: "{ __typename }" }),
+  }),
 ] as const;
+const pgliteRss = rssMiB(gateway.pid);
 await gateway.stop();
+yogaServer.kill();
 
 // Counting off, then on again (A B B A): the two servers run one after the other, so drift of a
 // shared machine would otherwise be charged to whichever ran second.
@@ -192,7 +230,6 @@ await uncounted.stop();
 const counted = await startGateway({ USAGE_COUNTING: "on" });
 const onAgain = await verifyLoad(counted.url, "POST /v1/keys/verify, USAGE_COUNTING=on, again");
 await counted.stop();
-baseline.kill();
 
 console.log(
   `\n${connections} connections, ${seconds} s each, loopback, ${os.cpus().length} cores, database: ${deps.db.kind}\n`,
@@ -220,8 +257,27 @@ for (const [title, on, offRps] of [
   );
 }
 console.log(
+  `\nGraphQL verifyKey / minimal yoga { __typename }: ${(rows[3].rps / rows[4].rps).toFixed(3)} (goal >= 0.85)`,
+);
+console.log(`Gateway RSS after the loads, embedded database (PGlite): ${pgliteRss ?? "?"} MiB`);
+console.log(
+  `Key cache: ${cacheEntryBytes} bytes of heap per entry (100,000 entries measured, bench/cache-memory.ts)`,
+);
+console.log(
   `\nStrict-text check (src/storable-text.ts) against JSON.parse of the same body, median of 21 runs\n`,
 );
 console.log(inputCostTable(inputCost));
 await rm(dataDir, { recursive: true, force: true });
+
+// PostgreSQL part: hot key, 100k keys, unknown-key flood, revocation across three instances.
+await runScaleBench({
+  seconds,
+  connections,
+  secrets,
+  baselineRps: rows[0].rps,
+  baselineUrl: `http://127.0.0.1:${baselinePort}/`,
+  load,
+  rssMiB,
+});
+baseline.kill();
 process.exit(0);

@@ -1,0 +1,360 @@
+// The PostgreSQL half of `npm run bench` (issue 14): one gateway on a fresh database with 100,000
+// extra keys, then three gateways on it (with Redis when reachable):
+//   - POST /v1/keys/verify with one hot key, and with 100,000 distinct keys in rotation;
+//   - a flood of well-formed unknown keys (valid checksums), with database transactions per
+//     request read from pg_stat_database (every statement outside a transaction is one);
+//   - revocation delay: revoke on A, then the time until both B and C answer non-VALID (p50, p99,
+//     max over 30 keys), measured from A's answer to the revocation.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import pg from "pg";
+import { loadConfig } from "../src/config.ts";
+import { generateKey } from "../src/crypto/key-format.ts";
+import { sha256Hex } from "../src/crypto/tokens.ts";
+import { projectRoot } from "../src/db/migrate.ts";
+import { createLogger } from "../src/logger.ts";
+import { generateApiKey } from "../src/modules/keys/service.ts";
+import { createTenant } from "../src/modules/tenants/service.ts";
+import { closeDeps, openDeps } from "../src/server.ts";
+
+interface Row {
+  title: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+export interface ScaleOptions {
+  seconds: number;
+  connections: number;
+  secrets: Record<string, string>;
+  baselineRps: number;
+  baselineUrl: string;
+  load: (title: string, opts: autocannon.Options) => Promise<Row>;
+  rssMiB: (pid: number) => number | null;
+}
+
+const DISTINCT_KEYS = 100_000;
+const progress = (step: string) => process.stderr.write(`bench: ${step}\n`);
+const REVOKED_KEYS = 30;
+const json = { "content-type": "application/json" };
+
+function reachable(url: string, defaultPort: number): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(u.port || defaultPort), u.hostname);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, 1000).unref();
+  });
+}
+
+interface Gateway {
+  url: string;
+  pid: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function startGateway(env: Record<string, string | undefined>): Promise<Gateway> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(projectRoot, "src", "main.ts")],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  // Only the lines the bench waits for are kept, not every request's log line.
+  let kept = "";
+  const keep = (d: Buffer) => {
+    for (const line of String(d).split("\n"))
+      if (/keygate listening|change notices|key filter|"level":(40|50|60)/.test(line))
+        kept += `${line}\n`;
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", (d) => (kept += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const line = kept.split("\n").find((l) => l.includes('"msg":"keygate listening"'));
+      const m = line && /"url":"(http:\/\/[^"]+)"/.exec(line);
+      if (m?.[1]) {
+        clearInterval(timer);
+        resolve(m[1]);
+      }
+    }, 50);
+    child.once("exit", (code) => {
+      clearInterval(timer);
+      reject(new Error(`gateway exited ${code}: ${kept}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid ?? 0,
+    output: () => kept,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+export async function runScaleBench(o: ScaleOptions): Promise<void> {
+  const admin =
+    process.env.PG_ADMIN_URL ??
+    process.env.DATABASE_URL ??
+    "postgresql://postgres@127.0.0.1:5432/postgres";
+  if (!(await reachable(admin, 5432))) {
+    console.log(`\nPostgreSQL part skipped: ${new URL(admin).host} unreachable (set PG_ADMIN_URL)`);
+    return;
+  }
+  const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+  const withRedis = await reachable(redisUrl, 6379);
+  const database = `keygate_bench_${Date.now().toString(36)}`;
+  const adminUrl = new URL(admin);
+  adminUrl.pathname = "/postgres";
+  const databaseUrl = new URL(admin);
+  databaseUrl.pathname = `/${database}`;
+  const adminClient = new pg.Client({ connectionString: adminUrl.toString() });
+  await adminClient.connect();
+  await adminClient.query(`CREATE DATABASE "${database}"`);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-bench-pg-"));
+  const gateways: Gateway[] = [];
+  try {
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      ...o.secrets,
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl.toString(),
+      REDIS_URL: withRedis ? redisUrl : undefined,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      NODE_ENV: "production",
+      PUBLIC_URL: "http://localhost:4000",
+    };
+
+    progress("PostgreSQL: seeding");
+    // Seed while no gateway runs: a tenant, a hot key, an admin key that revokes, the keys to revoke.
+    const config = await loadConfig({ ...env, LOG_LEVEL: "warn" } as Record<string, string>);
+    const deps = await openDeps(config, createLogger({ level: "warn" }));
+    const { tenant, owner } = await createTenant(
+      deps,
+      { kind: "system" },
+      { name: "Bench", ownerEmail: `bench-${Date.now()}@bench.test` },
+    );
+    const actor = {
+      kind: "user" as const,
+      userId: owner.id,
+      tenantId: tenant.id,
+      email: owner.email,
+      role: "OWNER" as const,
+      isPlatformAdmin: false,
+      permissions: ["*"],
+    };
+    const hot = await generateApiKey(deps, actor, {
+      name: "hot",
+      permissions: ["transactions:read"],
+    });
+    const adminKey = await generateApiKey(deps, actor, { name: "revoker", permissions: ["*"] });
+    const revocable: { key: string; id: string }[] = [];
+    for (let i = 0; i < REVOKED_KEYS; i++) {
+      const made = await generateApiKey(deps, actor, { name: `revocable ${i}` });
+      revocable.push({ key: made.key, id: made.apiKey.id });
+    }
+    await closeDeps(deps);
+
+    progress("PostgreSQL: inserting 100,000 keys");
+    // 100,000 more keys of the same tenant, inserted in bulk (their hashes are what counts).
+    const prefix = hot.key.slice(0, hot.key.indexOf("_"));
+    const distinct = Array.from({ length: DISTINCT_KEYS }, () => generateKey(prefix));
+    const db = new pg.Client({ connectionString: databaseUrl.toString() });
+    await db.connect();
+    for (let i = 0; i < distinct.length; i += 10_000) {
+      const slice = distinct.slice(i, i + 10_000);
+      await db.query(
+        `INSERT INTO "ApiKey" (id, "tenantId", name, hash, start, "end", jti, permissions, "updatedAt")
+         SELECT gen_random_uuid(), $1::uuid, 'bulk', h, s, e, gen_random_uuid()::text,
+                ARRAY['transactions:read'], now()
+         FROM unnest($2::text[], $3::text[], $4::text[]) AS u(h, s, e)`,
+        [
+          tenant.id,
+          slice.map((k) => sha256Hex(k)),
+          slice.map((k) => k.slice(0, 12)),
+          slice.map((k) => k.slice(-4)),
+        ],
+      );
+    }
+    const unknown = Array.from({ length: DISTINCT_KEYS }, () => generateKey(prefix));
+    const transactions = async () => {
+      await db.query("SELECT pg_stat_clear_snapshot()");
+      const { rows } = await db.query<{ n: string }>(
+        "SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1",
+        [database],
+      );
+      return Number(rows[0]?.n ?? 0);
+    };
+
+    progress("PostgreSQL: starting gateway A");
+    const a = await startGateway(env);
+    gateways.push(a);
+    await until(() => /key filter built/.test(a.output()), "A's key filter");
+
+    const rotating = (bodies: string[]) => {
+      let i = 0;
+      return [
+        {
+          method: "POST" as const,
+          path: "/v1/keys/verify",
+          headers: json,
+          setupRequest: (req: autocannon.Request) => ({
+            ...req,
+            body: bodies[i++ % bodies.length] ?? "",
+          }),
+        },
+      ];
+    };
+    const body = (key: string) => JSON.stringify({ key, permissions: ["transactions:read"] });
+    // Each measured window: req/s, latency and database transactions per request.
+    const measured = async (title: string, bodies: string[]) => {
+      const before = await transactions();
+      const result = await autocannon({
+        url: a.url,
+        connections: o.connections,
+        duration: o.seconds,
+        requests: rotating(bodies),
+      });
+      // The statistics of a backend reach pg_stat_database within a second of going idle.
+      await new Promise((r) => setTimeout(r, 1500));
+      const used = (await transactions()) - before - 2;
+      return {
+        title,
+        rps: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        errors: result.errors + result.non2xx,
+        perRequest: used / Math.max(1, result.requests.total),
+      };
+    };
+
+    progress("PostgreSQL: hot key, 100,000 keys, unknown keys");
+    // Warm-up: JIT, pools, the hot key; then every one of the 100,000 keys once.
+    await autocannon({
+      url: a.url,
+      connections: 10,
+      duration: 2,
+      requests: rotating([body(hot.key)]),
+    });
+    const hotRow = await measured("POST /v1/keys/verify, hot key", [body(hot.key)]);
+    const distinctBodies = distinct.map(body);
+    await autocannon({
+      url: a.url,
+      connections: o.connections,
+      amount: distinctBodies.length,
+      requests: rotating(distinctBodies),
+    });
+    const manyRow = await measured(
+      `POST /v1/keys/verify, ${DISTINCT_KEYS.toLocaleString("en")} distinct keys`,
+      distinctBodies,
+    );
+    const floodRow = await measured(
+      "POST /v1/keys/verify, unknown well-formed keys (flood)",
+      unknown.map(body),
+    );
+    const pgRss = o.rssMiB(a.pid);
+
+    progress("PostgreSQL: revocation across three gateways");
+    // Revocation across three instances.
+    const [b, c] = await Promise.all([startGateway(env), startGateway(env)]);
+    gateways.push(b, c);
+    for (const g of [a, b, c])
+      await until(() => /key filter built/.test(g.output()), "every gateway's key filter");
+    const verify = async (url: string, key: string) =>
+      (
+        (await (
+          await fetch(`${url}/v1/keys/verify`, {
+            method: "POST",
+            headers: json,
+            body: JSON.stringify({ key }),
+          })
+        ).json()) as { code: string }
+      ).code;
+    const delays: number[] = [];
+    let staleAnswers = 0;
+    for (const { key, id } of revocable) {
+      for (const g of [b, c])
+        if ((await verify(g.url, key)) !== "VALID") throw new Error("not VALID");
+      let acked = 0;
+      const refusedAt = async (g: Gateway) => {
+        for (;;) {
+          const code = await verify(g.url, key);
+          const at = performance.now();
+          if (code !== "VALID") return at;
+          if (acked) staleAnswers++;
+        }
+      };
+      const polls = Promise.all([refusedAt(b), refusedAt(c)]);
+      const response = await fetch(`${a.url}/graphql`, {
+        method: "POST",
+        headers: { ...json, authorization: `Bearer ${adminKey.key}` },
+        body: JSON.stringify({
+          query: "mutation($id: ID!) { revokeKey(id: $id) { __typename } }",
+          variables: { id },
+        }),
+      });
+      const answer = (await response.json()) as { errors?: unknown };
+      acked = performance.now();
+      if (answer.errors) throw new Error(`revokeKey failed: ${JSON.stringify(answer.errors)}`);
+      const [atB, atC] = await polls;
+      delays.push(Math.max(0, Math.max(atB, atC) - acked));
+    }
+    delays.sort((x, y) => x - y);
+
+    console.log(
+      `\nPostgreSQL ${withRedis ? "and Redis" : "(no Redis)"}, ${o.connections} connections, ${o.seconds} s each; ratios to the same run's bare node:http\n`,
+    );
+    console.log(
+      "| target | req/s | p50 ms | p99 ms | non-2xx + errors | db transactions / request | ratio to baseline |",
+    );
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const r of [hotRow, manyRow, floodRow])
+      console.log(
+        `| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.perRequest.toFixed(4)} | ${(r.rps / o.baselineRps).toFixed(3)} |`,
+      );
+    console.log(
+      `\n100,000 distinct keys / hot key: ${(manyRow.rps / hotRow.rps).toFixed(3)} (goal >= 0.8); unknown-key flood: ${floodRow.perRequest.toFixed(4)} db transactions per request (goal < 0.01)`,
+    );
+    console.log(`Gateway RSS after the loads, PostgreSQL: ${pgRss ?? "?"} MiB`);
+    console.log(
+      `\nRevocation across three gateways (revoke on A; until B and C both answer non-VALID, from A's answer), ${delays.length} keys: p50 ${percentile(delays, 50).toFixed(1)} ms, p99 ${percentile(delays, 99).toFixed(1)} ms, max ${(delays[delays.length - 1] ?? 0).toFixed(1)} ms; VALID answers after A's answer: ${staleAnswers}`,
+    );
+    await db.end();
+  } finally {
+    await Promise.all(gateways.map((g) => g.stop()));
+    await adminClient.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await adminClient.end();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
