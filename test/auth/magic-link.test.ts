@@ -144,7 +144,12 @@ describe("magic-link sign-in", () => {
       body: JSON.stringify({ email: "not-an-address" }),
     });
     expect(rest.status).toBe(400);
-    expect(await rest.json()).toEqual({ success: false, message: "Bad Request", data: {} });
+    expect(await rest.json()).toEqual({
+      success: false,
+      error_code: 400,
+      message: "Bad Request",
+      data: { errors: [{ field: "email", message: "must be an email address" }] },
+    });
     const broken = await h.app.request("/api/v3/auth/login", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -210,6 +215,11 @@ describe("the link in a browser", () => {
     });
     // Kotani documents 403 "Unauthorized" for a credential it refuses.
     expect(replay.status).toBe(403);
-    expect(await replay.json()).toEqual({ success: false, message: "Unauthorized", data: {} });
+    expect(await replay.json()).toEqual({
+      success: false,
+      error_code: 403,
+      message: "Unauthorized",
+      data: {},
+    });
   });
 });

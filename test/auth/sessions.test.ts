@@ -133,7 +133,12 @@ describe("refresh-token rotation", () => {
       headers: { authorization: "Bearer kgr_bogus" },
     });
     expect(bogus.status).toBe(403);
-    expect(await bogus.json()).toEqual({ success: false, message: "Unauthorized", data: {} });
+    expect(await bogus.json()).toEqual({
+      success: false,
+      error_code: 403,
+      message: "Unauthorized",
+      data: {},
+    });
   });
 
   it("refuses to refresh a session past its absolute or idle lifetime", async () => {
