@@ -200,6 +200,7 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
     expect(await verify(integratorKey)).toMatchObject({ valid: false, code: "REVOKED" });
   });
 
+  let userBoundKey = "";
   it("a user-bound key starts with zero permissions; a scope assigned in the dashboard makes it VALID", async () => {
     await page.getByRole("button", { name: "Generate New Key" }).click();
     const form = page.getByRole("form", { name: "Generate New Key" });
@@ -208,6 +209,7 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
     await form.getByRole("button", { name: "Generate" }).click();
     await page.getByText("It will not be shown again after you leave this page.").waitFor(WAIT);
     const key = await page.getByLabel("Key", { exact: true }).inputValue();
+    userBoundKey = key;
     await page.getByRole("button", { name: "Copy key" }).click();
     await page.getByText("Copied.").waitFor(WAIT);
     expect(await clipboard()).toBe(key);
@@ -240,6 +242,26 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
       .toMatch(/INSUFFICIENT_PERMISSIONS 2.*VALID 1|VALID 1.*INSUFFICIENT_PERMISSIONS 2/);
     await chart.waitFor(WAIT);
     await check("key-page");
+  });
+
+  it("disables and enables the key on its page, then rotates it: the successor shown once", async () => {
+    const details = page.locator("dl.details");
+    await page.getByRole("button", { name: "Disable" }).click();
+    await details.getByText("DISABLED").waitFor(WAIT);
+    expect((await verify(userBoundKey, ["deposits:write"])).code).toBe("DISABLED");
+    await page.getByRole("button", { name: "Enable" }).click();
+    await details.getByText("ACTIVE").waitFor(WAIT);
+    expect((await verify(userBoundKey, ["deposits:write"])).code).toBe("VALID");
+
+    await page.getByRole("button", { name: "Rotate" }).click();
+    const dialog = page.getByRole("dialog", { name: /Rotate Deposits only/ });
+    await dialog.getByLabel("The old key keeps working for").selectOption("0");
+    await dialog.getByRole("button", { name: "Rotate key" }).click();
+    await page.getByText("It will not be shown again after you leave this page.").waitFor(WAIT);
+    const successor = await page.getByLabel("Key", { exact: true }).inputValue();
+    expect(successor).not.toBe(userBoundKey);
+    expect((await verify(successor, ["deposits:write"])).code).toBe("VALID");
+    expect((await verify(userBoundKey, ["deposits:write"])).valid).toBe(false);
   });
 
   it("creates a project, generates an RSA key pair and downloads its public key", async () => {
@@ -321,7 +343,8 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
       .getByRole("link", { name: "API Keys" })
       .click();
     await page.getByRole("heading", { level: 1, name: "API Keys" }).waitFor(WAIT);
-    await page.getByRole("row", { name: /Deposits only/ }).waitFor(WAIT);
+    // Two rows since the rotation: the successor and its predecessor.
+    await page.getByRole("row", { name: /Deposits only/ }).first().waitFor(WAIT);
     await check("api-keys-phone");
     await page.setViewportSize({ width: 1280, height: 860 });
   });
