@@ -344,7 +344,10 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
       .click();
     await page.getByRole("heading", { level: 1, name: "API Keys" }).waitFor(WAIT);
     // Two rows since the rotation: the successor and its predecessor.
-    await page.getByRole("row", { name: /Deposits only/ }).first().waitFor(WAIT);
+    await page
+      .getByRole("row", { name: /Deposits only/ })
+      .first()
+      .waitFor(WAIT);
     await check("api-keys-phone");
     await page.setViewportSize({ width: 1280, height: 860 });
   });
