@@ -169,6 +169,10 @@ describe("invitations", () => {
     const links = await outboxLinks(h.deps);
     expect(links.length).toBe(before + 1);
     const invitation = links.at(-1)!;
+    // Invitees land in the dashboard, which accepts on a click; the token is a link token.
+    expect(
+      invitation.startsWith(`${h.deps.config.publicUrl}/dashboard/sign-in/confirm?hash=`),
+    ).toBe(true);
 
     // A pending invitee cannot sign in to the tenant with an ordinary link.
     expect(await linkFor(email)).toBeNull();

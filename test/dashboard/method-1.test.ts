@@ -317,8 +317,13 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
       .fill("deposits:write");
     await row.getByRole("button", { name: "Save" }).click();
     await row.getByRole("status").getByText("Saved.").waitFor(WAIT);
-    // The invitation went out by mail.
-    expect(await linkFromOutbox(environment.dataDir, seen)).toContain("/api/v3/auth/verify?hash=");
+    // The invitation went out by mail, with a link to the dashboard's confirmation page.
+    const invitation = await linkFromOutbox(
+      environment.dataDir,
+      seen,
+      /https?:\/\/[^\s"<>]+\/dashboard\/sign-in\/confirm\?hash=[A-Za-z0-9_-]+/,
+    );
+    expect(invitation.startsWith(`${base}/dashboard/sign-in/confirm?hash=`)).toBe(true);
     await check("team");
   });
 

@@ -176,7 +176,11 @@ export async function outboxLinks(deps: Deps): Promise<string[]> {
     const text = (await readFile(path.join(dir, file), "utf8"))
       .replace(/=\r?\n/g, "")
       .replace(/=3D/g, "=");
-    const match = /https?:\/\/\S+?\/api\/v3\/auth\/verify\?hash=([A-Za-z0-9_%-]+)/.exec(text);
+    // Sign-in links, and invitations (which open the dashboard's confirmation page).
+    const match =
+      /https?:\/\/\S+?\/(?:api\/v3\/auth\/verify|dashboard\/sign-in\/confirm)\?hash=([A-Za-z0-9_%-]+)/.exec(
+        text,
+      );
     if (match) links.push(match[0]);
   }
   return links;

@@ -8,10 +8,16 @@ import { randomToken, sha256Hex } from "../../crypto/tokens.ts";
 import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { recordAudit } from "../audit/service.ts";
-import { MAGIC_LINK_PATH } from "../sign-in/magic-link.ts";
 import { parseInput } from "../validation.ts";
 import { invitationMail } from "./invitation-mail.ts";
 import { createMembership, ensurePerson } from "./people.ts";
+
+/**
+ * Invitees land in the dashboard's confirmation page, which accepts on a click and keeps the
+ * session in its cookie. The token is an ordinary link token: the sign-in link's route
+ * (`/api/v3/auth/verify?hash=`) and GraphQL `verify` accept it as well.
+ */
+export const INVITATION_LINK_PATH = "/dashboard/sign-in/confirm";
 
 /** An invitation is a letter, not a sign-in prompt: it may wait a week. */
 export const INVITATION_TTL_SECONDS = 7 * 24 * 3600;
@@ -92,7 +98,7 @@ export async function inviteMember(
     const inviter = await tx.user.findUniqueOrThrow({ where: { id: a.userId } });
     return { member, tenantName: tenant.name, inviter: inviter.email };
   });
-  const link = `${deps.config.publicUrl}${MAGIC_LINK_PATH}?hash=${encodeURIComponent(token)}`;
+  const link = `${deps.config.publicUrl}${INVITATION_LINK_PATH}?hash=${encodeURIComponent(token)}`;
   deps.mailer.send(
     invitationMail(input.email, { tenantName, inviter, link, ttlSeconds: INVITATION_TTL_SECONDS }),
     { userId: member.id, purpose: "invitation" },
