@@ -138,6 +138,8 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
   const databaseUrl = new URL(admin);
   databaseUrl.pathname = `/${database}`;
   const adminClient = new pg.Client({ connectionString: adminUrl.toString() });
+  // A connection the server ends (someone dropped the database) fails its next query instead.
+  adminClient.on("error", () => {});
   await adminClient.connect();
   await adminClient.query(`CREATE DATABASE "${database}"`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "keygate-bench-pg-"));
@@ -191,6 +193,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
     const prefix = hot.key.slice(0, hot.key.indexOf("_"));
     const distinct = Array.from({ length: DISTINCT_KEYS }, () => generateKey(prefix));
     const db = new pg.Client({ connectionString: databaseUrl.toString() });
+    db.on("error", () => {});
     await db.connect();
     for (let i = 0; i < distinct.length; i += 10_000) {
       const slice = distinct.slice(i, i + 10_000);
@@ -353,8 +356,8 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
     await db.end();
   } finally {
     await Promise.all(gateways.map((g) => g.stop()));
-    await adminClient.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await adminClient.end();
+    await adminClient.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => {});
+    await adminClient.end().catch(() => {});
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -141,6 +141,7 @@ export class KeyRuntime implements NoticeHandler {
   private pendingFilter: string[] | null = null;
   private rebuilds = 0;
   private readonly lastUsed = new Map<string, Date>();
+  private readonly sending = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
   private sweeper?: NodeJS.Timeout;
   private started = false;
@@ -202,6 +203,7 @@ export class KeyRuntime implements NoticeHandler {
     if (this.sweeper) clearInterval(this.sweeper);
     this.timer = this.sweeper = undefined;
     this.started = false;
+    await Promise.allSettled(this.sending);
     await this.notices.stop();
     await this.flush();
   }
@@ -270,8 +272,11 @@ export class KeyRuntime implements NoticeHandler {
   }
 
   private announce(notice: Notice): void {
-    if (notice.t !== "new" && notice.ids.length === 0) return;
-    void this.notices.publish(notice);
+    if (!this.notices.enabled || (notice.t !== "new" && notice.ids.length === 0)) return;
+    // Not awaited by the caller (its change is committed), but by stop(): a CLI command that
+    // revokes and exits must not close the database before its notice is out.
+    const sending = this.notices.publish(notice).finally(() => this.sending.delete(sending));
+    this.sending.add(sending);
   }
 
   private dropKeys(keyIds: string[]): void {
