@@ -9,7 +9,7 @@ import { AppError } from "../../errors.ts";
 import { recordAudit } from "../audit/service.ts";
 import { magicLinkMail } from "./magic-link-mail.ts";
 import { membershipForSignIn } from "../users/people.ts";
-import { type SessionTokens, accountIsActive, openSession } from "./sessions.ts";
+import { type SessionTokens, accountIsActive, signInto } from "./sessions.ts";
 
 export const MAGIC_LINK_PATH = "/api/v3/auth/verify";
 
@@ -116,10 +116,6 @@ export async function verifyMagicLink(
     const accepting = link.purpose === "INVITATION" && link.user.joinedAt === null;
     const user = { ...link.user, joinedAt: accepting ? now : link.user.joinedAt };
     if (!accountIsActive(user)) throw invalidLink();
-    await tx.user.update({
-      where: { id: user.id },
-      data: { lastLoginAt: now, ...(accepting ? { joinedAt: now } : {}) },
-    });
     if (accepting) {
       await recordAudit(
         tx,
@@ -135,20 +131,6 @@ export async function verifyMagicLink(
         },
       );
     }
-    const tokens = await openSession(deps, tx, user, meta);
-    await recordAudit(
-      tx,
-      { actorType: "USER", actorId: user.id },
-      {
-        tenantId: user.tenantId,
-        action: "auth.sign_in",
-        targetType: "Session",
-        targetId: tokens.sessionId,
-        metadata: { method: "magic_link" },
-        ip: meta.ip,
-        requestId: meta.requestId,
-      },
-    );
-    return tokens;
+    return signInto(deps, tx, user, "magic_link", meta, accepting ? now : undefined);
   });
 }

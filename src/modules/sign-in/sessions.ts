@@ -74,6 +74,39 @@ export async function openSession(
   };
 }
 
+/**
+ * Signs a membership in, inside the caller's transaction: marks it used (plus `joined`, for an
+ * accepted invitation), opens a session and records `auth.sign_in` with the way in.
+ */
+export async function signInto(
+  deps: Deps,
+  tx: Tx,
+  user: { id: string; tenantId: string },
+  method: "magic_link" | "switch_tenant",
+  meta: RequestMeta,
+  joinedAt?: Date,
+): Promise<SessionTokens> {
+  await tx.user.update({
+    where: { id: user.id },
+    data: { lastLoginAt: new Date(), ...(joinedAt ? { joinedAt } : {}) },
+  });
+  const tokens = await openSession(deps, tx, user, meta);
+  await recordAudit(
+    tx,
+    { actorType: "USER", actorId: user.id },
+    {
+      tenantId: user.tenantId,
+      action: "auth.sign_in",
+      targetType: "Session",
+      targetId: tokens.sessionId,
+      metadata: { method },
+      ip: meta.ip,
+      requestId: meta.requestId,
+    },
+  );
+  return tokens;
+}
+
 export function sessionIsLive(
   deps: Deps,
   session: { revokedAt: Date | null; expiresAt: Date; lastUsedAt: Date },

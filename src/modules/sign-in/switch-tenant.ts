@@ -6,7 +6,7 @@ import type { Deps, RequestMeta } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { recordAudit } from "../audit/service.ts";
 import { activeMemberships } from "../users/people.ts";
-import { type SessionTokens, openSession } from "./sessions.ts";
+import { type SessionTokens, signInto } from "./sessions.ts";
 
 const tenantNotFound = () => new AppError("TENANT_NOT_FOUND", "tenant not found");
 
@@ -50,21 +50,6 @@ export async function switchTenant(
       ip: meta.ip,
       requestId: meta.requestId,
     });
-    await tx.user.update({ where: { id: target.id }, data: { lastLoginAt: now } });
-    const tokens = await openSession(deps, tx, target, meta);
-    await recordAudit(
-      tx,
-      { actorType: "USER", actorId: target.id },
-      {
-        tenantId: target.tenantId,
-        action: "auth.sign_in",
-        targetType: "Session",
-        targetId: tokens.sessionId,
-        metadata: { method: "switch_tenant" },
-        ip: meta.ip,
-        requestId: meta.requestId,
-      },
-    );
-    return tokens;
+    return signInto(deps, tx, target, "switch_tenant", meta);
   });
 }
