@@ -228,7 +228,8 @@ describe("RSA key pairs", () => {
     expect(result.data!.generateProjectKey.keyPair.algorithm).toBe("RSA-4096");
     expect(phase()).toEqual({ started: true, finished: true });
     expect(during).toBeGreaterThanOrEqual(3);
-  });
+    // RSA-4096 generation time is random and grows with a loaded machine: a generous limit.
+  }, 120_000);
 });
 
 describe("PGP key pairs", () => {
