@@ -1,7 +1,8 @@
-// Small building blocks shared by the pages: states (loading, empty, error), copy and download,
-// the once-only secret box and a confirmation dialog.
+// Small building blocks shared by the pages: states (loading, empty, not found, error), copy and
+// download, the once-only secret box and a confirmation dialog.
 import { type ReactNode, useEffect, useId, useRef, useState } from "react";
 import type { CombinedError } from "urql";
+import { Link } from "../router.tsx";
 
 export function errorText(error: CombinedError | Error | unknown): string {
   if (!error) return "";
@@ -31,6 +32,24 @@ export function Loading({ what = "Loading" }: { what?: string }) {
 
 export function Empty({ children }: { children: ReactNode }) {
   return <div className="empty">{children}</div>;
+}
+
+/** A page's subject that does not exist, with a link back to its list. */
+export function NotFound({
+  what,
+  back,
+  backLabel,
+}: {
+  what: string;
+  back: string;
+  backLabel: string;
+}) {
+  return (
+    <Empty>
+      <p>No such {what}.</p>
+      <Link to={back}>Back to {backLabel}</Link>
+    </Empty>
+  );
 }
 
 export function formatDate(value: string | null | undefined): string {

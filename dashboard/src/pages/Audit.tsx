@@ -1,6 +1,7 @@
 // The audit log: the tenant's events, newest first, filtered by action, actor, target and time.
 import { type FormEvent, useState } from "react";
 import { useQuery } from "urql";
+import { DataTable } from "../components/DataTable.tsx";
 import { Empty, ErrorMessage, formatDate, Loading } from "../components/ui.tsx";
 import { graphql } from "../gql/index.ts";
 
@@ -112,37 +113,23 @@ export function AuditPage() {
         </Empty>
       ) : null}
       {events.length ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Audit events</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Action</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Target</th>
-                <th scope="col">IP</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map(({ node }) => (
-                <tr key={node.id}>
-                  <td>{formatDate(node.createdAt)}</td>
-                  <td>{node.action}</td>
-                  <td>
-                    {node.actorType}
-                    {node.actorId ? <code> {node.actorId}</code> : null}
-                  </td>
-                  <td>
-                    {node.targetType ?? ""}
-                    {node.targetId ? <code> {node.targetId}</code> : null}
-                  </td>
-                  <td>{node.ip ?? "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Audit events" columns={["When", "Action", "Actor", "Target", "IP"]}>
+          {events.map(({ node }) => (
+            <tr key={node.id}>
+              <td>{formatDate(node.createdAt)}</td>
+              <td>{node.action}</td>
+              <td>
+                {node.actorType}
+                {node.actorId ? <code> {node.actorId}</code> : null}
+              </td>
+              <td>
+                {node.targetType ?? ""}
+                {node.targetId ? <code> {node.targetId}</code> : null}
+              </td>
+              <td>{node.ip ?? "—"}</td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
       <div className="row">
         {data?.auditEvents.pageInfo.hasNextPage ? (

@@ -2,15 +2,20 @@
 // rotate with a grace period (the successor shown once), revoke, usage by outcome, audit events.
 import { type FormEvent, useMemo, useState } from "react";
 import { useMutation, useQuery } from "urql";
+import { DataTable } from "../components/DataTable.tsx";
+import { SaveRow, SelectField, TextField } from "../components/fields.tsx";
+import { LIMITS_ERROR, LimitFields, parseLimits } from "../components/LimitFields.tsx";
+import { RevokeKeyButton, useRevokeKey } from "../components/RevokeKeyButton.tsx";
+import { StatusBadge } from "../components/StatusBadge.tsx";
 import { UsageChart } from "../components/UsageChart.tsx";
+import { useActionError } from "../components/useActionError.ts";
 import {
   ConfirmButton,
-  Empty,
   ErrorMessage,
   formatDate,
   Loading,
+  NotFound,
   OnceNotice,
-  optionalInt,
   parseList,
   SecretField,
 } from "../components/ui.tsx";
@@ -18,7 +23,6 @@ import { graphql } from "../gql/index.ts";
 import type { UsageGranularity } from "../gql/graphql.ts";
 import { Link } from "../router.tsx";
 import { keyType, statusText } from "./keyFields.ts";
-import { RevokeKey } from "./Keys.tsx";
 
 const KeyQuery = graphql(`
   query DashboardKey($id: ID!) {
@@ -168,10 +172,12 @@ function EditForm({ apiKey, onSaved }: { apiKey: Key; onSaved: () => void }) {
   const [name, setName] = useState(apiKey.name);
   const [permissions, setPermissions] = useState(apiKey.permissions.join(" "));
   const [expiry, setExpiry] = useState(toLocalInput(apiKey.expiresAt));
-  const [perMinute, setPerMinute] = useState(String(apiKey.rateLimit.perMinute ?? ""));
-  const [perHour, setPerHour] = useState(String(apiKey.rateLimit.perHour ?? ""));
-  const [perDay, setPerDay] = useState(String(apiKey.rateLimit.perDay ?? ""));
-  const [credits, setCredits] = useState(String(apiKey.credits?.remaining ?? ""));
+  const [limits, setLimits] = useState({
+    perMinute: String(apiKey.rateLimit.perMinute ?? ""),
+    perHour: String(apiKey.rateLimit.perHour ?? ""),
+    perDay: String(apiKey.rateLimit.perDay ?? ""),
+    credits: String(apiKey.credits?.remaining ?? ""),
+  });
   const [saved, setSaved] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [{ fetching }, update] = useMutation(UpdateKey);
@@ -179,23 +185,19 @@ function EditForm({ apiKey, onSaved }: { apiKey: Key; onSaved: () => void }) {
     event.preventDefault();
     setSaved(false);
     setError(null);
-    const limits = {
-      perMinute: optionalInt(perMinute),
-      perHour: optionalInt(perHour),
-      perDay: optionalInt(perDay),
-    };
-    const remaining = optionalInt(credits);
-    if (Object.values(limits).some(Number.isNaN) || Number.isNaN(remaining)) {
-      setError(new Error("Rate limits and credits must be whole numbers."));
+    const parsed = parseLimits(limits);
+    if (!parsed) {
+      setError(new Error(LIMITS_ERROR));
       return;
     }
+    const remaining = parsed.credits;
     const result = await update({
       input: {
         id: apiKey.id,
         name,
         permissions: parseList(permissions),
         expiresAt: expiry ? new Date(expiry).toISOString() : null,
-        rateLimit: limits,
+        rateLimit: parsed.rateLimit,
         credits: remaining === null ? null : { remaining },
       },
     });
@@ -208,79 +210,37 @@ function EditForm({ apiKey, onSaved }: { apiKey: Key; onSaved: () => void }) {
   return (
     <form className="card" onSubmit={submit} aria-label="Edit key">
       <h2>Edit</h2>
-      <div className="field">
-        <label htmlFor="edit-name">Name</label>
-        <input id="edit-name" required value={name} onChange={(e) => setName(e.target.value)} />
-      </div>
-      <div className="field">
-        <label htmlFor="edit-permissions">Permissions</label>
-        <input
-          id="edit-permissions"
-          value={permissions}
-          placeholder="none"
-          aria-describedby="edit-permissions-help"
-          onChange={(e) => setPermissions(e.target.value)}
-        />
+      <TextField id="edit-name" label="Name" required value={name} onChange={setName} />
+      <TextField
+        id="edit-permissions"
+        label="Permissions"
+        value={permissions}
+        placeholder="none"
+        aria-describedby="edit-permissions-help"
+        onChange={setPermissions}
+      >
         <small id="edit-permissions-help" className="muted">
           Scopes separated by spaces or commas. A user-bound key never gets more than its owner
           holds.
         </small>
-      </div>
+      </TextField>
       <div className="grid">
-        <div className="field">
-          <label htmlFor="edit-expiry">Expires</label>
-          <input
-            id="edit-expiry"
-            type="datetime-local"
-            value={expiry}
-            onChange={(e) => setExpiry(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="edit-per-minute">Requests per minute</label>
-          <input
-            id="edit-per-minute"
-            inputMode="numeric"
-            value={perMinute}
-            onChange={(e) => setPerMinute(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="edit-per-hour">Requests per hour</label>
-          <input
-            id="edit-per-hour"
-            inputMode="numeric"
-            value={perHour}
-            onChange={(e) => setPerHour(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="edit-per-day">Requests per day</label>
-          <input
-            id="edit-per-day"
-            inputMode="numeric"
-            value={perDay}
-            onChange={(e) => setPerDay(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="edit-credits">Credits (uses left)</label>
-          <input
-            id="edit-credits"
-            inputMode="numeric"
-            placeholder="unlimited"
-            value={credits}
-            onChange={(e) => setCredits(e.target.value)}
-          />
-        </div>
+        <TextField
+          id="edit-expiry"
+          label="Expires"
+          type="datetime-local"
+          value={expiry}
+          onChange={setExpiry}
+        />
+        <LimitFields
+          idPrefix="edit"
+          creditsLabel="Credits (uses left)"
+          value={limits}
+          onChange={setLimits}
+        />
       </div>
       <ErrorMessage error={error} />
-      <div className="row">
-        <button className="primary" type="submit" disabled={fetching}>
-          Save changes
-        </button>
-        <span role="status">{saved ? "Saved." : ""}</span>
-      </div>
+      <SaveRow label="Save changes" busy={fetching} saved={saved} />
     </form>
   );
 }
@@ -298,14 +258,11 @@ function Usage({ id }: { id: string }) {
   return (
     <section className="card" aria-labelledby="usage-title">
       <h2 id="usage-title">Usage</h2>
-      <div className="field">
-        <label htmlFor="usage-range">Range</label>
-        <select id="usage-range" value={rangeName} onChange={(e) => setRangeName(e.target.value)}>
-          {Object.keys(RANGES).map((name) => (
-            <option key={name}>{name}</option>
-          ))}
-        </select>
-      </div>
+      <SelectField id="usage-range" label="Range" value={rangeName} onChange={setRangeName}>
+        {Object.keys(RANGES).map((name) => (
+          <option key={name}>{name}</option>
+        ))}
+      </SelectField>
       <ErrorMessage error={error} />
       {fetching && !data ? <Loading what="Loading usage" /> : null}
       {usage ? (
@@ -347,28 +304,17 @@ function KeyAudit({ id }: { id: string }) {
       ) : events.length === 0 ? (
         <p className="muted">No events.</p>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Action</th>
-                <th scope="col">Actor</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map(({ node }) => (
-                <tr key={node.id}>
-                  <td>{formatDate(node.createdAt)}</td>
-                  <td>{node.action}</td>
-                  <td>
-                    {node.actorType} {node.actorId ?? ""}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={["When", "Action", "Actor"]}>
+          {events.map(({ node }) => (
+            <tr key={node.id}>
+              <td>{formatDate(node.createdAt)}</td>
+              <td>{node.action}</td>
+              <td>
+                {node.actorType} {node.actorId ?? ""}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );
@@ -379,31 +325,18 @@ export function KeyPage({ id }: { id: string }) {
   const [, disable] = useMutation(DisableKey);
   const [, enable] = useMutation(EnableKey);
   const [, rotate] = useMutation(RotateKey);
-  const [, revoke] = useMutation(RevokeKey);
+  const revoke = useRevokeKey();
   const [grace, setGrace] = useState("3600");
   const [rotated, setRotated] = useState<{
     key: string;
     secret: string | null;
     masked: string;
   } | null>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const refetch = () => reload({ requestPolicy: "network-only" });
-  const run = async (result: Promise<{ error?: unknown }>) => {
-    setActionError(null);
-    const r = await result;
-    if (r.error) setActionError(r.error);
-    refetch();
-  };
+  const { error: actionError, setError: setActionError, refetch, run } = useActionError(reload);
   if (fetching && !data) return <Loading what="Loading the key" />;
   if (error) return <ErrorMessage error={error} />;
   const apiKey = data?.apiKey;
-  if (!apiKey)
-    return (
-      <Empty>
-        <p>No such key.</p>
-        <Link to="/keys">Back to API Keys</Link>
-      </Empty>
-    );
+  if (!apiKey) return <NotFound what="key" back="/keys" backLabel="API Keys" />;
   const live = apiKey.status === "ACTIVE" || apiKey.status === "DISABLED";
   return (
     <section>
@@ -440,9 +373,7 @@ export function KeyPage({ id }: { id: string }) {
           <dd>{apiKey.permissions.length ? apiKey.permissions.join(", ") : "none"}</dd>
           <dt>Status</dt>
           <dd>
-            <span className={`status status-${statusText(apiKey).toLowerCase()}`}>
-              {statusText(apiKey)}
-            </span>
+            <StatusBadge status={statusText(apiKey)} />
             {apiKey.revokeReason ? ` (${apiKey.revokeReason})` : ""}
           </dd>
           <dt>Created</dt>
@@ -487,22 +418,22 @@ export function KeyPage({ id }: { id: string }) {
                 refetch();
               }}
             >
-              <div className="field">
-                <label htmlFor="rotate-grace">The old key keeps working for</label>
-                <select id="rotate-grace" value={grace} onChange={(e) => setGrace(e.target.value)}>
-                  <option value="0">no time: it stops at once</option>
-                  <option value="3600">1 hour</option>
-                  <option value="86400">1 day</option>
-                  <option value="604800">7 days</option>
-                </select>
-              </div>
+              <SelectField
+                id="rotate-grace"
+                label="The old key keeps working for"
+                value={grace}
+                onChange={setGrace}
+              >
+                <option value="0">no time: it stops at once</option>
+                <option value="3600">1 hour</option>
+                <option value="86400">1 day</option>
+                <option value="604800">7 days</option>
+              </SelectField>
             </ConfirmButton>
-            <ConfirmButton
-              label="Revoke"
-              title={`Revoke ${apiKey.name}?`}
-              body={<p>The very next request with {apiKey.masked} fails. This cannot be undone.</p>}
-              confirmLabel="Revoke key"
-              onConfirm={() => run(revoke({ id, reason: "revoked in the dashboard" }))}
+            <RevokeKeyButton
+              name={apiKey.name}
+              masked={apiKey.masked}
+              onConfirm={() => run(revoke(id))}
             />
           </div>
         ) : null}

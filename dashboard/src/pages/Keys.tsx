@@ -2,16 +2,21 @@
 import { type FormEvent, useId, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { useViewer } from "../App.tsx";
+import { DataTable } from "../components/DataTable.tsx";
+import { SelectField, TextField } from "../components/fields.tsx";
+import { LIMITS_ERROR, LimitFields, parseLimits } from "../components/LimitFields.tsx";
+import { RevokeKeyButton, useRevokeKey } from "../components/RevokeKeyButton.tsx";
 import { Sparkline } from "../components/Sparkline.tsx";
+import { StatusBadge } from "../components/StatusBadge.tsx";
+import { useActionError } from "../components/useActionError.ts";
+import { useBusyAction } from "../components/useBusyAction.ts";
 import {
-  ConfirmButton,
   Empty,
   ErrorMessage,
   Loading,
   OnceNotice,
   SecretField,
   formatDate,
-  optionalInt,
   parseList,
 } from "../components/ui.tsx";
 import { graphql } from "../gql/index.ts";
@@ -112,16 +117,6 @@ export const SetCredits = graphql(`
   }
 `);
 
-export const RevokeKey = graphql(`
-  mutation DashboardRevokeKey($id: ID!, $reason: String) {
-    revokeKey(id: $id, reason: $reason) {
-      id
-      status
-      revokedAt
-    }
-  }
-`);
-
 interface Created {
   name: string;
   masked: string;
@@ -144,32 +139,29 @@ function GenerateForm({
   const [name, setName] = useState("");
   const [permissions, setPermissions] = useState("");
   const [expiry, setExpiry] = useState("");
-  const [perMinute, setPerMinute] = useState("");
-  const [perHour, setPerHour] = useState("");
-  const [perDay, setPerDay] = useState("");
-  const [credits, setCredits] = useState("");
+  const [limitsText, setLimitsText] = useState({
+    perMinute: "",
+    perHour: "",
+    perDay: "",
+    credits: "",
+  });
   const [secure, setSecure] = useState(false);
   const [projectId, setProjectId] = useState("");
-  const [error, setError] = useState<unknown>(null);
+  const { error, setError, busy, run } = useBusyAction();
   const [, generate] = useMutation(GenerateKey);
   const [, generateSecure] = useMutation(GenerateSecureKey);
   const [, setKeyCredits] = useMutation(SetCredits);
-  const [busy, setBusy] = useState(false);
   const ids = { type: useId(), perms: useId() };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
-    const limits = {
-      perMinute: optionalInt(perMinute),
-      perHour: optionalInt(perHour),
-      perDay: optionalInt(perDay),
-    };
-    const creditCount = optionalInt(credits);
-    if (Object.values(limits).some(Number.isNaN) || Number.isNaN(creditCount)) {
-      setError(new Error("Rate limits and credits must be whole numbers."));
+    const parsed = parseLimits(limitsText);
+    if (!parsed) {
+      setError(new Error(LIMITS_ERROR));
       return;
     }
+    const { rateLimit: limits, credits: creditCount } = parsed;
     const scopes = parseList(permissions);
     const input = {
       name,
@@ -180,8 +172,7 @@ function GenerateForm({
       rateLimit: Object.values(limits).some((v) => v !== null) ? limits : undefined,
       projectId: projectId || undefined,
     };
-    setBusy(true);
-    try {
+    await run(async () => {
       const result = secure ? await generateSecure({ input }) : await generate({ input });
       if (result.error) throw result.error;
       const payload =
@@ -203,11 +194,7 @@ function GenerateForm({
         key: payload.key,
         secret: "secret" in payload ? (payload.secret as string) : undefined,
       });
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const users = options?.tenant.users ?? [];
@@ -240,101 +227,59 @@ function GenerateForm({
         </label>
       </fieldset>
       {type === "user" && admin ? (
-        <div className="field">
-          <label htmlFor="key-owner">Owner</label>
-          <select id="key-owner" value={ownerId} onChange={(e) => setOwnerId(e.target.value)}>
-            <option value="">Me ({viewer?.email})</option>
-            {users
-              .filter((u) => u.id !== viewer?.id)
-              .map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.email}
-                </option>
-              ))}
-          </select>
-        </div>
+        <SelectField id="key-owner" label="Owner" value={ownerId} onChange={setOwnerId}>
+          <option value="">Me ({viewer?.email})</option>
+          {users
+            .filter((u) => u.id !== viewer?.id)
+            .map((u) => (
+              <option key={u.id} value={u.id}>
+                {u.email}
+              </option>
+            ))}
+        </SelectField>
       ) : null}
-      <div className="field">
-        <label htmlFor="key-name">Name</label>
-        <input
-          id="key-name"
-          required
-          maxLength={200}
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="key-permissions">Permissions</label>
-        <input
-          id="key-permissions"
-          aria-describedby={ids.perms}
-          placeholder={type === "integrator" ? "* (everything)" : "none"}
-          value={permissions}
-          onChange={(e) => setPermissions(e.target.value)}
-        />
+      <TextField
+        id="key-name"
+        label="Name"
+        required
+        maxLength={200}
+        value={name}
+        onChange={setName}
+      />
+      <TextField
+        id="key-permissions"
+        label="Permissions"
+        aria-describedby={ids.perms}
+        placeholder={type === "integrator" ? "* (everything)" : "none"}
+        value={permissions}
+        onChange={setPermissions}
+      >
         <small id={ids.perms} className="muted">
           Scopes separated by spaces or commas, e.g. <code>deposits:write transactions:read</code>.
         </small>
-      </div>
+      </TextField>
       <div className="grid">
-        <div className="field">
-          <label htmlFor="key-expiry">Expires</label>
-          <input
-            id="key-expiry"
-            type="datetime-local"
-            value={expiry}
-            onChange={(e) => setExpiry(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="key-project">Project</label>
-          <select id="key-project" value={projectId} onChange={(e) => setProjectId(e.target.value)}>
-            <option value="">None</option>
-            {(options?.projects.edges ?? []).map(({ node }) => (
-              <option key={node.id} value={node.id}>
-                {node.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="key-per-minute">Requests per minute</label>
-          <input
-            id="key-per-minute"
-            inputMode="numeric"
-            value={perMinute}
-            onChange={(e) => setPerMinute(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="key-per-hour">Requests per hour</label>
-          <input
-            id="key-per-hour"
-            inputMode="numeric"
-            value={perHour}
-            onChange={(e) => setPerHour(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="key-per-day">Requests per day</label>
-          <input
-            id="key-per-day"
-            inputMode="numeric"
-            value={perDay}
-            onChange={(e) => setPerDay(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="key-credits">Credits (uses)</label>
-          <input
-            id="key-credits"
-            inputMode="numeric"
-            placeholder="unlimited"
-            value={credits}
-            onChange={(e) => setCredits(e.target.value)}
-          />
-        </div>
+        <TextField
+          id="key-expiry"
+          label="Expires"
+          type="datetime-local"
+          value={expiry}
+          onChange={setExpiry}
+        />
+        <SelectField id="key-project" label="Project" value={projectId} onChange={setProjectId}>
+          <option value="">None</option>
+          {(options?.projects.edges ?? []).map(({ node }) => (
+            <option key={node.id} value={node.id}>
+              {node.name}
+            </option>
+          ))}
+        </SelectField>
+        <LimitFields
+          idPrefix="key"
+          creditsLabel="Credits (uses)"
+          value={limitsText}
+          onChange={setLimitsText}
+        />
       </div>
       <label className="choice">
         <input type="checkbox" checked={secure} onChange={(e) => setSecure(e.target.checked)} />
@@ -363,8 +308,8 @@ export function KeysPage() {
     query: KeysQuery,
     variables: { status: status || null, kind: kind || null, after },
   });
-  const [, revoke] = useMutation(RevokeKey);
-  const [actionError, setActionError] = useState<unknown>(null);
+  const revoke = useRevokeKey();
+  const { error: actionError, run } = useActionError(reload);
   const edges = data?.apiKeys.edges ?? [];
 
   return (
@@ -407,38 +352,34 @@ export function KeysPage() {
         />
       ) : null}
       <div className="filters">
-        <div className="field">
-          <label htmlFor="filter-status">Status</label>
-          <select
-            id="filter-status"
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as KeyStatus | "");
-              setAfter(null);
-            }}
-          >
-            <option value="">All</option>
-            <option value="ACTIVE">Active</option>
-            <option value="DISABLED">Disabled</option>
-            <option value="REVOKED">Revoked</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="filter-kind">Kind</label>
-          <select
-            id="filter-kind"
-            value={kind}
-            onChange={(e) => {
-              setKind(e.target.value as KeyKind | "");
-              setAfter(null);
-            }}
-          >
-            <option value="">All</option>
-            <option value="API_KEY">API key</option>
-            <option value="SECURE_API_KEY">Secure key</option>
-            <option value="PROJECT_KEY">Project key</option>
-          </select>
-        </div>
+        <SelectField
+          id="filter-status"
+          label="Status"
+          value={status}
+          onChange={(value) => {
+            setStatus(value as KeyStatus | "");
+            setAfter(null);
+          }}
+        >
+          <option value="">All</option>
+          <option value="ACTIVE">Active</option>
+          <option value="DISABLED">Disabled</option>
+          <option value="REVOKED">Revoked</option>
+        </SelectField>
+        <SelectField
+          id="filter-kind"
+          label="Kind"
+          value={kind}
+          onChange={(value) => {
+            setKind(value as KeyKind | "");
+            setAfter(null);
+          }}
+        >
+          <option value="">All</option>
+          <option value="API_KEY">API key</option>
+          <option value="SECURE_API_KEY">Secure key</option>
+          <option value="PROJECT_KEY">Project key</option>
+        </SelectField>
       </div>
       <ErrorMessage error={error} />
       <ErrorMessage error={actionError} />
@@ -459,81 +400,58 @@ export function KeysPage() {
         </p>
       ) : null}
       {edges.length > 0 ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">API keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Type</th>
-                <th scope="col">Owner</th>
-                <th scope="col">Permissions</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Usage (24 h)</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {edges.map(({ node: key }) => (
-                <tr key={key.id} data-key-id={key.id}>
-                  <td>
-                    <Link to={`/keys/${key.id}`}>{key.name}</Link>
-                  </td>
-                  <td>
-                    <code>{key.masked}</code>
-                  </td>
-                  <td>{keyType(key)}</td>
-                  <td>{key.owner?.email ?? "—"}</td>
-                  <td>
-                    {key.permissions.length ? (
-                      key.permissions.join(", ")
-                    ) : (
-                      <span className="muted">none</span>
-                    )}
-                  </td>
-                  <td>
-                    <span className={`status status-${statusText(key).toLowerCase()}`}>
-                      {statusText(key)}
-                    </span>
-                  </td>
-                  <td>{formatDate(key.createdAt)}</td>
-                  <td>{formatDate(key.lastUsedAt)}</td>
-                  <td>
-                    <Sparkline id={key.id} label={key.name} />
-                  </td>
-                  <td>
-                    {key.status === "ACTIVE" || key.status === "DISABLED" ? (
-                      <ConfirmButton
-                        label="Revoke"
-                        title={`Revoke ${key.name}?`}
-                        body={
-                          <p>
-                            The very next request with {key.masked} fails. This cannot be undone.
-                          </p>
-                        }
-                        confirmLabel="Revoke key"
-                        onConfirm={async () => {
-                          setActionError(null);
-                          const result = await revoke({
-                            id: key.id,
-                            reason: "revoked in the dashboard",
-                          });
-                          if (result.error) setActionError(result.error);
-                          reload({ requestPolicy: "network-only" });
-                        }}
-                      />
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="API keys"
+          columns={[
+            "Name",
+            "Key",
+            "Type",
+            "Owner",
+            "Permissions",
+            "Status",
+            "Created",
+            "Last used",
+            "Usage (24 h)",
+          ]}
+          actions
+        >
+          {edges.map(({ node: key }) => (
+            <tr key={key.id} data-key-id={key.id}>
+              <td>
+                <Link to={`/keys/${key.id}`}>{key.name}</Link>
+              </td>
+              <td>
+                <code>{key.masked}</code>
+              </td>
+              <td>{keyType(key)}</td>
+              <td>{key.owner?.email ?? "—"}</td>
+              <td>
+                {key.permissions.length ? (
+                  key.permissions.join(", ")
+                ) : (
+                  <span className="muted">none</span>
+                )}
+              </td>
+              <td>
+                <StatusBadge status={statusText(key)} />
+              </td>
+              <td>{formatDate(key.createdAt)}</td>
+              <td>{formatDate(key.lastUsedAt)}</td>
+              <td>
+                <Sparkline id={key.id} label={key.name} />
+              </td>
+              <td>
+                {key.status === "ACTIVE" || key.status === "DISABLED" ? (
+                  <RevokeKeyButton
+                    name={key.name}
+                    masked={key.masked}
+                    onConfirm={() => run(revoke(key.id))}
+                  />
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
       {data?.apiKeys.pageInfo.hasNextPage ? (
         <button type="button" onClick={() => setAfter(data.apiKeys.pageInfo.endCursor ?? null)}>

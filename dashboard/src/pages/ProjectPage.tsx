@@ -2,6 +2,11 @@
 // half, downloadable), and generating one: the key, or the private key and passphrase, shown once.
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
+import { DataTable } from "../components/DataTable.tsx";
+import { SelectField, TextField } from "../components/fields.tsx";
+import { RevokeKeyButton, useRevokeKey } from "../components/RevokeKeyButton.tsx";
+import { StatusBadge } from "../components/StatusBadge.tsx";
+import { useActionError } from "../components/useActionError.ts";
 import {
   ConfirmButton,
   download,
@@ -9,6 +14,7 @@ import {
   ErrorMessage,
   formatDate,
   Loading,
+  NotFound,
   OnceNotice,
   parseList,
   SecretField,
@@ -16,7 +22,6 @@ import {
 import { graphql } from "../gql/index.ts";
 import type { ProjectKeyType } from "../gql/graphql.ts";
 import { Link, navigate } from "../router.tsx";
-import { RevokeKey } from "./Keys.tsx";
 
 const ProjectQuery = graphql(`
   query DashboardProject($id: ID!) {
@@ -144,75 +149,57 @@ function GenerateForm({
     <form className="card" onSubmit={submit} aria-label="Generate a project key">
       <h2>Generate a project key or key pair</h2>
       <div className="grid">
-        <div className="field">
-          <label htmlFor="pk-type">Type</label>
-          <select
-            id="pk-type"
-            value={type}
-            onChange={(e) => setType(e.target.value as ProjectKeyType)}
-          >
-            <option value="API_KEY">Project API key</option>
-            <option value="TRANSACTION_RSA">RSA key pair (transactions)</option>
-            <option value="FILE_CONTENT_PGP">PGP key pair (file contents)</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="pk-name">Key name</label>
-          <input
-            id="pk-name"
-            maxLength={200}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-          />
-        </div>
+        <SelectField
+          id="pk-type"
+          label="Type"
+          value={type}
+          onChange={(value) => setType(value as ProjectKeyType)}
+        >
+          <option value="API_KEY">Project API key</option>
+          <option value="TRANSACTION_RSA">RSA key pair (transactions)</option>
+          <option value="FILE_CONTENT_PGP">PGP key pair (file contents)</option>
+        </SelectField>
+        <TextField id="pk-name" label="Key name" maxLength={200} value={name} onChange={setName} />
         {type === "API_KEY" ? (
-          <div className="field">
-            <label htmlFor="pk-permissions">Permissions</label>
-            <input
-              id="pk-permissions"
-              placeholder="none"
-              value={permissions}
-              onChange={(e) => setPermissions(e.target.value)}
-            />
-          </div>
+          <TextField
+            id="pk-permissions"
+            label="Permissions"
+            placeholder="none"
+            value={permissions}
+            onChange={setPermissions}
+          />
         ) : null}
         {type === "TRANSACTION_RSA" ? (
-          <div className="field">
-            <label htmlFor="pk-bits">RSA key size</label>
-            <select id="pk-bits" value={rsaBits} onChange={(e) => setRsaBits(e.target.value)}>
-              <option value="4096">4096 bits</option>
-              <option value="3072">3072 bits</option>
-            </select>
-          </div>
+          <SelectField id="pk-bits" label="RSA key size" value={rsaBits} onChange={setRsaBits}>
+            <option value="4096">4096 bits</option>
+            <option value="3072">3072 bits</option>
+          </SelectField>
         ) : null}
         {type === "FILE_CONTENT_PGP" ? (
-          <div className="field">
-            <label htmlFor="pk-pgp">PGP algorithm</label>
-            <select
-              id="pk-pgp"
-              value={pgpAlgorithm}
-              onChange={(e) => setPgpAlgorithm(e.target.value as "CURVE25519" | "RSA_4096")}
-            >
-              <option value="CURVE25519">Curve25519</option>
-              <option value="RSA_4096">RSA 4096</option>
-            </select>
-          </div>
+          <SelectField
+            id="pk-pgp"
+            label="PGP algorithm"
+            value={pgpAlgorithm}
+            onChange={(value) => setPgpAlgorithm(value as "CURVE25519" | "RSA_4096")}
+          >
+            <option value="CURVE25519">Curve25519</option>
+            <option value="RSA_4096">RSA 4096</option>
+          </SelectField>
         ) : null}
         {pair ? (
-          <div className="field">
-            <label htmlFor="pk-passphrase">Passphrase (optional)</label>
-            <input
-              id="pk-passphrase"
-              type="password"
-              autoComplete="new-password"
-              aria-describedby="pk-passphrase-help"
-              value={passphrase}
-              onChange={(e) => setPassphrase(e.target.value)}
-            />
+          <TextField
+            id="pk-passphrase"
+            label="Passphrase (optional)"
+            type="password"
+            autoComplete="new-password"
+            aria-describedby="pk-passphrase-help"
+            value={passphrase}
+            onChange={setPassphrase}
+          >
             <small id="pk-passphrase-help" className="muted">
               Left empty, Keygate generates one and shows it once.
             </small>
-          </div>
+          </TextField>
         ) : null}
       </div>
       <ErrorMessage error={error} />
@@ -227,21 +214,14 @@ export function ProjectPage({ id }: { id: string }) {
   const [{ data, fetching, error }, reload] = useQuery({ query: ProjectQuery, variables: { id } });
   const [, update] = useMutation(UpdateProject);
   const [, remove] = useMutation(DeleteProject);
-  const [, revoke] = useMutation(RevokeKey);
+  const revoke = useRevokeKey();
   const [rename, setRename] = useState<string | null>(null);
   const [created, setCreated] = useState<Created | null>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const refetch = () => reload({ requestPolicy: "network-only" });
+  const { error: actionError, setError: setActionError, refetch, report } = useActionError(reload);
   if (fetching && !data) return <Loading what="Loading the project" />;
   if (error) return <ErrorMessage error={error} />;
   const project = data?.project;
-  if (!project)
-    return (
-      <Empty>
-        <p>No such project.</p>
-        <Link to="/projects">Back to Projects</Link>
-      </Empty>
-    );
+  if (!project) return <NotFound what="project" back="/projects" backLabel="Projects" />;
   const keys = project.keys.edges.map((e) => e.node);
   const submitRename = async (event: FormEvent) => {
     event.preventDefault();
@@ -322,79 +302,53 @@ export function ProjectPage({ id }: { id: string }) {
           <p>No keys in this project yet.</p>
         </Empty>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Keys of {project.name}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Key / fingerprint</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.map((key) => (
-                <tr key={key.id}>
-                  <td>{key.name}</td>
-                  <td>
-                    {TYPE_NAMES[key.type]}
-                    {key.algorithm ? ` (${key.algorithm})` : ""}
-                  </td>
-                  <td>
-                    <code>{key.masked ?? key.fingerprint ?? "—"}</code>
-                  </td>
-                  <td>
-                    <span className={`status status-${key.status.toLowerCase()}`}>
-                      {key.status}
-                    </span>
-                  </td>
-                  <td>{formatDate(key.createdAt)}</td>
-                  <td>{formatDate(key.expiresAt)}</td>
-                  <td>
-                    <div className="row">
-                      {key.publicKey ? (
-                        <button
-                          type="button"
-                          onClick={() =>
-                            download(
-                              fileName(key.name, key.type === "FILE_CONTENT_PGP" ? ".asc" : ".pem"),
-                              key.publicKey ?? "",
-                              "application/x-pem-file",
-                            )
-                          }
-                        >
-                          Download public key
-                        </button>
-                      ) : null}
-                      {key.status === "ACTIVE" ? (
-                        <ConfirmButton
-                          label="Revoke"
-                          title={`Revoke ${key.name}?`}
-                          body={<p>The very next request with it fails. This cannot be undone.</p>}
-                          confirmLabel="Revoke key"
-                          onConfirm={async () => {
-                            const r = await revoke({
-                              id: key.id,
-                              reason: "revoked in the dashboard",
-                            });
-                            if (r.error) setActionError(r.error);
-                            refetch();
-                          }}
-                        />
-                      ) : null}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption={`Keys of ${project.name}`}
+          columns={["Name", "Type", "Key / fingerprint", "Status", "Created", "Expires"]}
+          actions
+        >
+          {keys.map((key) => (
+            <tr key={key.id}>
+              <td>{key.name}</td>
+              <td>
+                {TYPE_NAMES[key.type]}
+                {key.algorithm ? ` (${key.algorithm})` : ""}
+              </td>
+              <td>
+                <code>{key.masked ?? key.fingerprint ?? "—"}</code>
+              </td>
+              <td>
+                <StatusBadge status={key.status} />
+              </td>
+              <td>{formatDate(key.createdAt)}</td>
+              <td>{formatDate(key.expiresAt)}</td>
+              <td>
+                <div className="row">
+                  {key.publicKey ? (
+                    <button
+                      type="button"
+                      onClick={() =>
+                        download(
+                          fileName(key.name, key.type === "FILE_CONTENT_PGP" ? ".asc" : ".pem"),
+                          key.publicKey ?? "",
+                          "application/x-pem-file",
+                        )
+                      }
+                    >
+                      Download public key
+                    </button>
+                  ) : null}
+                  {key.status === "ACTIVE" ? (
+                    <RevokeKeyButton
+                      name={key.name}
+                      onConfirm={async () => report(await revoke(key.id))}
+                    />
+                  ) : null}
+                </div>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

@@ -1,6 +1,8 @@
 // Projects: the list and a form to create one.
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
+import { DataTable } from "../components/DataTable.tsx";
+import { TextField } from "../components/fields.tsx";
 import { Empty, ErrorMessage, formatDate, Loading } from "../components/ui.tsx";
 import { graphql } from "../gql/index.ts";
 import { Link } from "../router.tsx";
@@ -59,24 +61,20 @@ export function ProjectsPage() {
       <form className="card" onSubmit={submit} aria-label="Create project">
         <h2>Create a project</h2>
         <div className="grid">
-          <div className="field">
-            <label htmlFor="project-name">Project name</label>
-            <input
-              id="project-name"
-              required
-              maxLength={200}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="project-description">Description</label>
-            <input
-              id="project-description"
-              value={description}
-              onChange={(e) => setDescription(e.target.value)}
-            />
-          </div>
+          <TextField
+            id="project-name"
+            label="Project name"
+            required
+            maxLength={200}
+            value={name}
+            onChange={setName}
+          />
+          <TextField
+            id="project-description"
+            label="Description"
+            value={description}
+            onChange={setDescription}
+          />
         </div>
         <ErrorMessage error={createError} />
         <button className="primary" type="submit" disabled={creating}>
@@ -91,29 +89,17 @@ export function ProjectsPage() {
         </Empty>
       ) : null}
       {edges.length ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Projects</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Description</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {edges.map(({ node }) => (
-                <tr key={node.id}>
-                  <td>
-                    <Link to={`/projects/${node.id}`}>{node.name}</Link>
-                  </td>
-                  <td>{node.description ?? "—"}</td>
-                  <td>{formatDate(node.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Projects" columns={["Name", "Description", "Created"]}>
+          {edges.map(({ node }) => (
+            <tr key={node.id}>
+              <td>
+                <Link to={`/projects/${node.id}`}>{node.name}</Link>
+              </td>
+              <td>{node.description ?? "—"}</td>
+              <td>{formatDate(node.createdAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
       {data?.projects.pageInfo.hasNextPage ? (
         <button type="button" onClick={() => setAfter(data.projects.pageInfo.endCursor ?? null)}>

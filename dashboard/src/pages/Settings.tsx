@@ -2,6 +2,8 @@
 // signed-in person's sessions.
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
+import { DataTable } from "../components/DataTable.tsx";
+import { SaveRow, TextField } from "../components/fields.tsx";
 import { ErrorMessage, formatDate, Loading } from "../components/ui.tsx";
 import { graphql } from "../gql/index.ts";
 
@@ -62,38 +64,30 @@ function TenantForm({
   return (
     <form className="card" onSubmit={submit} aria-label="Tenant settings">
       <h2>Tenant</h2>
-      <div className="field">
-        <label htmlFor="tenant-name">Tenant name</label>
-        <input
-          id="tenant-name"
-          required
-          disabled={!canEdit}
-          value={tenantName}
-          onChange={(e) => setTenantName(e.target.value)}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="tenant-prefix">Key prefix</label>
-        <input
-          id="tenant-prefix"
-          required
-          disabled={!canEdit}
-          aria-describedby="tenant-prefix-help"
-          value={prefix}
-          onChange={(e) => setPrefix(e.target.value)}
-        />
+      <TextField
+        id="tenant-name"
+        label="Tenant name"
+        required
+        disabled={!canEdit}
+        value={tenantName}
+        onChange={setTenantName}
+      />
+      <TextField
+        id="tenant-prefix"
+        label="Key prefix"
+        required
+        disabled={!canEdit}
+        aria-describedby="tenant-prefix-help"
+        value={prefix}
+        onChange={setPrefix}
+      >
         <small id="tenant-prefix-help" className="muted">
           Keys issued from now on start with it; existing keys keep theirs.
         </small>
-      </div>
+      </TextField>
       <ErrorMessage error={error} />
       {canEdit ? (
-        <div className="row">
-          <button className="primary" type="submit" disabled={fetching}>
-            Save settings
-          </button>
-          <span role="status">{saved ? "Saved." : ""}</span>
-        </div>
+        <SaveRow label="Save settings" busy={fetching} saved={saved} />
       ) : (
         <p className="muted">Owners and admins change these.</p>
       )}
@@ -120,28 +114,16 @@ export function SettingsPage() {
       {data?.viewer ? (
         <section className="card" aria-labelledby="sessions-title">
           <h2 id="sessions-title">Your sessions</h2>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Browser</th>
-                  <th scope="col">State</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.viewer.sessions.slice(0, 20).map((s) => (
-                  <tr key={s.id}>
-                    <td>{formatDate(s.createdAt)}</td>
-                    <td>{formatDate(s.lastUsedAt)}</td>
-                    <td>{s.userAgent ?? "—"}</td>
-                    <td>{s.current ? "this session" : s.revokedAt ? "ended" : "active"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={["Started", "Last used", "Browser", "State"]}>
+            {data.viewer.sessions.slice(0, 20).map((s) => (
+              <tr key={s.id}>
+                <td>{formatDate(s.createdAt)}</td>
+                <td>{formatDate(s.lastUsedAt)}</td>
+                <td>{s.userAgent ?? "—"}</td>
+                <td>{s.current ? "this session" : s.revokedAt ? "ended" : "active"}</td>
+              </tr>
+            ))}
+          </DataTable>
         </section>
       ) : null}
     </section>

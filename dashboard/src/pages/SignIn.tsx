@@ -2,25 +2,17 @@
 // the sign-in started here, and a click that consumes it (mail scanners only fetch, never click).
 import { type FormEvent, useState } from "react";
 import { ErrorMessage } from "../components/ui.tsx";
+import { useBusyAction } from "../components/useBusyAction.ts";
 import { navigate, useLocation } from "../router.tsx";
 import { confirm, requestLink } from "../session.ts";
 
 export function SignInPage() {
   const [email, setEmail] = useState("");
   const [sent, setSent] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useBusyAction();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      setSent(await requestLink(email));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => setSent(await requestLink(email)));
   };
   return (
     <main className="centered" id="main">
@@ -60,20 +52,12 @@ export function SignInPage() {
 export function ConfirmSignIn() {
   const { search } = useLocation();
   const hash = search.get("hash") ?? "";
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const go = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { error, busy, run } = useBusyAction();
+  const go = () =>
+    run(async () => {
       await confirm(hash);
       navigate("/keys", { replace: true });
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <main className="centered" id="main">
       <h1>Sign in to Keygate</h1>

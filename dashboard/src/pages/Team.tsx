@@ -3,6 +3,9 @@
 import { type FormEvent, useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { useViewer } from "../App.tsx";
+import { DataTable } from "../components/DataTable.tsx";
+import { SelectField, TextField } from "../components/fields.tsx";
+import { useActionError } from "../components/useActionError.ts";
 import { ConfirmButton, ErrorMessage, formatDate, Loading, parseList } from "../components/ui.tsx";
 import { graphql } from "../gql/index.ts";
 import type { Role } from "../gql/graphql.ts";
@@ -104,8 +107,7 @@ export function TeamPage() {
   const [permissions, setPermissions] = useState("");
   const [inviteError, setInviteError] = useState<unknown>(null);
   const [invited, setInvited] = useState<string | null>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const refetch = () => reload({ requestPolicy: "network-only" });
+  const { error: actionError, refetch, report, run } = useActionError(reload);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -136,42 +138,33 @@ export function TeamPage() {
         <form className="card" onSubmit={submit} aria-label="Invite a member">
           <h2>Invite a member</h2>
           <div className="grid">
-            <div className="field">
-              <label htmlFor="invite-email">Email</label>
-              <input
-                id="invite-email"
-                type="email"
-                required
-                value={email}
-                onChange={(e) => setEmail(e.target.value)}
-              />
-            </div>
-            <div className="field">
-              <label htmlFor="invite-name">Name</label>
-              <input id="invite-name" value={name} onChange={(e) => setName(e.target.value)} />
-            </div>
-            <div className="field">
-              <label htmlFor="invite-role">Role</label>
-              <select
-                id="invite-role"
-                value={role}
-                onChange={(e) => setRole(e.target.value as Role)}
-              >
-                {ROLES.map((r) => (
-                  <option key={r}>{r}</option>
-                ))}
-              </select>
-            </div>
+            <TextField
+              id="invite-email"
+              label="Email"
+              type="email"
+              required
+              value={email}
+              onChange={setEmail}
+            />
+            <TextField id="invite-name" label="Name" value={name} onChange={setName} />
+            <SelectField
+              id="invite-role"
+              label="Role"
+              value={role}
+              onChange={(value) => setRole(value as Role)}
+            >
+              {ROLES.map((r) => (
+                <option key={r}>{r}</option>
+              ))}
+            </SelectField>
             {role === "MEMBER" ? (
-              <div className="field">
-                <label htmlFor="invite-permissions">Permissions</label>
-                <input
-                  id="invite-permissions"
-                  placeholder="none"
-                  value={permissions}
-                  onChange={(e) => setPermissions(e.target.value)}
-                />
-              </div>
+              <TextField
+                id="invite-permissions"
+                label="Permissions"
+                placeholder="none"
+                value={permissions}
+                onChange={setPermissions}
+              />
             ) : null}
           </div>
           <ErrorMessage error={inviteError} />
@@ -187,90 +180,63 @@ export function TeamPage() {
       <ErrorMessage error={actionError} />
       {fetching && !data ? <Loading what="Loading the team" /> : null}
       {users.length ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Members</caption>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Permissions</th>
-                <th scope="col">Status</th>
-                <th scope="col">Last sign-in</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.map((user) => (
-                <tr key={user.id}>
-                  <td>{user.email}</td>
-                  <td>{user.name ?? "—"}</td>
-                  <td>
-                    {admin && user.id !== viewer?.id ? (
-                      <select
-                        aria-label={`Role of ${user.email}`}
-                        value={user.role}
-                        onChange={async (e) => {
-                          setActionError(null);
-                          const r = await update({
-                            input: { id: user.id, role: e.target.value as Role },
-                          });
-                          if (r.error) setActionError(r.error);
-                          refetch();
-                        }}
-                      >
-                        {ROLES.map((r) => (
-                          <option key={r}>{r}</option>
-                        ))}
-                      </select>
-                    ) : (
-                      user.role
-                    )}
-                  </td>
-                  <td>
-                    {user.role !== "MEMBER" ? (
-                      "* (all)"
-                    ) : admin && user.id !== viewer?.id ? (
-                      <MemberPermissions
-                        email={user.email}
-                        granted={user.grantedPermissions}
-                        onSave={async (permissions) => {
-                          setActionError(null);
-                          const r = await update({ input: { id: user.id, permissions } });
-                          if (r.error) setActionError(r.error);
-                          refetch();
-                          return !r.error;
-                        }}
-                      />
-                    ) : (
-                      user.grantedPermissions.join(", ") || <span className="muted">none</span>
-                    )}
-                  </td>
-                  <td>{user.status}</td>
-                  <td>{formatDate(user.lastLoginAt)}</td>
-                  <td>
-                    {admin && user.id !== viewer?.id ? (
-                      <ConfirmButton
-                        label="Remove"
-                        title={`Remove ${user.email}?`}
-                        body={<p>Their sessions end and their user-bound keys are revoked.</p>}
-                        confirmLabel="Remove member"
-                        onConfirm={async () => {
-                          const r = await remove({ id: user.id });
-                          if (r.error) setActionError(r.error);
-                          refetch();
-                        }}
-                      />
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="Members"
+          columns={["Email", "Name", "Role", "Permissions", "Status", "Last sign-in"]}
+          actions
+        >
+          {users.map((user) => (
+            <tr key={user.id}>
+              <td>{user.email}</td>
+              <td>{user.name ?? "—"}</td>
+              <td>
+                {admin && user.id !== viewer?.id ? (
+                  <select
+                    aria-label={`Role of ${user.email}`}
+                    value={user.role}
+                    onChange={(e) =>
+                      run(update({ input: { id: user.id, role: e.target.value as Role } }))
+                    }
+                  >
+                    {ROLES.map((r) => (
+                      <option key={r}>{r}</option>
+                    ))}
+                  </select>
+                ) : (
+                  user.role
+                )}
+              </td>
+              <td>
+                {user.role !== "MEMBER" ? (
+                  "* (all)"
+                ) : admin && user.id !== viewer?.id ? (
+                  <MemberPermissions
+                    email={user.email}
+                    granted={user.grantedPermissions}
+                    onSave={async (permissions) =>
+                      !(await run(update({ input: { id: user.id, permissions } }))).error
+                    }
+                  />
+                ) : (
+                  user.grantedPermissions.join(", ") || <span className="muted">none</span>
+                )}
+              </td>
+              <td>{user.status}</td>
+              <td>{formatDate(user.lastLoginAt)}</td>
+              <td>
+                {admin && user.id !== viewer?.id ? (
+                  <ConfirmButton
+                    label="Remove"
+                    title={`Remove ${user.email}?`}
+                    body={<p>Their sessions end and their user-bound keys are revoked.</p>}
+                    confirmLabel="Remove member"
+                    onConfirm={async () => report(await remove({ id: user.id }))}
+                  />
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
     </section>
   );
