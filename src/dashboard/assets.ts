@@ -58,19 +58,27 @@ interface Asset {
   type: string;
 }
 
-export function dashboardAssetRoutes(distDir: string = DEFAULT_DIST_DIR) {
+/** `stats.reads` counts files read from disk (tests show the cache holds one entry a file). */
+export function dashboardAssetRoutes(
+  distDir: string = DEFAULT_DIST_DIR,
+  stats: { reads: number } = { reads: 0 },
+) {
   const app = new Hono<AppEnv>();
   // Files do not change under a running gateway (a build replaces them all, index.html included):
   // read once, then from memory. Misses are not remembered, so a build made later is found.
   const cache = new Map<string, Asset>();
 
-  async function load(relative: string): Promise<Asset | null> {
+  async function load(requested: string): Promise<Asset | null> {
+    const file = path.join(distDir, requested);
+    if (!file.startsWith(distDir + path.sep)) return null;
+    // Keyed by the file, not the path asked for: `assets//x.js`, `assets///x.js`... are one entry,
+    // so no spelling of a path can make the cache grow beyond the files of the build.
+    const relative = path.relative(distDir, file);
     const hit = cache.get(relative);
     if (hit) return hit;
-    const file = path.join(distDir, relative);
-    if (!file.startsWith(distDir + path.sep)) return null;
     try {
       if (!(await stat(file)).isFile()) return null;
+      stats.reads += 1;
       const asset = {
         body: new Uint8Array(await readFile(file)),
         type: CONTENT_TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream",

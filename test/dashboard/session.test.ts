@@ -262,6 +262,21 @@ describe("dashboard files", () => {
     }
   });
 
+  it("reads each file once, however its path is spelled (no cache growth by spelling)", async () => {
+    // An attack that worked: `assets//x.js`, `assets///x.js`, `assets%2F%2Fx.js`... each kept
+    // another full copy of the file in memory.
+    const stats = { reads: 0 };
+    const counted = new Hono().route("/", dashboardAssetRoutes(dist, stats) as never);
+    for (let slashes = 1; slashes <= 40; slashes += 1) {
+      const spelled = `/dashboard/assets${"/".repeat(slashes)}index-abc123.js`;
+      const response = await counted.request(spelled);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe("console.log(1)");
+      await counted.request(`/dashboard/assets${"%2F".repeat(slashes)}index-abc123.js`);
+    }
+    expect(stats.reads).toBe(1);
+  });
+
   it("says how to build it when dist is missing", async () => {
     const empty = new Hono().route("/", dashboardAssetRoutes(path.join(dist, "nope")) as never);
     const response = await empty.request("/dashboard/keys");
