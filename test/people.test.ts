@@ -118,6 +118,32 @@ describe("one person in several tenants", () => {
     expect(role.data!.viewer.role).toBe("ADMIN");
   });
 
+  it("an admin of one tenant does not see the people of another tenant it is a member of", async () => {
+    // An attack that worked: { memberships { tenant { users { email } } } } as ADMIN of Acme
+    // and MEMBER of Globex listed Globex's people.
+    const email = newAddress("admin-here-member-there");
+    await gql(h, addUser, { input: { email, role: "ADMIN" } }, acme.token);
+    await gql(h, addUser, { input: { email } }, globex.token);
+    const s = await signInAs(email, acme.tenant.id);
+    const seen = await gql(
+      h,
+      "{ memberships { tenant { id users { email } } } }",
+      {},
+      s.accessToken,
+    );
+    expect(seen.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const own = await gql(h, "{ tenant { users { email } } }", {}, s.accessToken);
+    expect(own.errors).toBeUndefined();
+    expect(own.data!.tenant.users.map((u: { email: string }) => u.email)).toContain(email);
+    const viaGlobex = await gql(
+      h,
+      `query($id: ID!) { node(id: $id) { ... on Tenant { users { email } } } }`,
+      { id: globex.tenant.id },
+      s.accessToken,
+    );
+    expect(viaGlobex.data!.node).toBeNull();
+  });
+
   it("switching to a tenant the person is not in answers like an unknown tenant", async () => {
     const email = newAddress("single");
     await gql(h, addUser, { input: { email } }, acme.token);

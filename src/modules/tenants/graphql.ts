@@ -44,7 +44,12 @@ export const TenantType = builder.prismaObject("Tenant", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
     users: t.relation("users", {
-      authScopes: { tenantAdmin: true, platformAdmin: true },
+      // The caller's role counts in its own tenant only: an admin of tenant A who is a member of
+      // B (reached through `memberships`) does not see B's people.
+      authScopes: (tenant, _args, ctx) =>
+        ctx.actor.kind === "user" && ctx.actor.tenantId === tenant.id
+          ? { tenantAdmin: true, platformAdmin: true }
+          : { platformAdmin: true },
       query: { orderBy: { createdAt: "asc" } },
     }),
   }),
