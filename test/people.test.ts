@@ -2,7 +2,9 @@
 // invitations by email. Through GraphQL, and through the Kotani REST routes where they apply.
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { gql, hashOf, outboxLinks, seedUser } from "./helpers/harness.ts";
+import { createTenant } from "../src/modules/tenants/service.ts";
+import { system } from "../src/access/actor.ts";
+import { generateMutation, gql, hashOf, outboxLinks, seedUser, signIn } from "./helpers/harness.ts";
 import { useHarness, withTenant } from "./helpers/fixtures.ts";
 
 const h = useHarness();
@@ -271,6 +273,47 @@ describe("invitations", () => {
     expect((await gql(h, verify, { hash: hashOf(second) })).errors![0]!.extensions!.code).toBe(
       "INVALID_TOKEN",
     );
+  });
+
+  it("an invitee who has not joined owns no key", async () => {
+    const email = newAddress("keyless-invitee");
+    const invited = await gql(
+      h,
+      invite,
+      { input: { email, permissions: ["keys:read"] } },
+      acme.token,
+    );
+    const key = await gql(
+      h,
+      generateMutation,
+      { input: { name: "for an invitee", ownerId: invited.data!.inviteMember.id } },
+      acme.token,
+    );
+    expect(key.errors![0]!.extensions!.code).toBe("USER_NOT_FOUND");
+  });
+
+  it("a pending owner invitation does not count as the tenant's owner", async () => {
+    const { tenant, owner } = await createTenant(h.deps, system, {
+      name: "Solo",
+      ownerEmail: newAddress("solo-owner"),
+    });
+    const token = await signIn(h.deps, owner.id);
+    const pending = await gql(
+      h,
+      invite,
+      { input: { email: newAddress("future-owner"), role: "OWNER" } },
+      token,
+    );
+    expect(pending.data!.inviteMember.status).toBe("INVITED");
+    const demote = await gql(
+      h,
+      `mutation($i: UpdateMemberInput!) { updateMember(input: $i) { role } }`,
+      { i: { id: owner.id, role: "ADMIN" } },
+      token,
+    );
+    expect(demote.errors![0]!.extensions!.code).toBe("CONFLICT");
+    const still = await h.deps.prisma.user.findUniqueOrThrow({ where: { id: owner.id } });
+    expect([still.role, still.tenantId]).toEqual(["OWNER", tenant.id]);
   });
 
   it("only owners and admins invite, and only owners invite owners", async () => {

@@ -86,7 +86,14 @@ export async function requireGrantable(
 ): Promise<void> {
   if (ownerId) {
     const owner = await deps.prisma.user.findFirst({
-      where: { id: ownerId, tenantId: a.tenantId, disabledAt: null },
+      // Only a member who has joined and is neither disabled nor removed can own a key.
+      where: {
+        id: ownerId,
+        tenantId: a.tenantId,
+        disabledAt: null,
+        removedAt: null,
+        joinedAt: { not: null },
+      },
     });
     if (!owner) throw new AppError("USER_NOT_FOUND", "ownerId: no such user");
     const ownerPermissions = owner.role === "MEMBER" ? owner.permissions : ["*"];

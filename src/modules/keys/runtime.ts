@@ -75,7 +75,9 @@ const cachedKeySelect = {
   creditsRemaining: true,
   creditsRefillAmount: true,
   creditsRefillInterval: true,
-  owner: { select: { disabledAt: true, role: true, permissions: true } },
+  owner: {
+    select: { disabledAt: true, removedAt: true, joinedAt: true, role: true, permissions: true },
+  },
   tenant: { select: { suspendedAt: true, deletedAt: true } },
 } as const;
 
@@ -84,6 +86,8 @@ type KeyRow = Omit<CachedKey, "ownerActive" | "tenantActive" | "ipAllow" | "meta
   tenant: { suspendedAt: Date | null; deletedAt: Date | null };
   owner: {
     disabledAt: Date | null;
+    removedAt: Date | null;
+    joinedAt: Date | null;
     role: "OWNER" | "ADMIN" | "MEMBER";
     permissions: string[];
   } | null;
@@ -105,7 +109,8 @@ function toCachedKey(row: KeyRow): CachedKey {
   const ownerPermissions = owner ? effectivePermissions(owner) : [];
   return {
     ...key,
-    ownerActive: !!owner && !owner.disabledAt,
+    // A key bound to an invitee who has not joined, or to a removed member, acts for no one.
+    ownerActive: !!owner && !owner.disabledAt && !owner.removedAt && owner.joinedAt !== null,
     permissions: key.permissions.filter((p) => grants(ownerPermissions, p)),
   };
 }

@@ -30,11 +30,15 @@ async function findMember(tx: Tx, a: TenantActor, id: string) {
   return member;
 }
 
-/** Refuses a change that would leave the tenant without an owner. Locks the owners' rows. */
+/**
+ * Refuses a change that would leave the tenant without an owner who can act (joined, not
+ * disabled): a pending owner invitation does not count. Locks the owners' rows.
+ */
 async function keepAnOwner(tx: Tx, tenantId: string, leaving: string): Promise<void> {
   const owners = await tx.$queryRaw<{ id: string }[]>`
     SELECT id FROM "User"
     WHERE "tenantId" = ${tenantId}::uuid AND role = 'OWNER' AND "removedAt" IS NULL
+      AND "joinedAt" IS NOT NULL AND "disabledAt" IS NULL
     FOR UPDATE`;
   if (!owners.some((o) => o.id !== leaving)) {
     throw new AppError("CONFLICT", "the tenant's last owner cannot be removed or demoted");
