@@ -108,10 +108,32 @@ async function openEngine(
   };
 }
 
+/**
+ * Prisma's migration lock is one advisory lock for the whole PostgreSQL server, every database
+ * alike, given up after 10 s: instances starting together (or other databases migrating on the
+ * same server) wait their turn instead of failing to start.
+ */
+const MIGRATION_LOCK_ATTEMPTS = 6;
+
 /** Applies every pending migration; a no-op when the database is current. */
 export async function applyMigrations(
   adapter: SqlMigrationAwareDriverAdapterFactory,
   log: (line: string) => void = () => {},
+): Promise<string[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await applyMigrationsOnce(adapter, log);
+    } catch (error) {
+      const lockTimedOut = (error as { code?: string }).code === "P1002";
+      if (!lockTimedOut || attempt >= MIGRATION_LOCK_ATTEMPTS) throw error;
+      log(`migration lock held by another process: waiting (attempt ${attempt + 1})`);
+    }
+  }
+}
+
+async function applyMigrationsOnce(
+  adapter: SqlMigrationAwareDriverAdapterFactory,
+  log: (line: string) => void,
 ): Promise<string[]> {
   const { engine, close } = await openEngine(adapter, log);
   try {
