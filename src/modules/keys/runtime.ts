@@ -145,6 +145,12 @@ export class KeyRuntime implements NoticeHandler {
   /** Hashes added while a rebuild reads the table: added to the new filter too. */
   private pendingFilter: string[] | null = null;
   private rebuilds = 0;
+  /**
+   * Counts changes (drops, new keys, emptied cache). A lookup that read the database while one
+   * happened does not cache what it read: its row may predate the change (a revocation that
+   * committed mid-read would otherwise stay cached as ACTIVE for the cache's whole TTL).
+   */
+  private changes = 0;
   private readonly lastUsed = new Map<string, Date>();
   private readonly sending = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
@@ -232,7 +238,9 @@ export class KeyRuntime implements NoticeHandler {
       return null;
     }
     this.metrics?.cacheMisses.inc();
+    const before = this.changes;
     const key = await loadKey(this.prisma, { hash });
+    if (before !== this.changes) return key;
     if (key) {
       // While notices cannot arrive, an entry lives only as long as a missed change may last.
       this.byHash.set(hash, key, this.live ? undefined : { ttl: DISCONNECTED_TTL_MS });
@@ -271,6 +279,7 @@ export class KeyRuntime implements NoticeHandler {
    * on every other instance (server.ts calls this from the client's apiKey.create).
    */
   async keyCreated(hash: string): Promise<void> {
+    this.changes += 1;
     this.addToFilter(hash);
     this.unknown.delete(hash);
     await this.notices.publish({ t: "new", hashes: [hash] });
@@ -285,6 +294,7 @@ export class KeyRuntime implements NoticeHandler {
   }
 
   private dropKeys(keyIds: string[]): void {
+    this.changes += 1;
     for (const id of keyIds) {
       const hash = this.hashById.get(id);
       if (hash !== undefined) this.byHash.delete(hash);
@@ -293,12 +303,14 @@ export class KeyRuntime implements NoticeHandler {
   }
 
   private dropOwners(userIds: string[]): void {
+    this.changes += 1;
     const ids = new Set(userIds);
     for (const [hash, key] of this.byHash.entries())
       if (key.ownerId && ids.has(key.ownerId)) this.byHash.delete(hash);
   }
 
   private dropTenants(tenantIds: string[]): void {
+    this.changes += 1;
     const ids = new Set(tenantIds);
     for (const [hash, key] of this.byHash.entries())
       if (ids.has(key.tenantId)) this.byHash.delete(hash);
@@ -350,6 +362,7 @@ export class KeyRuntime implements NoticeHandler {
   }
 
   private emptyCache(): void {
+    this.changes += 1;
     this.byHash.clear();
     this.hashById.clear();
     this.unknown.clear();
