@@ -20,9 +20,16 @@ export interface NewMembership {
 const alreadyMember = (field: string) =>
   AppError.validation(field, "this address is already a member of this tenant");
 
-/** The person of an address, created on first use. Safe under concurrent calls. */
+/**
+ * The person of an address, created on first use. Safe under concurrent calls: ON CONFLICT waits
+ * for a concurrent insert of the address and then keeps it (Prisma's upsert would fail with a
+ * unique violation on PostgreSQL instead).
+ */
 export async function ensurePerson(tx: Tx, email: string) {
-  return tx.person.upsert({ where: { email }, update: {}, create: { email } });
+  await tx.$executeRaw`
+    INSERT INTO "Person" ("id", "email") VALUES (gen_random_uuid(), ${email})
+    ON CONFLICT ("email") DO NOTHING`;
+  return tx.person.findUniqueOrThrow({ where: { email } });
 }
 
 /**
