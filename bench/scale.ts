@@ -156,6 +156,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
       PORT: "0",
       NODE_ENV: "production",
       PUBLIC_URL: "http://localhost:4000",
+      METRICS_TOKEN: "bench-metrics-token",
     };
 
     progress("PostgreSQL: seeding");
@@ -240,8 +241,23 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
       ];
     };
     const body = (key: string) => JSON.stringify({ key, permissions: ["transactions:read"] });
-    // Each measured window: req/s, latency and database transactions per request.
+    // A's counters from GET /metrics: where each window's lookups were answered.
+    const counters = async () => {
+      const text = await (
+        await fetch(`${a.url}/metrics`, {
+          headers: { authorization: "Bearer bench-metrics-token" },
+        })
+      ).text();
+      const value = (name: string) =>
+        Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+      return {
+        misses: value("keygate_key_cache_misses_total"),
+        rejections: value("keygate_key_filter_rejections_total"),
+      };
+    };
+    // Each measured window: req/s, latency, database transactions and cache misses per request.
     const measured = async (title: string, bodies: string[]) => {
+      const countedBefore = await counters();
       const before = await transactions();
       const result = await autocannon({
         url: a.url,
@@ -252,7 +268,11 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
       // The statistics of a backend reach pg_stat_database within a second of going idle.
       await new Promise((r) => setTimeout(r, 1500));
       const used = (await transactions()) - before - 2;
+      const countedAfter = await counters();
+      const total = Math.max(1, result.requests.total);
       return {
+        misses: (countedAfter.misses - countedBefore.misses) / total,
+        rejections: (countedAfter.rejections - countedBefore.rejections) / total,
         title,
         rps: result.requests.average,
         p50: result.latency.p50,
@@ -342,12 +362,12 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
       `\nPostgreSQL ${withRedis ? "and Redis" : "(no Redis)"}, ${o.connections} connections, ${o.seconds} s each; ratios to the same run's bare node:http\n`,
     );
     console.log(
-      "| target | req/s | p50 ms | p99 ms | non-2xx + errors | db transactions / request | ratio to baseline |",
+      "| target | req/s | p50 ms | p99 ms | non-2xx + errors | db transactions / request | cache misses / request | filter rejections / request | ratio to baseline |",
     );
-    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of [hotRow, manyRow, floodRow])
       console.log(
-        `| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.perRequest.toFixed(4)} | ${(r.rps / o.baselineRps).toFixed(3)} |`,
+        `| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.perRequest.toFixed(4)} | ${r.misses.toFixed(4)} | ${r.rejections.toFixed(4)} | ${(r.rps / o.baselineRps).toFixed(3)} |`,
       );
     console.log(
       `\n100,000 distinct keys / hot key: ${(manyRow.rps / hotRow.rps).toFixed(3)} (goal >= 0.8); unknown-key flood: ${floodRow.perRequest.toFixed(4)} db transactions per request (goal < 0.01)`,
@@ -356,6 +376,18 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
     console.log(
       `\nRevocation across three gateways (revoke on A; until B and C both answer non-VALID, from A's answer), ${delays.length} keys: p50 ${percentile(delays, 50).toFixed(1)} ms, p99 ${percentile(delays, 99).toFixed(1)} ms, max ${(delays[delays.length - 1] ?? 0).toFixed(1)} ms; VALID answers after A's answer: ${staleAnswers}`,
     );
+    for (const [name, g] of [
+      ["A", a],
+      ["B", b],
+      ["C", c],
+    ] as const) {
+      const warnings = g
+        .output()
+        .split("\n")
+        .filter((l) => /"level":(40|50|60)/.test(l));
+      if (warnings.length)
+        console.log(`\nGateway ${name} logged ${warnings.length} warnings, first: ${warnings[0]}`);
+    }
     await db.end();
   } finally {
     await Promise.all(gateways.map((g) => g.stop()));

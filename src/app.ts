@@ -5,6 +5,7 @@ import { Hono, type Context } from "hono";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
+import { accessLogger } from "./logger.ts";
 import { graphiqlRoutes } from "./graphql/graphiql.ts";
 import { graphQLErrorBody } from "./graphql/errors.ts";
 import { requestStore, type RequestFacts } from "./request-context.ts";
@@ -29,6 +30,7 @@ export type AppEnv = { Variables: { requestId: string; actor?: Actor } };
 export function createApp(deps: Deps) {
   const yoga = createGraphQLServer(deps);
   const app = new Hono<AppEnv>();
+  const access = accessLogger(deps.logger);
 
   app.use("*", async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -58,7 +60,7 @@ export function createApp(deps: Deps) {
     await requestStore.run(facts, next);
     handled = true;
     release?.();
-    deps.logger.info(
+    access.info(
       {
         requestId,
         method: c.req.method,

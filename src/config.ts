@@ -40,9 +40,9 @@ const envSchema = z.object({
   /** Days before expiry a reminder goes out; 0 sends none. */
   EXPIRY_REMINDER_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   /** Keys held by each instance's lookup cache (memory per entry: README, "Cache sizing"). */
-  KEY_CACHE_SIZE: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  KEY_CACHE_SIZE: z.coerce.number().int().min(1).max(10_000_000).default(250_000),
   /** Lifetime of a cached key while change notices reach the instance (5 s while they cannot). */
-  KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   /** Bearer token that GET /metrics requires; unset (and no METRICS_ADDRESS): no /metrics. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** host:port of a separate listener that serves only GET /metrics, without a token. */

@@ -11,6 +11,7 @@ import { anonymous } from "./access/actor.ts";
 import { LARGE_BODY_BYTES } from "./body-budget.ts";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
+import { accessLogger, type Logger } from "./logger.ts";
 import { verifyForCaller } from "./modules/keys/verify-request.ts";
 import { requestStore, type RequestFacts } from "./request-context.ts";
 import { assertStorableText } from "./storable-text.ts";
@@ -54,19 +55,26 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Wraps `next` (Hono's listener): the verify route is answered here, every other request there. */
 export function withFastVerify(deps: Deps, next: Handler): Handler {
+  const access = accessLogger(deps.logger);
   return (req, res) => {
     if (!fastVerifyApplies(req)) return next(req, res);
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
-      void answer(deps, req, res, body.toString("utf8"));
+      void answer(deps, access, req, res, body.toString("utf8"));
     });
     req.on("error", () => res.destroy());
   };
 }
 
-async function answer(deps: Deps, req: IncomingMessage, res: ServerResponse, text: string) {
+async function answer(
+  deps: Deps,
+  access: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  text: string,
+) {
   const started = performance.now();
   const incoming = req.headers["x-request-id"];
   const requestId =
@@ -119,7 +127,7 @@ async function answer(deps: Deps, req: IncomingMessage, res: ServerResponse, tex
   headers["content-length"] = String(Buffer.byteLength(body));
   res.writeHead(status, headers);
   res.end(body);
-  deps.logger.info(
+  access.info(
     {
       requestId,
       method: "POST",

@@ -24,6 +24,18 @@ const redactPaths = [
   "*.password",
 ];
 
+/**
+ * Standard output, written asynchronously: a synchronous write per line (pino's default) costs
+ * the verification route half its throughput. Lines written while a write is in flight go out
+ * together with the next one; pino flushes what is left synchronously when the process exits.
+ * Only a SIGKILL can lose the last lines.
+ */
+let sharedStdout: pino.DestinationStream | undefined;
+function stdout(): pino.DestinationStream {
+  sharedStdout ??= pino.destination({ dest: 1, sync: false });
+  return sharedStdout;
+}
+
 export function createLogger(options: {
   level: string;
   destination?: pino.DestinationStream;
@@ -35,6 +47,15 @@ export function createLogger(options: {
       redact: { paths: redactPaths, censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination,
+    options.destination ?? stdout(),
   );
+}
+
+/**
+ * The logger of the one-line-per-request access log. Its lines hold only fixed fields (ids,
+ * method, route, path without the query, status, duration), never a value a client chose to
+ * hide, so it skips redaction, which costs three times the rest of the line.
+ */
+export function accessLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
 }
