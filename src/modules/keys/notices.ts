@@ -1,8 +1,9 @@
 // Change notices between gateway instances that share one PostgreSQL database: every change the
 // key runtime invalidates locally is announced, and every instance drops what it cached of it.
-// PostgreSQL LISTEN/NOTIFY on a dedicated connection (DATABASE_URL), and Redis pub/sub when
-// REDIS_URL is set as well. A lost listener connection is reported to the runtime (which empties
-// its cache and stops trusting its key filter) and retried until it is back.
+// PostgreSQL LISTEN/NOTIFY on a dedicated connection (DATABASE_URL; a change's NOTIFY is sent
+// from its own transaction, publishIn), and Redis pub/sub when REDIS_URL is set as well. A lost
+// listener connection is reported to the runtime (which empties its cache and stops trusting its
+// key filter) and retried until it is back.
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -36,6 +37,7 @@ const IDS_PER_NOTICE = 100;
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5_000;
 const HEARTBEAT_MS = 5_000;
+const NOTIFY = `SELECT pg_notify('${PG_CHANNEL}', $1)`;
 
 function slices(notice: Notice): Notice[] {
   const list = notice.t === "new" ? notice.hashes : notice.ids;
@@ -271,16 +273,36 @@ export class ChangeNotices {
     return this.listeners.find((l): l is PgListener => l instanceof PgListener)?.pid;
   }
 
+  /** The notice as NOTIFY / PUBLISH payloads, sliced to stay below NOTIFY's 8000 bytes. */
+  private payloads(notice: Notice): string[] {
+    return slices(notice).map((part) => JSON.stringify({ o: this.self, n: part }));
+  }
+
   /**
-   * Sends the notice on every configured transport. Never throws: a notice that cannot be sent
+   * Queues the notice with NOTIFY on the connection of the transaction that makes the change:
+   * PostgreSQL delivers it when that transaction commits, and never if it rolls back. Unlike
+   * publish(), it throws: a failed statement aborts the transaction anyway, so the change fails
+   * with its notice rather than commit without it.
+   */
+  async publishIn(tx: Pick<Prisma, "$executeRawUnsafe">, notice: Notice): Promise<void> {
+    if (!this.enabled) return;
+    // One statement at a time: a transaction's connection runs them in order anyway.
+    for (const payload of this.payloads(notice)) await tx.$executeRawUnsafe(NOTIFY, payload);
+  }
+
+  /**
+   * Sends the notice on every configured transport, or on Redis only when PostgreSQL already has
+   * it from the change's transaction (publishIn). Never throws: a notice that cannot be sent
    * leaves the other instances to their cache TTL, which is logged.
    */
-  async publish(notice: Notice): Promise<void> {
+  async publish(
+    notice: Notice,
+    transports: { postgres: boolean } = { postgres: true },
+  ): Promise<void> {
     if (!this.enabled) return;
     const sends: Promise<unknown>[] = [];
-    for (const part of slices(notice)) {
-      const payload = JSON.stringify({ o: this.self, n: part });
-      sends.push(this.prisma.$executeRawUnsafe(`SELECT pg_notify('${PG_CHANNEL}', $1)`, payload));
+    for (const payload of this.payloads(notice)) {
+      if (transports.postgres) sends.push(this.prisma.$executeRawUnsafe(NOTIFY, payload));
       if (this.options.redisUrl) {
         this.publisher ??= this.redisPublisher(this.options.redisUrl);
         sends.push(this.publisher.publish(REDIS_CHANNEL, payload));

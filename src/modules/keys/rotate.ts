@@ -69,13 +69,14 @@ export async function rotateKey(
         }
       : { expiresAt: old.expiresAt && old.expiresAt < graceEnd ? old.expiresAt : graceEnd }),
   };
-  const { apiKey, previous } = await deps.prisma.$transaction(async (tx) => {
+  const { apiKey, previous } = await deps.keys.transaction(deps.prisma, async (tx, announce) => {
     // updatedAt as a version: a concurrent rotation (or any change) since the read makes this match nothing.
     const { count } = await tx.apiKey.updateMany({
       where: { id: old.id, status: { in: ["ACTIVE", "DISABLED"] }, updatedAt: old.updatedAt },
       data,
     });
     if (count === 0) throw new AppError("CONFLICT", "key changed while rotating it; retry");
+    await announce({ t: "keys", ids: [old.id] });
     // A key in its grace period has its successor already: rotate that one instead.
     if (await tx.apiKey.count({ where: { rotatedFromId: old.id } }))
       throw new AppError("CONFLICT", "key was already rotated");
@@ -94,6 +95,5 @@ export async function rotateKey(
       previous: await tx.apiKey.findUniqueOrThrow({ where: { id: old.id } }),
     };
   });
-  deps.keys.invalidate(old.id);
   return { apiKey, key: prepared.key, secret: prepared.secret, previous };
 }

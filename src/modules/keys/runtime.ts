@@ -2,8 +2,9 @@
 // and a filter of every key's hash for unknown keys, and last-used times written in batches,
 // never once per request. Every change is invalidated here and announced to the other instances
 // sharing the database (notices.ts), so revocation is immediate on this instance and reaches
-// the others as fast as a NOTIFY does; while the notice connection is down, the cache empties
-// and entries live at most DISCONNECTED_TTL_MS.
+// the others as fast as a NOTIFY does. The NOTIFY is sent from the change's own transaction
+// (transaction()), so it arrives if and only if the change commits; while the notice connection
+// is down, the cache empties and entries live at most DISCONNECTED_TTL_MS.
 import { LRUCache } from "lru-cache";
 import { grants } from "../../access/permissions.ts";
 import { effectivePermissions } from "../../access/actor.ts";
@@ -73,6 +74,12 @@ const LOAD_KEY = `SELECT k.id, k."tenantId", k."ownerId", k."projectId", k.kind:
   JOIN "Tenant" t ON t.id = k."tenantId"
   LEFT JOIN "User" o ON o.id = k."ownerId"
   WHERE `;
+
+/** A change other instances must hear of (a new key is announced by keyCreated instead). */
+export type Change = Exclude<Notice, { t: "new" }>;
+/** Announces a change from inside its transaction: see KeyRuntime.transaction. */
+export type Announce = (change: Change) => Promise<void>;
+type Tx = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -295,19 +302,50 @@ export class KeyRuntime implements NoticeHandler {
     return !this.notices.enabled || this.notices.allConnected;
   }
 
-  /** Drops every cached entry of these keys and tells the other instances: called by every change of a key. */
+  /**
+   * Runs a change of keys, owners or tenants in one transaction on `prisma` (the services' client,
+   * deps.prisma, whose apiKey.create announces new keys). `announce` queues the change's NOTIFY in
+   * that transaction: PostgreSQL delivers it when the change commits and never when it rolls back,
+   * so a process that dies (or a publish that fails) right after the commit cannot leave the
+   * other instances serving a revoked key until their cache TTL. Once committed, this instance
+   * drops what it cached and the notice goes out on Redis too. Both halves live here, so that no
+   * service can do one and forget the other.
+   */
+  async transaction<T>(
+    prisma: Prisma,
+    change: (tx: Tx, announce: Announce) => Promise<T>,
+  ): Promise<T> {
+    const announced: Change[] = [];
+    const result = await prisma.$transaction((tx) =>
+      change(tx, async (notice) => {
+        if (notice.ids.length === 0) return;
+        await this.notices.publishIn(tx, notice);
+        announced.push(notice);
+      }),
+    );
+    for (const notice of announced) {
+      this.drop(notice);
+      this.announce(notice, { postgres: false });
+    }
+    return result;
+  }
+
+  /**
+   * Drops every cached entry of these keys and tells the other instances, for a change written
+   * outside transaction() (tests, a row changed by hand): its NOTIFY is sent after the fact.
+   */
   invalidate(...keyIds: string[]): void {
     this.dropKeys(keyIds);
     this.announce({ t: "keys", ids: keyIds });
   }
 
-  /** Drops every cached key bound to these users: called by every change of a user. */
+  /** Drops every cached key bound to these users, as invalidate() does for keys. */
   invalidateOwners(...userIds: string[]): void {
     this.dropOwners(userIds);
     this.announce({ t: "owners", ids: userIds });
   }
 
-  /** Drops every cached key of these tenants: called when a tenant is suspended, restored or deleted. */
+  /** Drops every cached key of these tenants, as invalidate() does for keys. */
   invalidateTenant(...tenantIds: string[]): void {
     this.dropTenants(tenantIds);
     this.announce({ t: "tenants", ids: tenantIds });
@@ -324,12 +362,21 @@ export class KeyRuntime implements NoticeHandler {
     await this.notices.publish({ t: "new", hashes: [hash] });
   }
 
-  private announce(notice: Notice): void {
-    if (!this.notices.enabled || (notice.t !== "new" && notice.ids.length === 0)) return;
+  /** `postgres: false`: the change's transaction has sent the NOTIFY already. */
+  private announce(notice: Change, transports = { postgres: true }): void {
+    if (!this.notices.enabled || notice.ids.length === 0) return;
     // Not awaited by the caller (its change is committed), but by stop(): a CLI command that
     // revokes and exits must not close the database before its notice is out.
-    const sending = this.notices.publish(notice).finally(() => this.sending.delete(sending));
+    const sending = this.notices
+      .publish(notice, transports)
+      .finally(() => this.sending.delete(sending));
     this.sending.add(sending);
+  }
+
+  private drop(change: Change): void {
+    if (change.t === "keys") this.dropKeys(change.ids);
+    else if (change.t === "owners") this.dropOwners(change.ids);
+    else this.dropTenants(change.ids);
   }
 
   private dropKeys(keyIds: string[]): void {
@@ -364,22 +411,13 @@ export class KeyRuntime implements NoticeHandler {
   notice(notice: Notice, transport: Transport): void {
     this.received[transport]++;
     this.metrics?.notices.inc({ transport });
-    switch (notice.t) {
-      case "keys":
-        this.dropKeys(notice.ids);
-        break;
-      case "owners":
-        this.dropOwners(notice.ids);
-        break;
-      case "tenants":
-        this.dropTenants(notice.ids);
-        break;
-      case "new":
-        for (const hash of notice.hashes) {
-          this.addToFilter(hash);
-          this.unknown.delete(hash);
-        }
-        break;
+    if (notice.t === "new") {
+      for (const hash of notice.hashes) {
+        this.addToFilter(hash);
+        this.unknown.delete(hash);
+      }
+    } else {
+      this.drop(notice);
     }
     this.logger.debug({ notice: notice.t, transport }, "change notice received");
   }

@@ -37,7 +37,7 @@ async function changeStatus(
   tenantId?: string,
 ) {
   const key = await findKeyToChange(deps, actor, id, tenantId);
-  const updated = await deps.prisma.$transaction(async (tx) => {
+  return deps.keys.transaction(deps.prisma, async (tx, announce) => {
     const { count } = await tx.apiKey.updateMany({
       where: { id: key.id, status: { in: change.from } },
       data: change.data,
@@ -46,6 +46,7 @@ async function changeStatus(
       const current = await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } });
       throw new AppError("CONFLICT", `key is ${current.status.toLowerCase()}`);
     }
+    await announce({ t: "keys", ids: [key.id] });
     await recordAudit(tx, actor, {
       tenantId: key.tenantId,
       action: change.action,
@@ -57,8 +58,6 @@ async function changeStatus(
     });
     return tx.apiKey.findUniqueOrThrow({ where: { id: key.id } });
   });
-  deps.keys.invalidate(key.id);
-  return updated;
 }
 
 export function revokeKey(

@@ -143,7 +143,7 @@ export async function updateKey(
     set("creditsRefilledAt", c ? new Date() : null, "credits");
   }
 
-  const updated = await deps.prisma.$transaction(async (tx) => {
+  return deps.keys.transaction(deps.prisma, async (tx, announce) => {
     const { count } = await tx.apiKey.updateMany({
       where: { id: key.id, tenantId: a.tenantId, status: { in: ["ACTIVE", "DISABLED"] } },
       data,
@@ -152,6 +152,7 @@ export async function updateKey(
       const current = await tx.apiKey.findUniqueOrThrow({ where: { id: key.id } });
       throw new AppError("CONFLICT", `key is ${current.status.toLowerCase()}`);
     }
+    await announce({ t: "keys", ids: [key.id] });
     await recordAudit(tx, a, {
       tenantId: a.tenantId,
       action: "key.update",
@@ -163,6 +164,4 @@ export async function updateKey(
     });
     return tx.apiKey.findUniqueOrThrow({ where: { id: key.id } });
   });
-  deps.keys.invalidate(key.id);
-  return updated;
 }

@@ -132,7 +132,7 @@ export async function deleteProject(deps: Deps, actor: Actor, id: string, meta: 
     projectId: id,
     status: { in: ["ACTIVE" as const, "DISABLED" as const] },
   };
-  const { project, keyIds } = await deps.prisma.$transaction(async (tx) => {
+  return deps.keys.transaction(deps.prisma, async (tx, announce) => {
     const now = new Date();
     const { count } = await tx.project.updateMany({
       where: scoped(a, { id }),
@@ -156,6 +156,7 @@ export async function deleteProject(deps: Deps, actor: Actor, id: string, meta: 
     };
     await tx.apiKey.updateMany({ where: live, data: revoked });
     await tx.keyPair.updateMany({ where: live, data: revoked });
+    await announce({ t: "keys", ids: keys.map((k) => k.id) });
     await recordAudit(tx, a, {
       tenantId: a.tenantId,
       action: "project.delete",
@@ -165,11 +166,6 @@ export async function deleteProject(deps: Deps, actor: Actor, id: string, meta: 
       ip: meta.ip,
       requestId: meta.requestId,
     });
-    return {
-      project: await tx.project.findUniqueOrThrow({ where: { id } }),
-      keyIds: keys.map((k) => k.id),
-    };
+    return tx.project.findUniqueOrThrow({ where: { id } });
   });
-  deps.keys.invalidate(...keyIds);
-  return project;
 }

@@ -239,7 +239,7 @@ export async function setTenantState(
 ) {
   assertPlatformAdmin(actor);
   if (!z.uuid().safeParse(id).success) throw new AppError("TENANT_NOT_FOUND", "tenant not found");
-  const tenant = await deps.prisma.$transaction(async (tx) => {
+  return deps.keys.transaction(deps.prisma, async (tx, announce) => {
     const current = await tx.tenant.findUnique({ where: { id } });
     if (!current || current.deletedAt) throw new AppError("TENANT_NOT_FOUND", "tenant not found");
     const now = new Date();
@@ -250,6 +250,7 @@ export async function setTenantState(
           ? { suspendedAt: current.suspendedAt ?? now }
           : { suspendedAt: current.suspendedAt ?? now, deletedAt: now };
     const updated = await tx.tenant.update({ where: { id }, data });
+    await announce({ t: "tenants", ids: [id] });
     await recordAudit(tx, actor, {
       tenantId: id,
       action:
@@ -265,6 +266,4 @@ export async function setTenantState(
     });
     return updated;
   });
-  deps.keys.invalidateTenant(id);
-  return tenant;
 }

@@ -53,7 +53,7 @@ export async function updateMember(
 ) {
   const a = requireTenantAdmin(actor);
   const input = parseInput(updateMemberInput, raw);
-  const updated = await deps.prisma.$transaction(async (tx) => {
+  return deps.keys.transaction(deps.prisma, async (tx, announce) => {
     const target = await findMember(tx, a, input.id);
     const touchesOwners = target.role === "OWNER" || input.role === "OWNER";
     if (touchesOwners && a.role !== "OWNER")
@@ -64,6 +64,8 @@ export async function updateMember(
     if (input.role) data.role = input.role;
     if (input.permissions) data.permissions = input.permissions;
     const user = await tx.user.update({ where: { id: target.id }, data });
+    // The member's keys are narrowed to what the member holds now, from the next verification on.
+    await announce({ t: "owners", ids: [user.id] });
     await recordAudit(tx, a, {
       tenantId: a.tenantId,
       action: "member.update",
@@ -80,9 +82,6 @@ export async function updateMember(
     });
     return user;
   });
-  // The member's keys are narrowed to what the member holds now, from the next verification on.
-  deps.keys.invalidateOwners(updated.id);
-  return updated;
 }
 
 export async function removeMember(
@@ -92,7 +91,7 @@ export async function removeMember(
   meta: RequestMeta = {},
 ) {
   const a = requireTenantAdmin(actor);
-  const { user, keyIds } = await deps.prisma.$transaction(async (tx) => {
+  return deps.keys.transaction(deps.prisma, async (tx, announce) => {
     const target = await findMember(tx, a, id);
     if (target.role === "OWNER") {
       if (a.role !== "OWNER") throw new AppError("FORBIDDEN", "only owners remove owners");
@@ -119,6 +118,8 @@ export async function removeMember(
         revokedById: a.userId,
       },
     });
+    await announce({ t: "keys", ids: keys.map((k) => k.id) });
+    await announce({ t: "owners", ids: [user.id] });
     for (const key of keys) {
       await recordAudit(tx, a, {
         tenantId: a.tenantId,
@@ -139,9 +140,6 @@ export async function removeMember(
       ip: meta.ip,
       requestId: meta.requestId,
     });
-    return { user, keyIds: keys.map((k) => k.id) };
+    return user;
   });
-  deps.keys.invalidate(...keyIds);
-  deps.keys.invalidateOwners(user.id);
-  return user;
 }

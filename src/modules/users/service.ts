@@ -17,7 +17,7 @@ export async function setUserDisabled(
   const a = requireTenantAdmin(actor);
   if (!z.uuid().safeParse(userId).success) throw userNotFound();
   if (a.userId === userId) throw new AppError("FORBIDDEN", "you cannot disable yourself");
-  const user = await deps.prisma.$transaction(async (tx) => {
+  return deps.keys.transaction(deps.prisma, async (tx, announce) => {
     const target = await tx.user.findFirst({ where: { id: userId, tenantId: a.tenantId } });
     if (!target) throw userNotFound();
     if (target.role === "OWNER" && !(a.kind === "user" && a.role === "OWNER"))
@@ -28,6 +28,7 @@ export async function setUserDisabled(
       where: { id: target.id },
       data: { disabledAt: disabled ? now : null },
     });
+    await announce({ t: "owners", ids: [updated.id] });
     if (disabled) {
       await tx.session.updateMany({
         where: { userId: target.id, revokedAt: null },
@@ -44,8 +45,6 @@ export async function setUserDisabled(
     });
     return updated;
   });
-  deps.keys.invalidateOwners(user.id);
-  return user;
 }
 
 /**
