@@ -6,6 +6,7 @@
 //   - revocation delay: revoke on A, then the time until both B and C answer non-VALID (p50, p99,
 //     max over 30 keys), measured from A's answer to the revocation.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -115,6 +116,13 @@ async function until(check: () => boolean, what: string, ms = 60_000): Promise<v
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** CPU time (user + system) a process has used, µs (Linux /proc; clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -258,6 +266,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
     // Each measured window: req/s, latency, database transactions and cache misses per request.
     const measured = async (title: string, bodies: string[]) => {
       const countedBefore = await counters();
+      const cpuBefore = cpuMicros(a.pid);
       const before = await transactions();
       const result = await autocannon({
         url: a.url,
@@ -267,10 +276,12 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
       });
       // The statistics of a backend reach pg_stat_database within a second of going idle.
       await new Promise((r) => setTimeout(r, 1500));
+      const cpuUsed = cpuMicros(a.pid) - cpuBefore;
       const used = (await transactions()) - before - 2;
       const countedAfter = await counters();
       const total = Math.max(1, result.requests.total);
       return {
+        cpuPerRequest: cpuUsed / total,
         misses: (countedAfter.misses - countedBefore.misses) / total,
         rejections: (countedAfter.rejections - countedBefore.rejections) / total,
         title,
@@ -362,12 +373,12 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
       `\nPostgreSQL ${withRedis ? "and Redis" : "(no Redis)"}, ${o.connections} connections, ${o.seconds} s each; ratios to the same run's bare node:http\n`,
     );
     console.log(
-      "| target | req/s | p50 ms | p99 ms | non-2xx + errors | db transactions / request | cache misses / request | filter rejections / request | ratio to baseline |",
+      "| target | req/s | p50 ms | p99 ms | non-2xx + errors | db transactions / request | cache misses / request | filter rejections / request | gateway CPU µs / request | ratio to baseline |",
     );
-    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of [hotRow, manyRow, floodRow])
       console.log(
-        `| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.perRequest.toFixed(4)} | ${r.misses.toFixed(4)} | ${r.rejections.toFixed(4)} | ${(r.rps / o.baselineRps).toFixed(3)} |`,
+        `| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.perRequest.toFixed(4)} | ${r.misses.toFixed(4)} | ${r.rejections.toFixed(4)} | ${r.cpuPerRequest.toFixed(1)} | ${(r.rps / o.baselineRps).toFixed(3)} |`,
       );
     console.log(
       `\n100,000 distinct keys / hot key: ${(manyRow.rps / hotRow.rps).toFixed(3)} (goal >= 0.8); unknown-key flood: ${floodRow.perRequest.toFixed(4)} db transactions per request (goal < 0.01)`,

@@ -5,53 +5,28 @@
 // chain is gone. Only the plain case is served here: an anonymous call (no Authorization, no
 // signature header), no Origin (no CORS), and a declared Content-Length within the small-body
 // budget. Everything else, including every other route, falls through to Hono unchanged.
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { anonymous } from "./access/actor.ts";
-import { LARGE_BODY_BYTES } from "./body-budget.ts";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { accessLogger, type Logger } from "./logger.ts";
 import { verifyForCaller } from "./modules/keys/verify-request.ts";
-import { requestStore, type RequestFacts } from "./request-context.ts";
-import { assertStorableText } from "./storable-text.ts";
+import {
+  logRequest,
+  nodeRequestFacts,
+  plainAnonymousPost,
+  requestIdOf,
+  type Handler,
+} from "./fast-path.ts";
+import { requestStore } from "./request-context.ts";
+import { parseJsonObject } from "./storable-text.ts";
 
 export const VERIFY_PATH = "/v1/keys/verify";
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
 /** Whether the fast path may answer this request exactly as the Hono route would. */
 export function fastVerifyApplies(req: IncomingMessage): boolean {
-  if (req.method !== "POST" || req.url !== VERIFY_PATH) return false;
-  const h = req.headers;
-  if (h.authorization !== undefined || h["keygate-signature"] !== undefined) return false;
-  if (h.origin !== undefined || h["transfer-encoding"] !== undefined) return false;
-  const length = h["content-length"];
-  if (length === undefined || !/^\d{1,6}$/.test(length)) return false;
-  return Number(length) <= LARGE_BODY_BYTES;
+  return plainAnonymousPost(req, VERIFY_PATH);
 }
-
-/** The body as a JSON object, with the same errors as `readJsonObject` (rest/http.ts). */
-function jsonObject(text: string): Record<string, unknown> {
-  if (!text.trim()) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new AppError("BAD_REQUEST", "body: invalid JSON", {
-      fields: [{ field: "body", message: "invalid JSON" }],
-    });
-  }
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
-    throw new AppError("BAD_REQUEST", "body: must be a JSON object", {
-      fields: [{ field: "body", message: "must be a JSON object" }],
-    });
-  }
-  assertStorableText(value, "body");
-  return value as Record<string, unknown>;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Wraps `next` (Hono's listener): the verify route is answered here, every other request there. */
 export function withFastVerify(deps: Deps, next: Handler): Handler {
@@ -76,18 +51,8 @@ async function answer(
   text: string,
 ) {
   const started = performance.now();
-  const incoming = req.headers["x-request-id"];
-  const requestId =
-    typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  const facts: RequestFacts = {
-    requestId,
-    responseSent: () =>
-      new Promise<void>((resolve) => {
-        if (res.writableFinished || res.destroyed) return resolve();
-        res.once("finish", () => resolve());
-        res.once("close", () => resolve());
-      }),
-  };
+  const requestId = requestIdOf(req.headers["x-request-id"]);
+  const facts = nodeRequestFacts(requestId, res);
   const headers: Record<string, string> = {
     "x-request-id": requestId,
     "content-type": "application/json",
@@ -96,7 +61,7 @@ async function answer(
   let payload: unknown;
   await requestStore.run(facts, async () => {
     try {
-      const result = await verifyForCaller(deps, anonymous, jsonObject(text) as never);
+      const result = await verifyForCaller(deps, anonymous, parseJsonObject(text) as never);
       if (result.ratelimit) {
         headers["RateLimit-Limit"] = String(result.ratelimit.limit);
         headers["RateLimit-Remaining"] = String(result.ratelimit.remaining);
@@ -127,17 +92,11 @@ async function answer(
   headers["content-length"] = String(Buffer.byteLength(body));
   res.writeHead(status, headers);
   res.end(body);
-  access.info(
-    {
-      requestId,
-      method: "POST",
-      route: VERIFY_PATH,
-      path: VERIFY_PATH,
-      status,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-      tenantId: facts.tenantId,
-      keyId: facts.keyId,
-    },
-    "request",
-  );
+  logRequest(access, facts, {
+    method: "POST",
+    route: VERIFY_PATH,
+    path: VERIFY_PATH,
+    status,
+    started,
+  });
 }

@@ -25,6 +25,10 @@ import { Background } from "./background.ts";
 import { startExpiryReminders } from "./modules/keys/expiry-reminders.ts";
 import { Metrics, metricsAuthorized } from "./metrics.ts";
 import { withFastVerify } from "./fast-verify.ts";
+import { withFastGraphQL } from "./fast-graphql.ts";
+import type { GraphQLContext } from "./graphql/context.ts";
+import type { ServerContext } from "./graphql/yoga.ts";
+import type { YogaServerInstance } from "graphql-yoga";
 
 export interface RunningServer {
   deps: Deps;
@@ -119,9 +123,10 @@ async function serveMetrics(deps: Deps, res: ServerResponse): Promise<void> {
 export function requestListener(
   deps: Deps,
   fetch: (request: Request, env: unknown) => unknown,
+  yoga?: YogaServerInstance<ServerContext, GraphQLContext>,
 ): Listener {
   const hono = getRequestListener(fetch as never, { hostname: deps.config.host }) as Listener;
-  const fast = withFastVerify(deps, hono);
+  const fast = withFastVerify(deps, yoga ? withFastGraphQL(deps, yoga, hono) : hono);
   const token = deps.config.metricsToken;
   if (!token) return fast;
   return (req, res) => {
@@ -199,9 +204,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       );
     }
   }
-  const { app } = createApp(deps);
+  const { app, yoga } = createApp(deps);
   const metricsServer = await startMetricsListener(deps);
-  const server = createServer(requestListener(deps, app.fetch));
+  const server = createServer(requestListener(deps, app.fetch, yoga));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, () => resolve()));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;

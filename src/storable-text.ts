@@ -82,3 +82,26 @@ export function assertStorableText(value: unknown, path: string): void {
     });
   }
 }
+
+/**
+ * A request body as a JSON object, strictly: empty is `{}`, anything but an object, or text
+ * PostgreSQL cannot store, is a 400 naming the problem. Every JSON route reads its body here.
+ */
+export function parseJsonObject(text: string): Record<string, unknown> {
+  if (!text.trim()) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AppError("BAD_REQUEST", "body: invalid JSON", {
+      fields: [{ field: "body", message: "invalid JSON" }],
+    });
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    throw new AppError("BAD_REQUEST", "body: must be a JSON object", {
+      fields: [{ field: "body", message: "must be a JSON object" }],
+    });
+  }
+  assertStorableText(value, "body");
+  return value as Record<string, unknown>;
+}

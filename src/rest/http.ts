@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { RequestMeta } from "../deps.ts";
 import { AppError } from "../errors.ts";
 import { clientIp } from "./client-ip.ts";
-import { assertStorableText } from "../storable-text.ts";
+import { parseJsonObject } from "../storable-text.ts";
 import type { RestContext as Context } from "./route.ts";
 
 export function requestMeta(c: Context): RequestMeta {
@@ -38,23 +38,7 @@ async function readBodyText(c: Context): Promise<string> {
 
 /** The body as a JSON object; anything else is a 400 naming the problem. */
 export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
-  const text = await readBodyText(c);
-  if (!text.trim()) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new AppError("BAD_REQUEST", "body: invalid JSON", {
-      fields: [{ field: "body", message: "invalid JSON" }],
-    });
-  }
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
-    throw new AppError("BAD_REQUEST", "body: must be a JSON object", {
-      fields: [{ field: "body", message: "must be a JSON object" }],
-    });
-  }
-  assertStorableText(value, "body");
-  return value as Record<string, unknown>;
+  return parseJsonObject(await readBodyText(c));
 }
 
 /** The q-value the Accept header gives a media type (its most specific matching range), 0 when none. */

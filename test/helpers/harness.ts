@@ -60,6 +60,8 @@ async function freshDatabase(): Promise<{ db: Database; drop: () => Promise<void
 export interface Harness {
   deps: Deps;
   app: ReturnType<typeof createApp>["app"];
+  /** The app's yoga server, which the Node listener's GraphQL fast path calls directly. */
+  yoga: ReturnType<typeof createApp>["yoga"];
   /** Every log line written during the test file, raw. */
   logs: string[];
   close(): Promise<void>;
@@ -79,10 +81,11 @@ export async function createHarness(
   });
   const logger = createLogger({ level: config.logLevel, destination });
   const deps = assembleDeps(config, db, logger);
-  const { app } = createApp(deps);
+  const { app, yoga } = createApp(deps);
   return {
     deps,
     app,
+    yoga,
     logs,
     async close() {
       await closeDeps(deps);

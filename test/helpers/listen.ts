@@ -11,13 +11,13 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** With the harness's deps: main.ts's own listener (the verification fast path, then Hono). */
+/** With the harness's deps: main.ts's own listener (the fast paths, then Hono). */
 export async function listen(
-  h: Pick<Harness, "app"> & Partial<Pick<Harness, "deps">>,
+  h: Pick<Harness, "app"> & Partial<Pick<Harness, "deps" | "yoga">>,
 ): Promise<Listening> {
   const server: ServerType = createServer(
     h.deps
-      ? requestListener(h.deps, h.app.fetch)
+      ? requestListener(h.deps, h.app.fetch, h.yoga)
       : (getRequestListener(h.app.fetch) as Parameters<typeof createServer>[1]),
   );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));

@@ -1,0 +1,62 @@
+// POST /graphql from an anonymous caller, handed from node:http straight to yoga's own Node
+// handler, before Hono: the services behind the gateway call verifyKey this way on every request.
+// Through Hono, the body became a fetch Request (a web stream that yoga wraps in another to
+// count its bytes) and yoga's answer a foreign Response read back in chunks: together four
+// fifths of the cost of a verification. Same schema, plugins, limits and errors as the Hono
+// route in app.ts; only requests that route would treat as anonymous and pass through every
+// middleware untouched are taken (fast-path.ts, plainAnonymousPost). Everything else, GET
+// included, falls through to Hono.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { YogaServerInstance } from "graphql-yoga";
+import { anonymous } from "./access/actor.ts";
+import type { Deps } from "./deps.ts";
+import {
+  logRequest,
+  nodeRequestFacts,
+  plainAnonymousPost,
+  requestIdOf,
+  type Handler,
+} from "./fast-path.ts";
+import type { GraphQLContext } from "./graphql/context.ts";
+import type { ServerContext } from "./graphql/yoga.ts";
+import { accessLogger } from "./logger.ts";
+import { requestStore } from "./request-context.ts";
+
+export const GRAPHQL_PATH = "/graphql";
+
+type NodeListener = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: ServerContext,
+) => Promise<void> | void;
+
+/** Wraps `next`: anonymous GraphQL POSTs are answered by yoga directly, everything else by `next`. */
+export function withFastGraphQL(
+  deps: Deps,
+  yoga: YogaServerInstance<ServerContext, GraphQLContext>,
+  next: Handler,
+): Handler {
+  const access = accessLogger(deps.logger);
+  // The yoga instance is itself a Node request listener (it takes a server context as a third argument).
+  const listener = yoga as unknown as NodeListener;
+  return (req, res) => {
+    if (!plainAnonymousPost(req, GRAPHQL_PATH)) return next(req, res);
+    const started = performance.now();
+    const requestId = requestIdOf(req.headers["x-request-id"]);
+    const facts = nodeRequestFacts(requestId, res);
+    // Kept by yoga's own writeHead, which adds its headers to these.
+    res.setHeader("x-request-id", requestId);
+    res.once("finish", () =>
+      logRequest(access, facts, {
+        method: "POST",
+        route: GRAPHQL_PATH,
+        path: GRAPHQL_PATH,
+        status: res.statusCode,
+        started,
+      }),
+    );
+    void requestStore.run(facts, () =>
+      listener(req, res, { actor: anonymous, requestId, ip: req.socket.remoteAddress ?? null }),
+    );
+  };
+}
