@@ -156,6 +156,24 @@ describe("verifyKey codes", () => {
       (await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).lastUsedAt,
     ).toBeInstanceOf(Date);
   });
+
+  it("rewrites a last-used time only when it is a minute or more behind", async () => {
+    const { key, apiKey } = await generateKeyFor(h, acme.token);
+    const lastUsed = async () =>
+      (await h.deps.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).lastUsedAt;
+    await verifyRest(key);
+    await h.deps.keys.flush();
+    const first = await lastUsed();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await verifyRest(key);
+    await h.deps.keys.flush();
+    expect(await lastUsed()).toEqual(first);
+    const old = new Date(Date.now() - 61_000);
+    await h.deps.prisma.apiKey.update({ where: { id: apiKey.id }, data: { lastUsedAt: old } });
+    await verifyRest(key);
+    await h.deps.keys.flush();
+    expect((await lastUsed())!.getTime()).toBeGreaterThan(old.getTime() + 60_000);
+  });
 });
 
 describe("API keys as bearer credentials", () => {

@@ -16,7 +16,7 @@ export interface ReencryptReport {
 }
 
 export async function reencryptSecrets(
-  deps: Pick<Deps, "prisma" | "config">,
+  deps: Pick<Deps, "prisma" | "config" | "keys">,
   batchSize = 200,
 ): Promise<ReencryptReport> {
   const keys = deps.config.encryptionKeys;
@@ -62,6 +62,9 @@ export async function reencryptSecrets(
         data: { secretCiphertext: sealed.ciphertext, secretKeyVersion: sealed.keyVersion },
       });
       apiKeySecrets += count;
+      // Cached copies hold the old ciphertext: still readable while its key version is
+      // configured, but dropped so that no instance depends on the version about to go.
+      if (count) deps.keys.invalidate(row.id);
     }
   }
 
