@@ -293,6 +293,7 @@ await runScaleBench({
   baselineUrl: `http://127.0.0.1:${baselinePort}/`,
   load,
   rssMiB,
+  rounds: ROUNDS,
 });
 baseline.kill();
 process.exit(0);

@@ -42,6 +42,7 @@ await runScaleBench({
   },
   baselineRps: result.requests.average,
   baselineUrl: url,
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   load: async () => ({ title: "", rps: 0, p50: 0, p99: 0, errors: 0 }),
   rssMiB: (pid) => {
     try {
