@@ -34,14 +34,16 @@ export function plainAnonymousPost(req: IncomingMessage, path: string): boolean 
 
 /** The request's facts on the Node server: "response sent" is the socket's finish. */
 export function nodeRequestFacts(requestId: string, res: ServerResponse): RequestFacts {
+  // Made on first use only, and once: most requests defer nothing.
+  let sent: Promise<void> | undefined;
   return {
     requestId,
     responseSent: () =>
-      new Promise<void>((resolve) => {
+      (sent ??= new Promise<void>((resolve) => {
         if (res.writableFinished || res.destroyed) return resolve();
         res.once("finish", () => resolve());
         res.once("close", () => resolve());
-      }),
+      })),
   };
 }
 
