@@ -137,6 +137,22 @@ describe.runIf(process.env.DATABASE_URL)("change notices commit with their chang
     expect(row.status).toBe("ACTIVE");
   });
 
+  it("a new key's notice is required: if PostgreSQL does not take it, the insert hook fails", async () => {
+    // Another instance's key filter refuses a hash it never heard of: creating the key anyway
+    // would leave it refused there until that instance rebuilds its filter.
+    const broken = {
+      $executeRawUnsafe: () => Promise.reject(new Error("connection lost")),
+    } as unknown as Deps["prisma"];
+    const failing = new KeyRuntime(broken, h.deps.logger, { databaseUrl: url });
+    await expect(failing.keyCreated("f".repeat(64))).rejects.toThrow("connection lost");
+    await failing.stop();
+
+    const { runtime } = instance();
+    await runtime.keyCreated("e".repeat(64));
+    await arrival((m) => m.n?.t === "new" && m.o === runtime.notices.self);
+    await runtime.stop();
+  });
+
   it("a long list goes out in slices, all in the transaction", async () => {
     const ids = Array.from(
       { length: 250 },

@@ -297,24 +297,33 @@ export class ChangeNotices {
    */
   async publish(
     notice: Notice,
-    transports: { postgres: boolean } = { postgres: true },
+    transports: { postgres: boolean; required?: boolean } = { postgres: true },
   ): Promise<void> {
     if (!this.enabled) return;
-    const sends: Promise<unknown>[] = [];
+    const pgSends: Promise<unknown>[] = [];
+    const redisSends: Promise<unknown>[] = [];
     for (const payload of this.payloads(notice)) {
-      if (transports.postgres) sends.push(this.prisma.$executeRawUnsafe(NOTIFY, payload));
+      if (transports.postgres) pgSends.push(this.prisma.$executeRawUnsafe(NOTIFY, payload));
       if (this.options.redisUrl) {
         this.publisher ??= this.redisPublisher(this.options.redisUrl);
-        sends.push(this.publisher.publish(REDIS_CHANNEL, payload));
+        redisSends.push(this.publisher.publish(REDIS_CHANNEL, payload));
       }
     }
-    const results = await Promise.allSettled(sends);
-    const failed = results.find((r) => r.status === "rejected");
+    const [pg, redis] = await Promise.all([
+      Promise.allSettled(pgSends),
+      Promise.allSettled(redisSends),
+    ]);
+    const pgFailed = pg.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    const failed =
+      pgFailed ?? redis.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed)
       this.logger.warn(
-        { err: (failed as PromiseRejectedResult).reason, notice: notice.t },
+        { err: failed.reason, notice: notice.t },
         "change notice not sent: other instances rely on their cache TTL",
       );
+    // Every instance listens on PostgreSQL; Redis only doubles it. A required notice that
+    // PostgreSQL did not take fails its caller.
+    if (transports.required && pgFailed) throw pgFailed.reason;
   }
 
   private redisPublisher(url: string): Redis {

@@ -361,7 +361,9 @@ export class KeyRuntime implements NoticeHandler {
     this.changes += 1;
     this.addToFilter(hash);
     this.unknown.delete(hash);
-    await this.notices.publish({ t: "new", hashes: [hash] });
+    // Required: another instance's filter refuses a hash it never saw, so a key whose notice
+    // PostgreSQL did not take must not be created (the insert hook fails, the insert never runs).
+    await this.notices.publish({ t: "new", hashes: [hash] }, { postgres: true, required: true });
   }
 
   /** `postgres: false`: the change's transaction has sent the NOTIFY already. */
