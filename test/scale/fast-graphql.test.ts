@@ -3,44 +3,15 @@
 // verifications, GraphQL errors, CSRF refusals and malformed bodies. Requests that need Hono's
 // middleware (a bearer, an Origin, GET, chunked bodies) still reach it. Two servers over one
 // harness: the gateway's listener (fast paths, then Hono) and Hono alone.
-import { createServer, type Server } from "node:http";
 import { request as httpRequest } from "node:http";
-import { getRequestListener } from "@hono/node-server";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { requestListener } from "../../src/server.ts";
+import { describe, expect, it, vi } from "vitest";
+import { useFastAndHono } from "../helpers/fast-and-hono.ts";
 import { useHarness, withTenant } from "../helpers/fixtures.ts";
 import { gql } from "../helpers/harness.ts";
 
 const h = useHarness({ CORS_ORIGINS: "https://console.example" });
 const acme = withTenant(h, "Acme");
-const servers: Server[] = [];
-let fastUrl: string;
-let honoUrl: string;
-let honoCalls = 0;
-
-async function serve(listener: Parameters<typeof createServer>[1]): Promise<string> {
-  const server = createServer(listener);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const address = server.address();
-  return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-}
-
-beforeAll(async () => {
-  const counted = (request: Request, env: unknown) => {
-    honoCalls++;
-    return h.app.fetch(request, env as never);
-  };
-  fastUrl = await serve(requestListener(h.deps, counted, h.yoga));
-  honoUrl = await serve(getRequestListener(h.app.fetch) as never);
-});
-
-afterAll(async () => {
-  for (const server of servers) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
+const servers = useFastAndHono(h, { graphql: true });
 
 const COMPARED = ["content-type", "x-request-id", "vary", "access-control-allow-origin"];
 
@@ -69,8 +40,8 @@ async function same(
   method = "POST",
   path?: string,
 ) {
-  const fast = await call(fastUrl, body, headers, method, path);
-  const hono = await call(honoUrl, body, headers, method, path);
+  const fast = await call(servers.fastUrl, body, headers, method, path);
+  const hono = await call(servers.honoUrl, body, headers, method, path);
   expect(fast).toEqual(hono);
   return fast;
 }
@@ -97,7 +68,7 @@ describe("the GraphQL fast path", () => {
   it("answers anonymous verifications exactly as the Hono route, without reaching Hono", async () => {
     const key = await newKey();
     const record = vi.spyOn(h.deps.usage, "record");
-    const before = honoCalls;
+    const before = servers.honoCalls;
     const valid = await same(verify(key, ["transactions:read"]));
     expect(JSON.parse(valid.body).data.verifyKey).toMatchObject({ valid: true, code: "VALID" });
     expect(valid.headers["x-request-id"]).toBe("same-id");
@@ -106,11 +77,11 @@ describe("the GraphQL fast path", () => {
     expect(JSON.parse((await same(verify("nope"))).body).data.verifyKey.code).toBe("MALFORMED");
     expect(record).toHaveBeenCalledTimes(4);
     record.mockRestore();
-    expect(honoCalls).toBe(before);
+    expect(servers.honoCalls).toBe(before);
   });
 
   it("answers errors the same: validation, authentication, CSRF, malformed and unstorable input", async () => {
-    const before = honoCalls;
+    const before = servers.honoCalls;
     const unknownField = await same(JSON.stringify({ query: "{ nope }" }));
     expect(unknownField.status).toBe(200);
     expect(JSON.parse(unknownField.body).errors[0].extensions.code).toBe(
@@ -127,16 +98,16 @@ describe("the GraphQL fast path", () => {
     expect((await same("{not json")).status).toBe(400);
     const nul = await same(verify("kg\u0000x"));
     expect(JSON.parse(nul.body).errors[0].extensions.code).toBe("VALIDATION_FAILED");
-    expect(honoCalls).toBe(before);
+    expect(servers.honoCalls).toBe(before);
   });
 
   it("a request id the client may not choose is replaced on both paths", async () => {
-    const fast = await call(fastUrl, verify("nope"), { "x-request-id": "bad id!" });
+    const fast = await call(servers.fastUrl, verify("nope"), { "x-request-id": "bad id!" });
     expect(fast.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("leaves bearer, cross-origin, GET and chunked requests to Hono, with the same answers", async () => {
-    const before = honoCalls;
+    const before = servers.honoCalls;
     const mine = await same(JSON.stringify({ query: "{ tenant { id } }" }), {
       authorization: `Bearer ${acme.token}`,
     });
@@ -144,10 +115,10 @@ describe("the GraphQL fast path", () => {
     const cors = await same(verify("nope"), { origin: "https://console.example" });
     expect(cors.headers["access-control-allow-origin"]).toBe("https://console.example");
     await same("", { "x-graphql-yoga-csrf": "1" }, "GET", "/graphql?query=%7B__typename%7D");
-    expect(honoCalls).toBe(before + 3);
+    expect(servers.honoCalls).toBe(before + 3);
     // A chunked body (no Content-Length) goes to Hono, which counts it against the body limits.
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${fastUrl}/graphql`, {
+      const req = httpRequest(`${servers.fastUrl}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
       });
@@ -159,6 +130,6 @@ describe("the GraphQL fast path", () => {
       req.end(verify("nope"));
     });
     expect(status).toBe(200);
-    expect(honoCalls).toBe(before + 4);
+    expect(servers.honoCalls).toBe(before + 4);
   });
 });

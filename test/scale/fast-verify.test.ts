@@ -2,46 +2,17 @@
 // the Hono route: status, body and headers, for valid, refused, malformed and oversized requests,
 // and counts usage the same. Two servers over one harness: the gateway's listener (fast path,
 // then Hono) and Hono alone.
-import { createServer, type Server } from "node:http";
-import { getRequestListener } from "@hono/node-server";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { signRequest } from "../../src/access/signature.ts";
 import { generateKey } from "../../src/crypto/key-format.ts";
 import { requestListener, startMetricsListener } from "../../src/server.ts";
+import { useFastAndHono } from "../helpers/fast-and-hono.ts";
 import { useHarness, withTenant } from "../helpers/fixtures.ts";
 import { gql } from "../helpers/harness.ts";
 
 const h = useHarness({ METRICS_TOKEN: "fast-verify-metrics-token-0123" });
 const acme = withTenant(h, "Acme");
-const servers: Server[] = [];
-let fastUrl: string;
-let honoUrl: string;
-let honoCalls = 0;
-
-async function serve(listener: Parameters<typeof createServer>[1]): Promise<string> {
-  const server = createServer(listener);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const address = server.address();
-  return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-}
-
-beforeAll(async () => {
-  // The fast server's Hono is counted: a request the fast path answers never reaches it.
-  const counted = (request: Request, env: unknown) => {
-    honoCalls++;
-    return h.app.fetch(request, env as never);
-  };
-  fastUrl = await serve(requestListener(h.deps, counted));
-  honoUrl = await serve(getRequestListener(h.app.fetch) as never);
-});
-
-afterAll(async () => {
-  for (const server of servers) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
+const servers = useFastAndHono(h);
 
 const COMPARED = [
   "content-type",
@@ -68,8 +39,8 @@ async function call(url: string, body: string, headers: Record<string, string> =
 
 /** The same request to both servers, one after the other: the answers must be identical. */
 async function same(body: string, headers: Record<string, string> = {}) {
-  const fast = await call(fastUrl, body, headers);
-  const hono = await call(honoUrl, body, headers);
+  const fast = await call(servers.fastUrl, body, headers);
+  const hono = await call(servers.honoUrl, body, headers);
   expect(fast).toEqual(hono);
   return fast;
 }
@@ -88,7 +59,7 @@ async function newKey(input: Record<string, unknown> = {}): Promise<{ key: strin
 describe("the verification fast path", () => {
   it("answers valid and refused keys exactly as the Hono route, without reaching Hono", async () => {
     const { key } = await newKey({ permissions: ["transactions:read"] });
-    const before = honoCalls;
+    const before = servers.honoCalls;
     const record = vi.spyOn(h.deps.usage, "record");
     const valid = await same(JSON.stringify({ key, permissions: ["transactions:read"] }));
     expect(JSON.parse(valid.body)).toMatchObject({ valid: true, code: "VALID" });
@@ -102,7 +73,7 @@ describe("the verification fast path", () => {
     // Usage counted once per known key on either path: two per server.
     expect(record).toHaveBeenCalledTimes(4);
     record.mockRestore();
-    expect(honoCalls).toBe(before);
+    expect(servers.honoCalls).toBe(before);
   });
 
   it("answers NOT_FOUND, revoked and IP allowlists the same", async () => {
@@ -126,8 +97,8 @@ describe("the verification fast path", () => {
     const fastKey = await newKey({ rateLimit: { perMinute: 2 } });
     const honoKey = await newKey({ rateLimit: { perMinute: 2 } });
     for (let i = 0; i < 3; i++) {
-      const fast = await call(fastUrl, JSON.stringify({ key: fastKey.key }));
-      const hono = await call(honoUrl, JSON.stringify({ key: honoKey.key }));
+      const fast = await call(servers.fastUrl, JSON.stringify({ key: fastKey.key }));
+      const hono = await call(servers.honoUrl, JSON.stringify({ key: honoKey.key }));
       const strip = (body: string) => ({ ...JSON.parse(body), keyId: null });
       expect({ ...fast, body: strip(fast.body) }).toEqual({ ...hono, body: strip(hono.body) });
       expect(fast.headers["ratelimit-limit"]).toBe("2");
@@ -139,7 +110,7 @@ describe("the verification fast path", () => {
   });
 
   it("refuses malformed bodies with the same 400s", async () => {
-    const before = honoCalls;
+    const before = servers.honoCalls;
     for (const body of [
       "{",
       "[1,2]",
@@ -157,11 +128,11 @@ describe("the verification fast path", () => {
       expect(answer.status).toBe(400);
       expect(["BAD_REQUEST", "VALIDATION_FAILED"]).toContain(JSON.parse(answer.body).error.code);
     }
-    expect(honoCalls).toBe(before);
+    expect(servers.honoCalls).toBe(before);
   });
 
   it("leaves oversized, chunked, cross-origin and authenticated calls to Hono, with the same answers", async () => {
-    const before = honoCalls;
+    const before = servers.honoCalls;
     const huge = JSON.stringify({ key: "x", pad: "y".repeat(1024 * 1024 + 10) });
     expect((await same(huge)).status).toBe(413);
     const large = JSON.stringify({ key: "x", pad: "y".repeat(70 * 1024) });
@@ -174,7 +145,7 @@ describe("the verification fast path", () => {
       authorization: `Bearer ${acme.token}`,
     });
     expect(JSON.parse(asTenant.body).code).toBe("VALID");
-    expect(honoCalls - before).toBe(4);
+    expect(servers.honoCalls - before).toBe(4);
   });
 
   it("verifies a secure key's signature the same way", async () => {
@@ -187,7 +158,7 @@ describe("the verification fast path", () => {
     const { key, secret } = made.data!.generateSecureApiKey;
     expect(JSON.parse((await same(JSON.stringify({ key }))).body).code).toBe("SIGNATURE_REQUIRED");
     // One signature per server: a signature is good once.
-    for (const url of [fastUrl, honoUrl]) {
+    for (const url of [servers.fastUrl, servers.honoUrl]) {
       const signature = {
         header: signRequest(secret, "POST", `/orders/${url.slice(-5)}`, "{}"),
         method: "POST",
@@ -206,12 +177,12 @@ describe("the verification fast path", () => {
 
 describe("GET /metrics", () => {
   it("answers Prometheus text to the bearer of METRICS_TOKEN only", async () => {
-    expect((await fetch(`${fastUrl}/metrics`)).status).toBe(401);
-    const wrong = await fetch(`${fastUrl}/metrics`, {
+    expect((await fetch(`${servers.fastUrl}/metrics`)).status).toBe(401);
+    const wrong = await fetch(`${servers.fastUrl}/metrics`, {
       headers: { authorization: "Bearer fast-verify-metrics-token-0124" },
     });
     expect(wrong.status).toBe(401);
-    const ok = await fetch(`${fastUrl}/metrics`, {
+    const ok = await fetch(`${servers.fastUrl}/metrics`, {
       headers: { authorization: "Bearer fast-verify-metrics-token-0123" },
     });
     expect(ok.status).toBe(200);
@@ -230,7 +201,7 @@ describe("GET /metrics", () => {
   });
 
   it("is not served without METRICS_TOKEN", async () => {
-    const plain = await serve(
+    const plain = await servers.serve(
       requestListener(
         { ...h.deps, config: { ...h.deps.config, metricsToken: undefined } },
         h.app.fetch,
@@ -246,7 +217,7 @@ describe("GET /metrics", () => {
       config: { ...h.deps.config, metricsAddress: { host: "127.0.0.1", port: 0 } },
     });
     if (!server) throw new Error("no metrics listener");
-    servers.push(server);
+    servers.track(server);
     const address = server.address();
     const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
     const response = await fetch(`${url}/metrics`);
