@@ -27,7 +27,7 @@ import { createTenant } from "../src/modules/tenants/service.ts";
 import { generateApiKey } from "../src/modules/keys/service.ts";
 import { inputCostTable, measureInputCost } from "./input-cost.ts";
 import { measureCacheEntryBytes } from "./cache-memory.ts";
-import { runScaleBench } from "./scale.ts";
+import { medianRound, runScaleBench } from "./scale.ts";
 
 // Measured before any server starts, so that nothing else competes for the CPU.
 const inputCost = measureInputCost();
@@ -79,8 +79,7 @@ async function interleaved(targets: [string, autocannon.Options][]): Promise<Row
   for (let round = 0; round < ROUNDS; round++)
     for (const [i, [title, opts]] of targets.entries()) runs[i]!.push(await load(title, opts));
   return runs.map((list) => {
-    const sorted = [...list].sort((a, b) => a.rps - b.rps);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
+    const median = medianRound(list);
     return { ...median, errors: list.reduce((n, r) => n + r.errors, 0) };
   });
 }

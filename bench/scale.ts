@@ -127,6 +127,12 @@ function cpuMicros(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
+/** Of one target's interleaved rounds, the round with the median req/s. */
+export function medianRound<T extends { rps: number }>(rounds: T[]): T {
+  const sorted = [...rounds].sort((x, y) => x.rps - y.rps);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
@@ -322,8 +328,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
       for (const [i, [title, bodies]] of targets.entries())
         runs[i]!.push(await measured(title, bodies));
     const [hotRow, manyRow, floodRow] = runs.map((list) => {
-      const sorted = [...list].sort((x, y) => x.rps - y.rps);
-      return sorted[Math.floor(sorted.length / 2)]!;
+      return medianRound(list);
     }) as [(typeof runs)[0][0], (typeof runs)[0][0], (typeof runs)[0][0]];
     const pgRss = o.rssMiB(a.pid);
 
