@@ -48,6 +48,28 @@ function isGraphQLErrorLike(value: unknown): value is { originalError?: unknown 
   return value instanceof Error && value.name === "GraphQLError";
 }
 
+/**
+ * Yoga's "POST body sent invalid JSON." names the JSON parser's own message in
+ * `extensions.originalError`. That text depends on which body reader parsed the request (the
+ * fast path's and Hono's differ) and echoes the client's body: only its name is kept (yoga
+ * answers 400 rather than 200 because it is there), so a malformed body gets one answer on
+ * every path.
+ */
+function withoutParserDetail(error: GraphQLError): GraphQLError {
+  const detail = error.extensions?.originalError as { name?: unknown; message?: unknown } | undefined;
+  if (!detail || typeof detail !== "object" || detail.message === undefined) return error;
+  // Its own class: graphql's CJS and ESM builds may both be loaded, and yoga reads the HTTP
+  // status only from an instance of the one it imported.
+  const Same = error.constructor as typeof GraphQLError;
+  return new Same(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, originalError: { name: detail.name } },
+  });
+}
+
 export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContext, GraphQLContext> {
   return createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -62,6 +84,13 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
     logging: false,
     // One operation per request: batching would multiply every limit below.
     batching: false,
+    // Body sizes are limited before yoga, once for every route: the Hono app refuses a declared
+    // length over MAX_BODY_BYTES and buffers an undeclared one up to it (app.ts), and the fast
+    // path takes only a declared length within LARGE_BODY_BYTES (fast-path.ts), which Node's
+    // parser holds the body to. Yoga's own limit would pipe every body through a counting
+    // TransformStream (a stream pipeline and an AbortController per request: a tenth of
+    // verifyKey's CPU, npm run bench) to enforce a larger bound that can never be reached.
+    maxRequestBodySize: false,
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ignoreIntrospection: true },
@@ -112,7 +141,8 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
             graphQLError ?? {},
           );
         // A GraphQL error all the way down (validation, variable coercion): its outer message names the field.
-        if (isGraphQLErrorLike(original)) return graphQLError ?? (original as GraphQLError);
+        if (isGraphQLErrorLike(original))
+          return withoutParserDetail(graphQLError ?? (original as GraphQLError));
         const requestId = currentRequestId();
         deps.logger.error({ err: original, requestId }, "unexpected GraphQL error");
         return new GraphQLError("Unexpected error.", {
