@@ -21,6 +21,7 @@ import { createLogger } from "../src/logger.ts";
 import { generateApiKey } from "../src/modules/keys/service.ts";
 import { createTenant } from "../src/modules/tenants/service.ts";
 import { closeDeps, openDeps } from "../src/server.ts";
+import { GatewayLog } from "./gateway-log.ts";
 
 interface Row {
   title: string;
@@ -70,44 +71,31 @@ interface Gateway {
   stop(): Promise<void>;
 }
 
+let started = 0;
+
 async function startGateway(env: Record<string, string | undefined>): Promise<Gateway> {
+  // Only the lines the bench waits for are kept, not every request's log line.
+  const log = new GatewayLog(
+    path.join(env.DATA_DIR ?? os.tmpdir(), `gateway-${++started}.log`),
+    /keygate listening|change notices|key filter|"level":(40|50|60)|Error/,
+  );
   const child: ChildProcess = spawn(
     process.execPath,
     ["--import", "tsx", path.join(projectRoot, "src", "main.ts")],
-    { env, stdio: ["ignore", "pipe", "pipe"] },
+    { env, stdio: ["ignore", log.fd, log.fd] },
   );
-  // Only the lines the bench waits for are kept, not every request's log line.
-  let kept = "";
-  const keep = (d: Buffer) => {
-    for (const line of String(d).split("\n"))
-      if (/keygate listening|change notices|key filter|"level":(40|50|60)/.test(line))
-        kept += `${line}\n`;
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", (d) => (kept += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const line = kept.split("\n").find((l) => l.includes('"msg":"keygate listening"'));
-      const m = line && /"url":"(http:\/\/[^"]+)"/.exec(line);
-      if (m?.[1]) {
-        clearInterval(timer);
-        resolve(m[1]);
-      }
-    }, 50);
-    child.once("exit", (code) => {
-      clearInterval(timer);
-      reject(new Error(`gateway exited ${code}: ${kept}`));
-    });
-  });
+  const exited = new Promise((r) => child.once("exit", r));
+  const url = await log.waitFor(/"url":"(http:\/\/[^"]+)".*"keygate listening"/, exited);
   return {
     url,
     pid: child.pid ?? 0,
-    output: () => kept,
+    output: () => log.text(),
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+      log.close();
     },
   };
 }

@@ -10,7 +10,7 @@ import { anonymous } from "./access/actor.ts";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { accessLogger, type Logger } from "./logger.ts";
-import { verifyForCaller } from "./modules/keys/verify-request.ts";
+import { type VerifyAnswer, verifyForCaller } from "./modules/keys/verify-request.ts";
 import {
   logRequest,
   nodeRequestFacts,
@@ -36,67 +36,96 @@ export function withFastVerify(deps: Deps, next: Handler): Handler {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      void answer(deps, access, req, res, body.toString("utf8"));
+      const text = Buffer.concat(chunks).toString("utf8");
+      answer(deps, access, req, res, text);
     });
     req.on("error", () => res.destroy());
   };
 }
 
-async function answer(
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  payload: unknown;
+}
+
+function answer(
   deps: Deps,
   access: Logger,
   req: IncomingMessage,
   res: ServerResponse,
   text: string,
-) {
+): void {
   const started = performance.now();
   const requestId = requestIdOf(req.headers["x-request-id"]);
   const facts = nodeRequestFacts(requestId, res);
-  const headers: Record<string, string> = {
-    "x-request-id": requestId,
-    "content-type": "application/json",
+  const reply: Reply = {
+    status: 200,
+    headers: { "x-request-id": requestId, "content-type": "application/json" },
+    payload: undefined,
   };
-  let status = 200;
-  let payload: unknown;
-  await requestStore.run(facts, async () => {
+  const send = () => {
+    const body = JSON.stringify(reply.payload);
+    reply.headers["content-length"] = String(Buffer.byteLength(body));
+    res.writeHead(reply.status, reply.headers);
+    res.end(body);
+    logRequest(access, facts, {
+      method: "POST",
+      route: VERIFY_PATH,
+      path: VERIFY_PATH,
+      status: reply.status,
+      started,
+    });
+  };
+  // Most verifications are answered synchronously (verifyKey): no promise is made for them.
+  let pending: Promise<VerifyAnswer> | undefined;
+  requestStore.run(facts, () => {
     try {
-      const result = await verifyForCaller(deps, anonymous, parseJsonObject(text) as never);
-      if (result.ratelimit) {
-        headers["RateLimit-Limit"] = String(result.ratelimit.limit);
-        headers["RateLimit-Remaining"] = String(result.ratelimit.remaining);
-        headers["RateLimit-Reset"] = String(result.ratelimit.reset);
-        if (result.code === "RATE_LIMITED") headers["Retry-After"] = String(result.ratelimit.reset);
-      }
-      payload = result;
+      const result = verifyForCaller(deps, anonymous, parseJsonObject(text) as never);
+      if (result instanceof Promise) pending = result;
+      else answered(reply, result);
     } catch (error) {
-      if (error instanceof AppError && error.status < 500) {
-        status = error.status;
-        if (error.retryAfter !== undefined) {
-          headers["Retry-After"] = String(error.retryAfter);
-          if (error.code === "RATE_LIMITED") {
-            if (error.limit !== undefined) headers["RateLimit-Limit"] = String(error.limit);
-            headers["RateLimit-Remaining"] = "0";
-            headers["RateLimit-Reset"] = String(error.retryAfter);
-          }
-        }
-        payload = { error: { code: error.code, message: error.message, fields: error.fields } };
-      } else {
-        deps.logger.error({ err: error, requestId }, "unexpected error");
-        status = 500;
-        payload = { error: { code: "INTERNAL", message: "internal error", requestId } };
-      }
+      failed(deps, reply, requestId, error);
     }
   });
-  const body = JSON.stringify(payload);
-  headers["content-length"] = String(Buffer.byteLength(body));
-  res.writeHead(status, headers);
-  res.end(body);
-  logRequest(access, facts, {
-    method: "POST",
-    route: VERIFY_PATH,
-    path: VERIFY_PATH,
-    status,
-    started,
-  });
+  if (!pending) {
+    send();
+    return;
+  }
+  void pending
+    .then(
+      (result) => answered(reply, result),
+      (error) => failed(deps, reply, requestId, error),
+    )
+    .then(send);
+}
+
+function answered(reply: Reply, result: VerifyAnswer): void {
+  if (result.ratelimit) {
+    reply.headers["RateLimit-Limit"] = String(result.ratelimit.limit);
+    reply.headers["RateLimit-Remaining"] = String(result.ratelimit.remaining);
+    reply.headers["RateLimit-Reset"] = String(result.ratelimit.reset);
+    if (result.code === "RATE_LIMITED")
+      reply.headers["Retry-After"] = String(result.ratelimit.reset);
+  }
+  reply.payload = result;
+}
+
+function failed(deps: Deps, reply: Reply, requestId: string, error: unknown): void {
+  if (error instanceof AppError && error.status < 500) {
+    reply.status = error.status;
+    if (error.retryAfter !== undefined) {
+      reply.headers["Retry-After"] = String(error.retryAfter);
+      if (error.code === "RATE_LIMITED") {
+        if (error.limit !== undefined) reply.headers["RateLimit-Limit"] = String(error.limit);
+        reply.headers["RateLimit-Remaining"] = "0";
+        reply.headers["RateLimit-Reset"] = String(error.retryAfter);
+      }
+    }
+    reply.payload = { error: { code: error.code, message: error.message, fields: error.fields } };
+  } else {
+    deps.logger.error({ err: error, requestId }, "unexpected error");
+    reply.status = 500;
+    reply.payload = { error: { code: "INTERNAL", message: "internal error", requestId } };
+  }
 }

@@ -56,7 +56,9 @@ function isGraphQLErrorLike(value: unknown): value is { originalError?: unknown 
  * every path.
  */
 function withoutParserDetail(error: GraphQLError): GraphQLError {
-  const detail = error.extensions?.originalError as { name?: unknown; message?: unknown } | undefined;
+  const detail = error.extensions?.originalError as
+    | { name?: unknown; message?: unknown }
+    | undefined;
   if (!detail || typeof detail !== "object" || detail.message === undefined) return error;
   // Its own class: graphql's CJS and ESM builds may both be loaded, and yoga reads the HTTP
   // status only from an instance of the one it imported.

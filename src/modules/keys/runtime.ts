@@ -272,11 +272,18 @@ export class KeyRuntime implements NoticeHandler {
    * is certain it is no key's, or when it was looked up a moment ago.
    */
   async lookup(hash: string): Promise<CachedKey | null> {
+    return this.cached(hash) ?? this.load(hash);
+  }
+
+  /** The cached key with this SHA-256 (counted as a hit), or undefined: then load() it. */
+  cached(hash: string): CachedKey | undefined {
     const hit = this.byHash.get(hash);
-    if (hit) {
-      this.metrics?.cacheHits.inc();
-      return hit;
-    }
+    if (hit) this.metrics?.cacheHits.inc();
+    return hit;
+  }
+
+  /** lookup() past the cache: the filter, the negative cache, then the database. */
+  async load(hash: string): Promise<CachedKey | null> {
     if (this.filter && !this.filter.mayHave(hash)) {
       this.metrics?.filterRejections.inc();
       return null;

@@ -6,7 +6,7 @@ import type { Actor } from "../../access/actor.ts";
 import type { Deps } from "../../deps.ts";
 import { sha256Hex } from "../../crypto/tokens.ts";
 import { parseInput } from "../validation.ts";
-import { verifyKey, type VerifyResult } from "./verify.ts";
+import { type Now, verifyKey, type VerifyResult } from "./verify.ts";
 
 const EMPTY_BODY_SHA256 = sha256Hex("");
 
@@ -69,12 +69,11 @@ export function verifyAnswer(result: VerifyResult) {
 
 export type VerifyAnswer = ReturnType<typeof verifyAnswer>;
 
-/** A signed-in caller verifies its own tenant's keys only; an anonymous service any key. */
-export async function verifyForCaller(
-  deps: Deps,
-  actor: Actor,
-  raw: VerifyRequest,
-): Promise<VerifyAnswer> {
+/**
+ * A signed-in caller verifies its own tenant's keys only; an anonymous service any key.
+ * Synchronous when verifyKey is (see there); bad input throws.
+ */
+export function verifyForCaller(deps: Deps, actor: Actor, raw: VerifyRequest): Now<VerifyAnswer> {
   const started = performance.now();
   const input = parseInput(verifyBody, raw);
   const tenantId = actor.kind === "user" || actor.kind === "apiKey" ? actor.tenantId : undefined;
@@ -84,12 +83,18 @@ export async function verifyForCaller(
     pathAndQuery: input.signature.path,
     bodySha256: input.signature.bodySha256 ?? EMPTY_BODY_SHA256,
   };
-  const result = await verifyKey(deps, input.key, {
+  const result = verifyKey(deps, input.key, {
     permissions: input.permissions,
     tenantId,
     signature,
     clientIp: input.clientIp ?? null,
   });
+  return result instanceof Promise
+    ? result.then((settled) => answered(deps, settled, started))
+    : answered(deps, result, started);
+}
+
+function answered(deps: Deps, result: VerifyResult, started: number): VerifyAnswer {
   // Counted per key and outcome: what usage charts show. Unknown keys belong to no one.
   if (result.key && result.code !== "NOT_FOUND")
     deps.usage.record(result.key.id, result.key.tenantId, result.code);

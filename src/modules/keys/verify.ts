@@ -75,23 +75,43 @@ export interface VerifyOptions {
   charge?: boolean;
 }
 
+/** A value now, or a promise of it (see verifyKey). */
+export type Now<T> = T | Promise<T>;
+
 /**
  * Verifies a key. `tenantId`: when the caller belongs to a tenant, another tenant's key
  * answers NOT_FOUND, exactly like an unknown one.
+ *
+ * The answer comes synchronously when it needs no I/O (a cached key with nothing to charge, a
+ * malformed one, most refusals): the services behind the gateway make this call on every
+ * request, and a chain of async functions costs more there than the checks themselves.
+ * Callers `await` it either way.
  */
-export async function verifyKey(
+export function verifyKey(
   deps: Deps,
   token: string,
   options: VerifyOptions = {},
-): Promise<VerifyResult> {
+): Now<VerifyResult> {
   if (typeof token !== "string" || token.length > 4096) return fail("MALFORMED");
-  if (looksLikeJwt(token)) {
-    const check = await checkKeyJwt(deps.config, token);
-    if (!check.ok) return fail(check.reason);
-  } else if (!parseKey(token).ok) {
-    return fail("MALFORMED");
-  }
-  const key = await deps.keys.lookup(sha256Hex(token));
+  if (looksLikeJwt(token)) return verifyJwtKey(deps, token, options);
+  if (!parseKey(token).ok) return fail("MALFORMED");
+  const hash = sha256Hex(token);
+  const cached = deps.keys.cached(hash);
+  if (cached) return checkFound(deps, cached, options);
+  return deps.keys.load(hash).then((key) => checkFound(deps, key, options));
+}
+
+async function verifyJwtKey(
+  deps: Deps,
+  token: string,
+  options: VerifyOptions,
+): Promise<VerifyResult> {
+  const check = await checkKeyJwt(deps.config, token);
+  if (!check.ok) return fail(check.reason);
+  return checkFound(deps, await deps.keys.lookup(sha256Hex(token)), options);
+}
+
+function checkFound(deps: Deps, key: CachedKey | null, options: VerifyOptions): Now<VerifyResult> {
   if (!key || (options.tenantId && key.tenantId !== options.tenantId)) return fail("NOT_FOUND");
   return checkKeyState(deps, key, options);
 }
@@ -101,11 +121,11 @@ export async function verifyKey(
  * `charge: false` when a second factor (secret, signature) must pass before the request
  * spends the key's limits and counts as use: the caller charges it afterwards.
  */
-export async function checkKeyState(
+export function checkKeyState(
   deps: Deps,
   key: CachedKey,
   options: Omit<VerifyOptions, "tenantId"> = {},
-): Promise<VerifyResult> {
+): Now<VerifyResult> {
   if (key.status === "REVOKED" || key.status === "DELETED") return fail("REVOKED", key);
   if (!key.tenantActive) return fail("TENANT_SUSPENDED", key);
   // A disabled owner disables every key bound to them.
@@ -120,25 +140,47 @@ export async function checkKeyState(
   if (key.kind === "SECURE_API_KEY") {
     // Checked before anything is charged: whoever saw only the key cannot spend its limits.
     if (!options.signature?.header) return fail("SIGNATURE_REQUIRED", key);
-    try {
-      await verifySignature(deps, key.id, keySecret(deps, key), options.signature);
-    } catch (error) {
-      if (
-        error instanceof AppError &&
-        (error.code === "INVALID_SIGNATURE" || error.code === "UNAUTHENTICATED")
-      )
-        return fail("INVALID_SIGNATURE", key);
-      throw error;
-    }
+    return checkSignatureThenCharge(deps, key, options.signature);
+  }
+  return chargeKey(deps, key);
+}
+
+async function checkSignatureThenCharge(
+  deps: Deps,
+  key: CachedKey,
+  signature: SignedRequest,
+): Promise<VerifyResult> {
+  try {
+    await verifySignature(deps, key.id, keySecret(deps, key), signature);
+  } catch (error) {
+    if (
+      error instanceof AppError &&
+      (error.code === "INVALID_SIGNATURE" || error.code === "UNAUTHENTICATED")
+    )
+      return fail("INVALID_SIGNATURE", key);
+    throw error;
   }
   return chargeKey(deps, key);
 }
 
 /**
  * Spends one request of the key's own limits, then one of its credits, and records the use
- * (in the next batch).
+ * (in the next batch). Synchronous for a key with neither: nothing to spend, nothing to wait for.
  */
-export async function chargeKey(deps: Deps, key: CachedKey): Promise<VerifyResult> {
+export function chargeKey(deps: Deps, key: CachedKey): Now<VerifyResult> {
+  if (
+    !key.rateLimitPerMinute &&
+    !key.rateLimitPerHour &&
+    !key.rateLimitPerDay &&
+    key.creditsRemaining === null
+  ) {
+    deps.keys.touch(key.id);
+    return { valid: true, code: "VALID", key, ratelimit: null, credits: null };
+  }
+  return spendLimitsAndCredits(deps, key);
+}
+
+async function spendLimitsAndCredits(deps: Deps, key: CachedKey): Promise<VerifyResult> {
   let ratelimit: RateLimitState | null;
   try {
     ratelimit = await consumeKeyLimits(deps, key);
