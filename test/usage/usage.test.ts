@@ -229,4 +229,53 @@ describe("usage counts", () => {
     expect(await h.deps.usage.sweep()).toBeGreaterThanOrEqual(2);
     expect((await rows()).map((r) => r.granularity)).toEqual(["DAY"]);
   });
+
+  it("one flush writes every pending key's rows and last-used time (1,200 keys, one JSON parameter each)", async () => {
+    const n = 1200;
+    const ids = Array.from({ length: n }, () => crypto.randomUUID());
+    await h.deps.prisma.apiKey.createMany({
+      data: ids.map((id, i) => ({
+        id,
+        tenantId: acme.tenant.id,
+        name: `bulk ${i}`,
+        hash: `bulk-hash-${id}`,
+        start: "kg_bulk",
+        end: "0000",
+        jti: `bulk-jti-${id}`,
+      })),
+    });
+    const minute = Date.UTC(2026, 0, 15, 10, 42);
+    for (const id of ids) {
+      h.deps.usage.record(id, acme.tenant.id, "VALID", minute + 5_000);
+      h.deps.usage.record(id, acme.tenant.id, "VALID", minute + 50_000);
+      h.deps.usage.record(id, acme.tenant.id, "EXPIRED", minute + 59_999);
+    }
+    await h.deps.usage.flush();
+    const rows = await h.deps.prisma.keyUsage.findMany({ where: { keyId: { in: ids } } });
+    // Each key: VALID and EXPIRED, at minute, hour and day.
+    expect(rows).toHaveLength(n * 2 * 3);
+    const buckets: Record<string, string> = {
+      MINUTE: "2026-01-15T10:42:00.000Z",
+      HOUR: "2026-01-15T10:00:00.000Z",
+      DAY: "2026-01-15T00:00:00.000Z",
+    };
+    for (const row of rows) {
+      expect(row.bucket.toISOString()).toBe(buckets[row.granularity]);
+      expect(row.tenantId).toBe(acme.tenant.id);
+      expect(row.count).toBe(row.code === "VALID" ? 2 : 1);
+    }
+
+    const before = Date.now();
+    for (const id of ids) h.deps.keys.touch(id);
+    await h.deps.keys.flush();
+    const used = await h.deps.prisma.apiKey.findMany({
+      where: { id: { in: ids } },
+      select: { lastUsedAt: true },
+    });
+    expect(used).toHaveLength(n);
+    for (const { lastUsedAt } of used) {
+      expect(lastUsedAt?.getTime()).toBeGreaterThanOrEqual(before);
+      expect(lastUsedAt?.getTime()).toBeLessThanOrEqual(Date.now());
+    }
+  });
 });

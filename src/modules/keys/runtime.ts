@@ -199,7 +199,8 @@ export class KeyRuntime implements NoticeHandler {
    * committed mid-read would otherwise stay cached as ACTIVE for the cache's whole TTL).
    */
   private changes = 0;
-  private readonly lastUsed = new Map<string, Date>();
+  /** Key id → when it was last used (epoch ms). */
+  private readonly lastUsed = new Map<string, number>();
   private readonly sending = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
   private sweeper?: NodeJS.Timeout;
@@ -490,7 +491,7 @@ export class KeyRuntime implements NoticeHandler {
   }
 
   touch(keyId: string): void {
-    this.lastUsed.set(keyId, new Date());
+    this.lastUsed.set(keyId, Date.now());
   }
 
   /** One statement for every key used since the last flush. */
@@ -498,21 +499,19 @@ export class KeyRuntime implements NoticeHandler {
     if (this.lastUsed.size === 0) return;
     const batch = [...this.lastUsed.entries()];
     this.lastUsed.clear();
-    const ids = batch.map(([id]) => id);
-    const times = batch.map(([, at]) => at.toISOString());
     try {
       await this.prisma.$executeRawUnsafe(
         // Only rows a minute or more behind are written: last-used is shown to the minute, and
         // with 100,000 keys in rotation rewriting every used row each flush was most of the
-        // database's work (each rewrite a dead row for vacuum).
-        `UPDATE "ApiKey" AS k SET "lastUsedAt" = u.t
-         FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, t)
-         WHERE k.id = u.id AND (k."lastUsedAt" IS NULL OR k."lastUsedAt" <= u.t - interval '${LAST_USED_RESOLUTION_SECONDS} seconds')`,
-        ids,
-        times,
+        // database's work (each rewrite a dead row for vacuum). One JSON parameter rather than
+        // two arrays: Prisma's driver adapter converts array parameters element by element.
+        `UPDATE "ApiKey" AS k SET "lastUsedAt" = to_timestamp(u.t / 1000.0)
+         FROM json_to_recordset($1::json) AS u(id uuid, t bigint)
+         WHERE k.id = u.id AND (k."lastUsedAt" IS NULL OR k."lastUsedAt" <= to_timestamp(u.t / 1000.0) - interval '${LAST_USED_RESOLUTION_SECONDS} seconds')`,
+        JSON.stringify(batch.map(([id, at]) => ({ id, t: at }))),
       );
     } catch (error) {
-      this.logger.warn({ err: error, keys: ids.length }, "last-used flush failed");
+      this.logger.warn({ err: error, keys: batch.length }, "last-used flush failed");
     }
   }
 }

@@ -80,18 +80,20 @@ export class UsageRecorder {
     this.pending = new Map();
     try {
       await this.prisma.$executeRawUnsafe(
+        // One JSON parameter, not five arrays: Prisma's driver adapter converts array parameters
+        // element by element, which at 33,000 keys per flush cost a third of a second of the
+        // gateway's CPU (npx tsx of a flush with 33,000 distinct keys pending); JSON.stringify is
+        // native.
         `INSERT INTO "KeyUsage" ("keyId", "tenantId", "granularity", "bucket", "code", "count")
-         SELECT u.key_id, u.tenant_id, g.granularity::"UsageGranularity",
-                date_trunc(g.unit, u.minute AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', u.code, sum(u.n)::int
-         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[]) AS u(key_id, tenant_id, code, minute, n)
+         SELECT u.k, u.t, g.granularity::"UsageGranularity",
+                date_trunc(g.unit, to_timestamp(u.m / 1000.0) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', u.c, sum(u.n)::int
+         FROM json_to_recordset($1::json) AS u(k uuid, t uuid, c text, m bigint, n int)
          CROSS JOIN (VALUES ('MINUTE', 'minute'), ('HOUR', 'hour'), ('DAY', 'day')) AS g(granularity, unit)
          GROUP BY 1, 2, 3, 4, 5
          ON CONFLICT ("keyId", "granularity", "bucket", "code") DO UPDATE SET "count" = "KeyUsage"."count" + EXCLUDED."count"`,
-        batch.map((p) => p.keyId),
-        batch.map((p) => p.tenantId),
-        batch.map((p) => p.code),
-        batch.map((p) => new Date(p.minute).toISOString()),
-        batch.map((p) => p.count),
+        JSON.stringify(
+          batch.map((p) => ({ k: p.keyId, t: p.tenantId, c: p.code, m: p.minute, n: p.count })),
+        ),
       );
     } catch (error) {
       // Put the counts back: a database blip must not lose usage.
