@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { generateKeyFor, gql, verifyMutation } from "../helpers/harness.ts";
 import { useHarness, withTenant } from "../helpers/fixtures.ts";
+import { verifyKey } from "../../src/modules/keys/verify.ts";
 
 const h = useHarness();
 const acme = withTenant(h, "Acme");
@@ -143,6 +144,32 @@ describe("verifyKey codes", () => {
       body: "{not json",
     });
     expect(broken.status).toBe(400);
+  });
+
+  it("answers without a promise only when nothing needs I/O, with the same answers either way", async () => {
+    const plain = await generateKeyFor(h, acme.token, { permissions: ["transactions:read"] });
+    const limited = await generateKeyFor(h, acme.token, {
+      permissions: ["transactions:read"],
+      rateLimit: { perMinute: 100 },
+    });
+    const options = { permissions: ["transactions:read"] };
+    h.deps.keys.invalidate(plain.apiKey.id);
+    // Not cached yet: read from the database, asynchronously; then cached, synchronously.
+    const first = verifyKey(h.deps, plain.key, options);
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toMatchObject({ valid: true, code: "VALID" });
+    const second = verifyKey(h.deps, plain.key, options);
+    expect(second).not.toBeInstanceOf(Promise);
+    expect(second).toMatchObject({ valid: true, code: "VALID", ratelimit: null, credits: null });
+    expect(verifyKey(h.deps, plain.key, { permissions: ["accounts:write"] })).toMatchObject({
+      code: "INSUFFICIENT_PERMISSIONS",
+    });
+    expect(verifyKey(h.deps, flip(plain.key, 6), options)).toMatchObject({ code: "MALFORMED" });
+    // Rate limits are spent in the limiter's store: always asynchronous, even when cached.
+    await verifyKey(h.deps, limited.key, options);
+    const spent = verifyKey(h.deps, limited.key, options);
+    expect(spent).toBeInstanceOf(Promise);
+    expect(await spent).toMatchObject({ code: "VALID", ratelimit: { limit: 100, remaining: 98 } });
   });
 
   it("writes last-used times in batches, not per verification", async () => {
