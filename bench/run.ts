@@ -27,7 +27,7 @@ import { createTenant } from "../src/modules/tenants/service.ts";
 import { generateApiKey } from "../src/modules/keys/service.ts";
 import { inputCostTable, measureInputCost } from "./input-cost.ts";
 import { measureCacheEntryBytes } from "./cache-memory.ts";
-import { GatewayLog } from "./gateway-log.ts";
+import { launchGateway } from "./gateway-process.ts";
 import { medianRound, runScaleBench } from "./scale.ts";
 
 // Measured before any server starts, so that nothing else competes for the CPU.
@@ -173,37 +173,21 @@ let gateways = 0;
 const GATEWAY_LINES = /keygate listening|"level":(40|50|60)|Error/;
 
 async function startGateway(extraEnv: Record<string, string>) {
-  // `--import tsx`, not the tsx CLI: the CLI would run the server in a grandchild, whose RSS is the one to read.
-  const log = new GatewayLog(path.join(dataDir, `gateway-${++gateways}.log`), GATEWAY_LINES);
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(projectRoot, "src", "main.ts")],
-    {
-      env: { ...env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info", ...extraEnv },
-      stdio: ["ignore", log.fd, log.fd],
-    },
+  const gateway = await launchGateway(
+    { ...env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info", ...extraEnv },
+    path.join(dataDir, `gateway-${++gateways}.log`),
+    GATEWAY_LINES,
   );
-  const exited = new Promise((r) => child.once("exit", r));
-  const url = await log.waitFor(/"url":"(http:\/\/[^"]+)"/, exited);
-  const pid = child.pid ?? 0;
   // Warm-up: JIT, connection pools, the key cache.
   await autocannon({
-    url: `${url}/v1/keys/verify`,
+    url: `${gateway.url}/v1/keys/verify`,
     method: "POST",
     headers: json,
     body: verifyBody,
     connections: 10,
     duration: 2,
   });
-  return {
-    url,
-    pid,
-    async stop() {
-      child.kill("SIGTERM");
-      await exited;
-      log.close();
-    },
-  };
+  return gateway;
 }
 
 const gateway = await startGateway({ USAGE_COUNTING: "on" });

@@ -5,7 +5,6 @@
 //     request read from pg_stat_database (every statement outside a transaction is one);
 //   - revocation delay: revoke on A, then the time until both B and C answer non-VALID (p50, p99,
 //     max over 30 keys), measured from A's answer to the revocation.
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
@@ -16,12 +15,11 @@ import pg from "pg";
 import { loadConfig } from "../src/config.ts";
 import { generateKey } from "../src/crypto/key-format.ts";
 import { sha256Hex } from "../src/crypto/tokens.ts";
-import { projectRoot } from "../src/db/migrate.ts";
 import { createLogger } from "../src/logger.ts";
 import { generateApiKey } from "../src/modules/keys/service.ts";
 import { createTenant } from "../src/modules/tenants/service.ts";
 import { closeDeps, openDeps } from "../src/server.ts";
-import { GatewayLog } from "./gateway-log.ts";
+import { type Gateway, launchGateway } from "./gateway-process.ts";
 
 interface Row {
   title: string;
@@ -64,41 +62,15 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
   });
 }
 
-interface Gateway {
-  url: string;
-  pid: number;
-  output(): string;
-  stop(): Promise<void>;
-}
-
 let started = 0;
 
-async function startGateway(env: Record<string, string | undefined>): Promise<Gateway> {
-  // Only the lines the bench waits for are kept, not every request's log line.
-  const log = new GatewayLog(
+/** Only the lines the bench waits for are kept, not every request's log line. */
+const startGateway = (env: Record<string, string | undefined>): Promise<Gateway> =>
+  launchGateway(
+    env,
     path.join(env.DATA_DIR ?? os.tmpdir(), `gateway-${++started}.log`),
     /keygate listening|change notices|key filter|"level":(40|50|60)|Error/,
   );
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(projectRoot, "src", "main.ts")],
-    { env, stdio: ["ignore", log.fd, log.fd] },
-  );
-  const exited = new Promise((r) => child.once("exit", r));
-  const url = await log.waitFor(/"url":"(http:\/\/[^"]+)".*"keygate listening"/, exited);
-  return {
-    url,
-    pid: child.pid ?? 0,
-    output: () => log.text(),
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await exited;
-      }
-      log.close();
-    },
-  };
-}
 
 async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
