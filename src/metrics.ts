@@ -66,6 +66,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly usageFlushDuration = new Histogram({
+    name: "keygate_usage_flush_duration_seconds",
+    help: "Time to write one batch of usage counts, by outcome (written, or failed and kept)",
+    labelNames: ["outcome"] as const,
+    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly usageFlushInterval = new Gauge({
+    name: "keygate_usage_flush_interval_seconds",
+    help: "Wait before the next usage flush: 5 s, longer while flushes are slow (at most 60 s)",
+    registers: [this.registry],
+  });
+
   readonly cacheEntries = new Gauge({
     name: "keygate_key_cache_entries",
     help: "Keys held in the lookup cache",

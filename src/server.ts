@@ -83,6 +83,7 @@ export function assembleDeps(config: Config, db: Database, logger: Logger): Deps
     usage: new UsageRecorder(db.prisma, logger, {
       enabled: config.usageCounting,
       minuteRetentionDays: config.usageRetentionDays,
+      metrics,
     }),
     metrics,
   };
