@@ -5,7 +5,7 @@
 //     request read from pg_stat_database (every statement outside a transaction is one);
 //   - revocation delay: revoke on A, then the time until both B and C answer non-VALID (p50, p99,
 //     max over 30 keys), measured from A's answer to the revocation.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -85,6 +85,28 @@ function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * CPU time of every PostgreSQL server process on this machine, µs; undefined when there is none
+ * (a remote server). The database's share of a load, since it runs on the same cores.
+ */
+function postgresCpuMicros(): number | undefined {
+  let total = 0;
+  let found = false;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const line = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (!line.includes(" (postgres) ")) continue;
+      const fields = line.split(") ")[1]?.split(" ") ?? [];
+      total += (Number(fields[11]) + Number(fields[12])) * 10_000;
+      found = true;
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return found ? total : undefined;
 }
 
 /** Of one target's interleaved rounds, the round with the median req/s. */
@@ -235,6 +257,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
     const measured = async (title: string, bodies: string[]) => {
       const countedBefore = await counters();
       const cpuBefore = cpuMicros(a.pid);
+      const dbCpuBefore = postgresCpuMicros();
       const before = await transactions();
       const result = await autocannon({
         url: a.url,
@@ -245,11 +268,16 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
       // The statistics of a backend reach pg_stat_database within a second of going idle.
       await new Promise((r) => setTimeout(r, 1500));
       const cpuUsed = cpuMicros(a.pid) - cpuBefore;
+      const dbCpuAfter = postgresCpuMicros();
       const used = (await transactions()) - before - 2;
       const countedAfter = await counters();
       const total = Math.max(1, result.requests.total);
       return {
         cpuPerRequest: cpuUsed / total,
+        dbCpuPerRequest:
+          dbCpuBefore === undefined || dbCpuAfter === undefined
+            ? undefined
+            : (dbCpuAfter - dbCpuBefore) / total,
         misses: (countedAfter.misses - countedBefore.misses) / total,
         rejections: (countedAfter.rejections - countedBefore.rejections) / total,
         title,
@@ -346,16 +374,19 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
       `\nPostgreSQL ${withRedis ? "and Redis" : "(no Redis)"}, ${o.connections} connections, ${o.seconds} s each, median of ${o.rounds} interleaved rounds; ratios to the same run's bare node:http\n`,
     );
     console.log(
-      "| target | req/s | p50 ms | p99 ms | non-2xx + errors | db transactions / request | cache misses / request | filter rejections / request | gateway CPU µs / request | ratio to baseline |",
+      "| target | req/s | p50 ms | p99 ms | non-2xx + errors | db transactions / request | cache misses / request | filter rejections / request | gateway CPU µs / request | PostgreSQL CPU µs / request | ratio to baseline |",
     );
-    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of [hotRow, manyRow, floodRow])
       console.log(
-        `| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.perRequest.toFixed(4)} | ${r.misses.toFixed(4)} | ${r.rejections.toFixed(4)} | ${r.cpuPerRequest.toFixed(1)} | ${(r.rps / o.baselineRps).toFixed(3)} |`,
+        `| ${r.title} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.perRequest.toFixed(4)} | ${r.misses.toFixed(4)} | ${r.rejections.toFixed(4)} | ${r.cpuPerRequest.toFixed(1)} | ${r.dbCpuPerRequest?.toFixed(1) ?? "n/a"} | ${(r.rps / o.baselineRps).toFixed(3)} |`,
       );
     console.log(
       `\n100,000 distinct keys / hot key: ${(manyRow.rps / hotRow.rps).toFixed(3)} (goal >= 0.8); unknown-key flood: ${floodRow.perRequest.toFixed(4)} db transactions per request (goal < 0.01)`,
     );
+    // Each round's pair, not only the medians: the spread says how far one run can be trusted.
+    const pairs = runs[0]!.map((hotRound, i) => (runs[1]![i]!.rps / hotRound.rps).toFixed(3));
+    console.log(`100,000 distinct keys / hot key, round by round: ${pairs.join(", ")}`);
     console.log(`Gateway RSS after the loads, PostgreSQL: ${pgRss ?? "?"} MiB`);
     console.log(
       `\nRevocation across three gateways (revoke on A; until B and C both answer non-VALID, from A's answer), ${delays.length} keys: p50 ${percentile(delays, 50).toFixed(1)} ms, p99 ${percentile(delays, 99).toFixed(1)} ms, max ${(delays[delays.length - 1] ?? 0).toFixed(1)} ms; VALID answers after A's answer: ${staleAnswers}`,

@@ -1,17 +1,18 @@
 // Verification counts by key, outcome code and minute, aggregated in memory and written in
-// batches (never a write per request). Each flush adds the same counts to the minute, hour and
-// day buckets in one statement, so the roll-ups are always in step with the minutes.
+// batches (never a write per request) as minute rows. Hour and day rows are summed from them once
+// the hour or day is over (rollup.ts, every minute); reads sum what is not rolled up yet.
 // Flushes come every 5 seconds, or less often when the database is slow to take them: the next
 // flush waits ten times as long as the last one took (at most a minute), so usage counting never
 // holds the database for more than about a tenth of the time. A slower flush carries more
 // verifications of the same keys in the same rows, so the rows written per verification fall as
 // the load grows (100,000 keys in rotation: one flush of 33,000 keys took 0.85-1.8 s).
-// Retention: a sweep every few minutes deletes minute rows older than USAGE_RETENTION_DAYS
-// (default 7) and hour rows older than 90 days; day rows are kept for good (one row per key,
-// outcome and day). USAGE_COUNTING=off turns counting off (the benchmark's comparison run).
+// Retention: a sweep every minute, after the roll-up, deletes minute rows older than
+// USAGE_RETENTION_DAYS (default 7) and hour rows older than 90 days, but never rows not yet rolled
+// up; day rows are kept for good (one row per key, outcome and day). USAGE_COUNTING=off turns counting off (the benchmark's comparison run).
 import type { Prisma } from "../../db/client.ts";
 import type { Logger } from "../../logger.ts";
 import type { Metrics } from "../../metrics.ts";
+import { FLUSH_SQL, readMarks, rollUp } from "./rollup.ts";
 
 /** The shortest time between flushes: how fresh usage is when the database keeps up. */
 export const FLUSH_EVERY_MS = 5_000;
@@ -20,7 +21,8 @@ export const MAX_FLUSH_EVERY_MS = 60_000;
 /** Flushing may take at most 1/FLUSH_DUTY_FACTOR of the time. */
 const FLUSH_DUTY_FACTOR = 10;
 const MINUTE_MS = 60_000;
-const SWEEP_EVERY_MS = 5 * 60_000;
+/** Roll-up and retention sweep. */
+const MAINTAIN_EVERY_MS = 60_000;
 const DAY_MS = 24 * 3600_000;
 /** Hour rows outlive minute rows; day rows are never swept. */
 export const HOUR_RETENTION_DAYS = 90;
@@ -49,7 +51,7 @@ interface Pending {
 export class UsageRecorder {
   private pending = new Map<string, Pending>();
   private timer?: NodeJS.Timeout;
-  private sweepTimer?: NodeJS.Timeout;
+  private maintainTimer?: NodeJS.Timeout;
   /** The flush the timer started, if it is still running (stop() waits for it). */
   private running?: Promise<void>;
   private started = false;
@@ -71,16 +73,16 @@ export class UsageRecorder {
     if (this.started) return;
     this.started = true;
     this.scheduleFlush(FLUSH_EVERY_MS);
-    this.sweepTimer ??= setInterval(() => void this.sweepQuietly(), SWEEP_EVERY_MS);
-    this.sweepTimer.unref();
+    this.maintainTimer ??= setInterval(() => void this.maintainQuietly(), MAINTAIN_EVERY_MS);
+    this.maintainTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.started = false;
     clearTimeout(this.timer);
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.maintainTimer) clearInterval(this.maintainTimer);
     this.timer = undefined;
-    this.sweepTimer = undefined;
+    this.maintainTimer = undefined;
     await this.running;
     await this.flush();
   }
@@ -123,13 +125,7 @@ export class UsageRecorder {
         // element by element, which at 33,000 keys per flush cost a quarter to a third of a
         // second of the gateway's CPU, now a tenth (npx tsx bench/flush-cost.ts); JSON.stringify
         // is native.
-        `INSERT INTO "KeyUsage" ("keyId", "tenantId", "granularity", "bucket", "code", "count")
-         SELECT u.k, u.t, g.granularity::"UsageGranularity",
-                date_trunc(g.unit, to_timestamp(u.m / 1000.0) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', u.c, sum(u.n)::int
-         FROM json_to_recordset($1::json) AS u(k uuid, t uuid, c text, m bigint, n int)
-         CROSS JOIN (VALUES ('MINUTE', 'minute'), ('HOUR', 'hour'), ('DAY', 'day')) AS g(granularity, unit)
-         GROUP BY 1, 2, 3, 4, 5
-         ON CONFLICT ("keyId", "granularity", "bucket", "code") DO UPDATE SET "count" = "KeyUsage"."count" + EXCLUDED."count"`,
+        FLUSH_SQL,
         JSON.stringify(
           batch.map((p) => ({ k: p.keyId, t: p.tenantId, c: p.code, m: p.minute, n: p.count })),
         ),
@@ -146,27 +142,40 @@ export class UsageRecorder {
     }
   }
 
-  /** Deletes minute and hour rows past their retention; returns how many rows went. */
+  /**
+   * Deletes minute and hour rows past their retention, never one that is not rolled up yet (after
+   * a long outage the roll-up catches up first); returns how many rows went.
+   */
   async sweep(now = Date.now()): Promise<number> {
-    const minutesBefore = new Date(now - this.minuteRetentionDays * DAY_MS);
-    const hoursBefore = new Date(now - HOUR_RETENTION_DAYS * DAY_MS);
+    const marks = await readMarks(this.prisma);
+    const before = (retentionDays: number, mark: Date | undefined) =>
+      new Date(Math.min(now - retentionDays * DAY_MS, mark?.getTime() ?? Number.POSITIVE_INFINITY));
     const { count } = await this.prisma.keyUsage.deleteMany({
       where: {
         OR: [
-          { granularity: "MINUTE", bucket: { lt: minutesBefore } },
-          { granularity: "HOUR", bucket: { lt: hoursBefore } },
+          {
+            granularity: "MINUTE",
+            bucket: { lt: before(this.minuteRetentionDays, marks?.hoursTo) },
+          },
+          { granularity: "HOUR", bucket: { lt: before(HOUR_RETENTION_DAYS, marks?.daysTo) } },
         ],
       },
     });
     return count;
   }
 
-  private async sweepQuietly(): Promise<void> {
+  /** Rolls up the hours and days that are over, then sweeps. */
+  async maintain(now = Date.now()): Promise<void> {
+    await rollUp(this.prisma, now);
+    const count = await this.sweep(now);
+    if (count) this.logger.debug({ rows: count }, "usage rows past retention deleted");
+  }
+
+  private async maintainQuietly(): Promise<void> {
     try {
-      const count = await this.sweep();
-      if (count) this.logger.debug({ rows: count }, "usage rows past retention deleted");
+      await this.maintain();
     } catch (error) {
-      this.logger.warn({ err: error }, "usage sweep failed; the next one retries");
+      this.logger.warn({ err: error }, "usage roll-up or sweep failed; the next one retries");
     }
   }
 }

@@ -6,15 +6,14 @@ import { requireTenantActor, type Actor, type TenantActor } from "../../access/a
 import { requirePermission } from "../../access/permissions.ts";
 import type { Deps } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
-import type { Prisma as P } from "../../generated/prisma/client.ts";
 import { administersKeys, findKey, keyScope } from "../keys/service.ts";
 import { parseInput } from "../validation.ts";
 import { HOUR_RETENTION_DAYS } from "./recorder.ts";
+import { type Granularity, Params, usageRows } from "./rollup.ts";
 
-export type Granularity = "MINUTE" | "HOUR" | "DAY";
+export type { Granularity };
 
 const DAY_MS = 24 * 3600_000;
-const UNIT_MS: Record<Granularity, number> = { MINUTE: 60_000, HOUR: 3600_000, DAY: DAY_MS };
 /** The widest range a series may ask for, by granularity: it bounds the rows one answer reads. */
 export const MAX_RANGE_DAYS: Record<Granularity, number> = {
   MINUTE: 31,
@@ -53,11 +52,6 @@ const summaryInput = z
   .object({ from: z.date("must be a date"), to: z.date("must be a date") })
   .superRefine((v, ctx) => checkRange(v, MAX_RANGE_DAYS.DAY, ctx));
 
-function floorTo(date: Date, granularity: Granularity): Date {
-  const unit = UNIT_MS[granularity];
-  return new Date(date.getTime() - (((date.getTime() % unit) + unit) % unit));
-}
-
 export interface UsagePoint {
   bucket: Date;
   code: string;
@@ -69,10 +63,8 @@ export interface CodeCount {
   count: number;
 }
 
-function totalsByCode(rows: { code: string; _sum: { count: number | null } }[]): CodeCount[] {
-  return rows
-    .map((r) => ({ code: r.code, count: r._sum.count ?? 0 }))
-    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+function sortedTotals(totals: CodeCount[]): CodeCount[] {
+  return totals.sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
 }
 
 /** One key's counts by bucket and outcome code. A foreign id answers like an unknown one. */
@@ -84,27 +76,34 @@ export async function keyUsage(
   const input = parseInput(seriesInput, raw);
   const key = await findKey(deps, actor, input.id, { select: { id: true, tenantId: true } });
   if (!key) throw new AppError("KEY_NOT_FOUND", "key not found");
-  const where: P.KeyUsageWhereInput = {
-    keyId: key.id,
-    tenantId: key.tenantId,
-    granularity: input.granularity,
-    bucket: { gte: floorTo(input.from, input.granularity), lt: input.to },
-  };
-  const [rows, totals] = await Promise.all([
-    deps.prisma.keyUsage.findMany({
-      where,
-      select: { bucket: true, code: true, count: true },
-      orderBy: [{ bucket: "asc" }, { code: "asc" }],
-    }),
-    deps.prisma.keyUsage.groupBy({ by: ["code"], where, _sum: { count: true } }),
-  ]);
+  const params = new Params();
+  const filter = `"keyId" = ${params.add(key.id, "uuid")} AND "tenantId" = ${params.add(key.tenantId, "uuid")}`;
+  const rows = usageRows(
+    input.granularity,
+    input.from.getTime(),
+    input.to.getTime(),
+    filter,
+    params,
+  );
+  const sums = await deps.prisma.$queryRawUnsafe<{ bucket: Date; code: string; count: bigint }[]>(
+    `SELECT "bucket", "code", sum("count") AS "count" FROM (${rows}) AS r
+     GROUP BY "bucket", "code" ORDER BY "bucket", "code"`,
+    ...params.values,
+  );
+  const points: UsagePoint[] = sums.map((r) => ({
+    bucket: r.bucket,
+    code: r.code,
+    count: Number(r.count),
+  }));
+  const byCode = new Map<string, number>();
+  for (const p of points) byCode.set(p.code, (byCode.get(p.code) ?? 0) + p.count);
   return {
     keyId: key.id,
     granularity: input.granularity,
     from: input.from,
     to: input.to,
-    points: rows satisfies UsagePoint[],
-    totals: totalsByCode(totals),
+    points,
+    totals: sortedTotals([...byCode].map(([code, count]) => ({ code, count }))),
   };
 }
 
@@ -126,42 +125,36 @@ export async function usageSummary(deps: Deps, actor: Actor, raw: { from: Date; 
   requirePermission(a, "keys:read");
   const input = parseInput(summaryInput, raw);
   const granularity = summaryGranularity(deps, input.from, input.to);
-  const conditions: P.KeyUsageWhereInput[] = [
-    { tenantId: a.tenantId },
-    { granularity },
-    { bucket: { gte: floorTo(input.from, granularity), lt: input.to } },
-  ];
+  const params = new Params();
+  let filter = `"tenantId" = ${params.add(a.tenantId, "uuid")}`;
   if (!administersKeys(a)) {
     // KeyUsage has no relation to ApiKey: the scope is the ids of the keys the caller may read.
     const own = await deps.prisma.apiKey.findMany({ where: keyScope(a), select: { id: true } });
-    conditions.push({ keyId: { in: own.map((k) => k.id) } });
+    filter += ` AND "keyId" = ANY(${params.add(
+      own.map((k) => k.id),
+      "uuid[]",
+    )})`;
   }
-  const where: P.KeyUsageWhereInput = { AND: conditions };
+  const rows = usageRows(granularity, input.from.getTime(), input.to.getTime(), filter, params);
   const [byCode, byKey] = await Promise.all([
-    deps.prisma.keyUsage.groupBy({ by: ["code"], where, _sum: { count: true } }),
-    deps.prisma.keyUsage.groupBy({
-      by: ["keyId"],
-      where,
-      _sum: { count: true },
-      orderBy: [{ _sum: { count: "desc" } }, { keyId: "asc" }],
-      take: TOP_KEYS,
-    }),
+    deps.prisma.$queryRawUnsafe<{ code: string; count: bigint }[]>(
+      `SELECT "code", sum("count") AS "count" FROM (${rows}) AS r GROUP BY "code"`,
+      ...params.values,
+    ),
+    deps.prisma.$queryRawUnsafe<{ keyId: string; total: bigint; valid: bigint | null }[]>(
+      `SELECT "keyId"::text AS "keyId", sum("count") AS "total",
+              sum("count") FILTER (WHERE "code" = 'VALID') AS "valid"
+       FROM (${rows}) AS r GROUP BY "keyId" ORDER BY "total" DESC, "keyId" ASC LIMIT ${TOP_KEYS}`,
+      ...params.values,
+    ),
   ]);
   const ids = byKey.map((k) => k.keyId);
-  const [valid, keys] = await Promise.all([
-    deps.prisma.keyUsage.groupBy({
-      by: ["keyId"],
-      where: { AND: [where, { keyId: { in: ids } }, { code: "VALID" }] },
-      _sum: { count: true },
-    }),
-    deps.prisma.apiKey.findMany({
-      where: { AND: [keyScope(a), { id: { in: ids } }] },
-      select: { id: true, name: true },
-    }),
-  ]);
-  const validOf = new Map(valid.map((v) => [v.keyId, v._sum.count ?? 0]));
+  const keys = await deps.prisma.apiKey.findMany({
+    where: { AND: [keyScope(a), { id: { in: ids } }] },
+    select: { id: true, name: true },
+  });
   const nameOf = new Map(keys.map((k) => [k.id, k.name]));
-  const totals = totalsByCode(byCode);
+  const totals = sortedTotals(byCode.map((r) => ({ code: r.code, count: Number(r.count) })));
   return {
     from: input.from,
     to: input.to,
@@ -171,8 +164,8 @@ export async function usageSummary(deps: Deps, actor: Actor, raw: { from: Date; 
     topKeys: byKey.map((k) => ({
       keyId: k.keyId,
       name: nameOf.get(k.keyId) ?? null,
-      total: k._sum.count ?? 0,
-      valid: validOf.get(k.keyId) ?? 0,
+      total: Number(k.total),
+      valid: Number(k.valid ?? 0),
     })),
   };
 }
