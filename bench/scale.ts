@@ -100,7 +100,10 @@ function postgresCpuMicros(): number | undefined {
       const line = readFileSync(`/proc/${entry}/stat`, "utf8");
       if (!line.includes(" (postgres) ")) continue;
       const fields = line.split(") ")[1]?.split(" ") ?? [];
-      total += (Number(fields[11]) + Number(fields[12])) * 10_000;
+      // Its own time and that of its children that have ended (backends ending during the load
+      // would otherwise take their time with them: the postmaster reaps them into these fields).
+      const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+      total += ticks * 10_000;
       found = true;
     } catch {
       // The process ended between the listing and the read.

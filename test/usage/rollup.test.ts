@@ -230,10 +230,11 @@ describe("usage roll-up", () => {
       const { apiKey } = await generateKeyFor(h, acme.token, { name: "in flight" });
       const day0 = Date.UTC(2026, 2, 5);
       await setMarks(day0, day0);
-      const [{ name }] = await h.deps.prisma.$queryRawUnsafe<{ name: string }[]>(
+      const rows = await h.deps.prisma.$queryRawUnsafe<{ name: string }[]>(
         "SELECT current_database() AS name",
       );
-      const other = new pg.Client({ connectionString: serverUrl(process.env.DATABASE_URL!, name) });
+      const url = serverUrl(process.env.DATABASE_URL!, rows[0]!.name);
+      const other = new pg.Client({ connectionString: url });
       await other.connect();
       try {
         await other.query("BEGIN");
