@@ -21,6 +21,7 @@ export const UNIT_MS: Record<Granularity, number> = {
 const UNIT: Record<Granularity, string> = { MINUTE: "minute", HOUR: "hour", DAY: "day" };
 /** At most this much is rolled up by one transaction; a roll-up that is behind catches up in steps. */
 const MAX_STEP_MS = 24 * 3600_000;
+const ROLLUP_TRANSACTION = { maxWait: 30_000, timeout: 300_000 };
 
 export function floorTo(ms: number, granularity: Granularity): number {
   const unit = UNIT_MS[granularity];
@@ -122,7 +123,9 @@ export async function rollUp(prisma: Prisma, now = Date.now()): Promise<RollupMa
         next.daysTo,
       );
       return { marks: next, more: hoursTo < floorTo(now, "HOUR") };
-    });
+      // Prisma's default of 5 s is too short for the hour of 100,000 keys on a loaded database,
+      // behind a slow flush: the roll-up would roll back and retry every minute for good.
+    }, ROLLUP_TRANSACTION);
     if (!step.more) return step.marks;
   }
 }
