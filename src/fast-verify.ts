@@ -19,6 +19,7 @@ import {
   type Handler,
 } from "./fast-path.ts";
 import { requestStore } from "./request-context.ts";
+import { type HeaderSink, keygateErrorReply, verifyAnswerHeaders } from "./rest/envelope.ts";
 import { parseJsonObject } from "./storable-text.ts";
 
 export const VERIFY_PATH = "/v1/keys/verify";
@@ -43,10 +44,14 @@ export function withFastVerify(deps: Deps, next: Handler): Handler {
   };
 }
 
-interface Reply {
-  status: number;
-  headers: Record<string, string>;
+/** The answer being built; a header sink for the same helpers the Hono route uses. */
+class Reply implements HeaderSink {
+  status = 200;
   payload: unknown;
+  constructor(readonly headers: Record<string, string>) {}
+  header(name: string, value: string): void {
+    this.headers[name] = value;
+  }
 }
 
 function answer(
@@ -59,11 +64,7 @@ function answer(
   const started = performance.now();
   const requestId = requestIdOf(req.headers["x-request-id"]);
   const facts = nodeRequestFacts(requestId, res);
-  const reply: Reply = {
-    status: 200,
-    headers: { "x-request-id": requestId, "content-type": "application/json" },
-    payload: undefined,
-  };
+  const reply = new Reply({ "x-request-id": requestId, "content-type": "application/json" });
   const send = () => {
     const body = JSON.stringify(reply.payload);
     reply.headers["content-length"] = String(Buffer.byteLength(body));
@@ -101,31 +102,15 @@ function answer(
 }
 
 function answered(reply: Reply, result: VerifyAnswer): void {
-  if (result.ratelimit) {
-    reply.headers["RateLimit-Limit"] = String(result.ratelimit.limit);
-    reply.headers["RateLimit-Remaining"] = String(result.ratelimit.remaining);
-    reply.headers["RateLimit-Reset"] = String(result.ratelimit.reset);
-    if (result.code === "RATE_LIMITED")
-      reply.headers["Retry-After"] = String(result.ratelimit.reset);
-  }
+  verifyAnswerHeaders(reply, result);
   reply.payload = result;
 }
 
 function failed(deps: Deps, reply: Reply, requestId: string, error: unknown): void {
-  if (error instanceof AppError && error.status < 500) {
-    reply.status = error.status;
-    if (error.retryAfter !== undefined) {
-      reply.headers["Retry-After"] = String(error.retryAfter);
-      if (error.code === "RATE_LIMITED") {
-        if (error.limit !== undefined) reply.headers["RateLimit-Limit"] = String(error.limit);
-        reply.headers["RateLimit-Remaining"] = "0";
-        reply.headers["RateLimit-Reset"] = String(error.retryAfter);
-      }
-    }
-    reply.payload = { error: { code: error.code, message: error.message, fields: error.fields } };
-  } else {
+  // Hono's error handler logs the unexpected; here it is ours to log.
+  if (!(error instanceof AppError && error.status < 500))
     deps.logger.error({ err: error, requestId }, "unexpected error");
-    reply.status = 500;
-    reply.payload = { error: { code: "INTERNAL", message: "internal error", requestId } };
-  }
+  const { status, body } = keygateErrorReply(reply, error, () => requestId);
+  reply.status = status;
+  reply.payload = body;
 }

@@ -5,6 +5,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { AppError, errorStatus, type ErrorCode } from "../errors.ts";
+import type { VerifyAnswer } from "../modules/keys/verify-request.ts";
 import { component, type Envelope, type RestContext } from "./route.ts";
 
 type ErrorMap = Partial<Record<ErrorCode, [ContentfulStatusCode, string]>>;
@@ -51,9 +52,14 @@ function statusesOf(map: ErrorMap): Record<number, string> {
   );
 }
 
+/** Where the header helpers write: a Hono context, or the node:http fast path's header map. */
+export interface HeaderSink {
+  header(name: string, value: string): void;
+}
+
 /** The IETF draft's RateLimit-* headers (limit, what is left, seconds until the window resets). */
 export function rateLimitHeaders(
-  c: Pick<RestContext, "header">,
+  c: HeaderSink,
   state: { limit?: number; remaining: number; reset: number },
 ) {
   if (state.limit !== undefined) c.header("RateLimit-Limit", String(state.limit));
@@ -61,8 +67,15 @@ export function rateLimitHeaders(
   c.header("RateLimit-Reset", String(state.reset));
 }
 
+/** A verification answer's headers: its key's rate limit, and Retry-After when RATE_LIMITED. */
+export function verifyAnswerHeaders(c: HeaderSink, answer: VerifyAnswer) {
+  if (!answer.ratelimit) return;
+  rateLimitHeaders(c, answer.ratelimit);
+  if (answer.code === "RATE_LIMITED") c.header("Retry-After", String(answer.ratelimit.reset));
+}
+
 /** A 429 says when to come back: Retry-After, and the RateLimit-* headers of the spent window. */
-export function retryAfter(c: Pick<RestContext, "header">, error: AppError | undefined) {
+export function retryAfter(c: HeaderSink, error: AppError | undefined) {
   if (error?.retryAfter === undefined) return;
   c.header("Retry-After", String(error.retryAfter));
   if (error.code === "RATE_LIMITED")
@@ -241,17 +254,30 @@ export const keygateFailure = component(
 );
 
 export function keygateError(c: RestContext, error: unknown) {
+  const reply = keygateErrorReply(c, error, () => c.get("requestId"));
+  return c.json(reply.body, reply.status);
+}
+
+/**
+ * Keygate's error status and body for any thrown value (an unexpected one is a 500 that quotes the
+ * request id); a 429's headers go to `c`. Shared with the node:http fast path, which has no context.
+ */
+export function keygateErrorReply(
+  c: HeaderSink,
+  error: unknown,
+  requestId: () => string | undefined,
+): { status: ContentfulStatusCode; body: z.infer<typeof keygateFailure> } {
   if (error instanceof AppError && error.status < 500) {
     retryAfter(c, error);
-    const body: z.infer<typeof keygateFailure> = {
-      error: { code: error.code, message: error.message, fields: error.fields },
+    return {
+      status: error.status as ContentfulStatusCode,
+      body: { error: { code: error.code, message: error.message, fields: error.fields } },
     };
-    return c.json(body, error.status as ContentfulStatusCode);
   }
-  const body: z.infer<typeof keygateFailure> = {
-    error: { code: "INTERNAL", message: "internal error", requestId: c.get("requestId") },
+  return {
+    status: 500,
+    body: { error: { code: "INTERNAL", message: "internal error", requestId: requestId() } },
   };
-  return c.json(body, 500);
 }
 
 /** Each status with the codes that answer it. */

@@ -5,7 +5,7 @@ import type { Deps } from "../deps.ts";
 import { verifyCodes } from "../modules/keys/verify.ts";
 import { verifyBody, verifyForCaller } from "../modules/keys/verify-request.ts";
 import { actorOf } from "./actor.ts";
-import { keygateEnvelope, rateLimitHeaders } from "./envelope.ts";
+import { keygateEnvelope, verifyAnswerHeaders } from "./envelope.ts";
 import { readJsonObject } from "./http.ts";
 import { component, defineRoute, mountRoutes, routeGroup } from "./route.ts";
 
@@ -55,10 +55,7 @@ const verify = defineRoute({
       actor,
       (await readJsonObject(c)) as never,
     );
-    if (answer.ratelimit) {
-      rateLimitHeaders(c, answer.ratelimit);
-      if (answer.code === "RATE_LIMITED") c.header("Retry-After", String(answer.ratelimit.reset));
-    }
+    verifyAnswerHeaders(c, answer);
     return c.json(answer);
   },
 });
