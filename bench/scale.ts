@@ -14,11 +14,11 @@ import autocannon from "autocannon";
 import pg from "pg";
 import { loadConfig } from "../src/config.ts";
 import { generateKey } from "../src/crypto/key-format.ts";
-import { sha256Hex } from "../src/crypto/tokens.ts";
 import { createLogger } from "../src/logger.ts";
 import { generateApiKey } from "../src/modules/keys/service.ts";
 import { createTenant } from "../src/modules/tenants/service.ts";
 import { closeDeps, openDeps } from "../src/server.ts";
+import { insertBulkKeys } from "./bulk-keys.ts";
 import { type Gateway, launchGateway } from "./gateway-process.ts";
 
 interface Row {
@@ -80,11 +80,20 @@ async function until(check: () => boolean, what: string, ms = 60_000): Promise<v
   }
 }
 
-/** CPU time (user + system) a process has used, µs (Linux /proc; clock ticks of 10 ms). */
+/**
+ * CPU time from a /proc/<pid>/stat line, µs (clock ticks of 10 ms): utime and stime, and with
+ * `children` also cutime and cstime, the time of its children that have ended.
+ */
+function statMicros(line: string, children = false): number {
+  // Fields 14 to 17 of the line: 12 to 15 after "pid (comm) ".
+  const fields = line.split(") ")[1]?.split(" ") ?? [];
+  const used = Number(fields[11]) + Number(fields[12]);
+  return (children ? used + Number(fields[13]) + Number(fields[14]) : used) * 10_000;
+}
+
+/** CPU time (user + system) a process has used, µs. */
 function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  // utime and stime are fields 14 and 15 of the line, 12 and 13 after "pid (comm) ".
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  return statMicros(readFileSync(`/proc/${pid}/stat`, "utf8"));
 }
 
 /**
@@ -99,11 +108,9 @@ function postgresCpuMicros(): number | undefined {
     try {
       const line = readFileSync(`/proc/${entry}/stat`, "utf8");
       if (!line.includes(" (postgres) ")) continue;
-      const fields = line.split(") ")[1]?.split(" ") ?? [];
-      // Its own time and that of its children that have ended (backends ending during the load
-      // would otherwise take their time with them: the postmaster reaps them into these fields).
-      const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-      total += ticks * 10_000;
+      // With its ended children: backends ending during the load would otherwise take their time
+      // with them (the postmaster reaps them into its cutime and cstime).
+      total += statMicros(line, true);
       found = true;
     } catch {
       // The process ended between the listing and the read.
@@ -197,21 +204,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<void> {
     const db = new pg.Client({ connectionString: databaseUrl.toString() });
     db.on("error", () => {});
     await db.connect();
-    for (let i = 0; i < distinct.length; i += 10_000) {
-      const slice = distinct.slice(i, i + 10_000);
-      await db.query(
-        `INSERT INTO "ApiKey" (id, "tenantId", name, hash, start, "end", jti, permissions, "updatedAt")
-         SELECT gen_random_uuid(), $1::uuid, 'bulk', h, s, e, gen_random_uuid()::text,
-                ARRAY['transactions:read'], now()
-         FROM unnest($2::text[], $3::text[], $4::text[]) AS u(h, s, e)`,
-        [
-          tenant.id,
-          slice.map((k) => sha256Hex(k)),
-          slice.map((k) => k.slice(0, 12)),
-          slice.map((k) => k.slice(-4)),
-        ],
-      );
-    }
+    await insertBulkKeys(db, tenant.id, distinct);
     const unknown = Array.from({ length: DISTINCT_KEYS }, () => generateKey(prefix));
     const transactions = async () => {
       await db.query("SELECT pg_stat_clear_snapshot()");
