@@ -47,6 +47,7 @@ export function measureCacheEntryBytes(n = 100_000): number {
       creditsRefillAmount: null,
       creditsRefillInterval: null,
       tenantActive: true,
+      lastUsedQueuedAt: 0,
     });
     byId.set(id, hash);
   }

@@ -64,7 +64,7 @@ try {
       `UPDATE "ApiKey" SET "lastUsedAt" = now() - interval '5 minutes' WHERE "tenantId" = $1::uuid`,
       tenant.id,
     );
-    for (const id of ids) deps.keys.touch(id);
+    for (const id of ids) deps.keys.touch({ id, lastUsedQueuedAt: 0 });
     const lastUsed = await cpuMs(() => deps.keys.flush());
     console.log(`round ${round}, ${n} keys: usage flush ${usage}; last-used flush ${lastUsed}`);
   }

@@ -120,6 +120,45 @@ describe("usage counts", () => {
     ]);
   });
 
+  it("counts of minutes recorded out of order, and of a failed flush, are written exactly once", async () => {
+    const { apiKey } = await generateKeyFor(h, acme.token, { name: "back-and-forth" });
+    const base = Date.UTC(2026, 0, 11, 9, 0, 0);
+    const record = (code: string, ms: number) =>
+      h.deps.usage.record(apiKey.id, acme.tenant.id, code, base + ms);
+    record("VALID", 1_000);
+    record("VALID", 61_000);
+    record("EXPIRED", 2_000); // the first minute again, after the second began
+    record("VALID", 3_000);
+    // A flush that fails keeps its counts; they join what is recorded meanwhile.
+    const prisma = (h.deps.usage as unknown as { prisma: Record<string, unknown> }).prisma;
+    const execute = prisma.$executeRawUnsafe;
+    let failed = 0;
+    prisma.$executeRawUnsafe = () => {
+      failed++;
+      return Promise.reject(new Error("connection lost"));
+    };
+    try {
+      await h.deps.usage.flush();
+    } finally {
+      prisma.$executeRawUnsafe = execute;
+    }
+    expect(failed).toBe(1);
+    record("VALID", 62_000);
+    record("RATE_LIMITED", 4_000);
+    await h.deps.usage.flush();
+    await h.deps.usage.flush(); // nothing left: writes nothing twice
+    const rows = await h.deps.prisma.keyUsage.findMany({
+      where: { keyId: apiKey.id, granularity: "MINUTE" },
+      orderBy: [{ bucket: "asc" }, { code: "asc" }],
+    });
+    expect(rows.map((r) => [r.bucket.getTime() - base, r.code, r.count])).toEqual([
+      [0, "EXPIRED", 1],
+      [0, "RATE_LIMITED", 1],
+      [0, "VALID", 2],
+      [60_000, "VALID", 2],
+    ]);
+  });
+
   it("ranges are checked and the error names the field", async () => {
     const now = Date.now();
     const cases = [
@@ -266,7 +305,7 @@ describe("usage counts", () => {
     }
 
     const before = Date.now();
-    for (const id of ids) h.deps.keys.touch(id);
+    for (const id of ids) h.deps.keys.touch({ id, lastUsedQueuedAt: 0 });
     await h.deps.keys.flush();
     const used = await h.deps.prisma.apiKey.findMany({
       where: { id: { in: ids } },

@@ -27,7 +27,7 @@ export async function exchangeApiKey(
     throw invalid();
   }
   await deps.limiters.consume("exchangeKey", key.id);
-  deps.keys.touch(key.id);
+  deps.keys.touch(key);
   const token = await signAccessToken(deps.config, {
     sub: key.id,
     tid: key.tenantId,

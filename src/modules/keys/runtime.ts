@@ -56,6 +56,11 @@ export interface CachedKey {
   creditsRefillInterval: "DAY" | "MONTH" | null;
   /** False when the key's tenant is suspended or deleted: every key of it is unusable. */
   tenantActive: boolean;
+  /**
+   * When this instance last queued the key's last-used time (epoch ms; 0: never). The one field
+   * written after the entry is made: instance-local bookkeeping, never part of an answer.
+   */
+  lastUsedQueuedAt: number;
 }
 
 /**
@@ -147,6 +152,7 @@ function toCachedKey(row: KeyRow): CachedKey {
         : null,
     ipAllow: rest.ipAllowlist.length ? ipAllowlist(rest.ipAllowlist) : null,
     tenantActive: !tenant.suspendedAt && !tenant.deletedAt,
+    lastUsedQueuedAt: 0,
   };
   if (!key.ownerId) return { ...key, ownerActive: true };
   const ownerPermissions = owner ? effectivePermissions(owner) : [];
@@ -490,8 +496,18 @@ export class KeyRuntime implements NoticeHandler {
     return this.byHash.size;
   }
 
-  touch(keyId: string): void {
-    this.lastUsed.set(keyId, Date.now());
+  /**
+   * Queues the key's last-used time, at most once per LAST_USED_RESOLUTION_SECONDS per cached
+   * entry: the flush would not write a more recent one anyway (the stored time still trails the
+   * last use by less than the resolution). A key in use then costs a comparison per request
+   * rather than a map update, and a flush carries each key once a minute rather than every
+   * five seconds: at 100,000 keys in rotation, a fraction of the rows PostgreSQL joined per flush.
+   */
+  touch(key: Pick<CachedKey, "id" | "lastUsedQueuedAt">): void {
+    const now = Date.now();
+    if (now - key.lastUsedQueuedAt < LAST_USED_RESOLUTION_SECONDS * 1000) return;
+    key.lastUsedQueuedAt = now;
+    this.lastUsed.set(key.id, now);
   }
 
   /** One statement for every key used since the last flush. */

@@ -174,7 +174,7 @@ export function chargeKey(deps: Deps, key: CachedKey): Now<VerifyResult> {
     !key.rateLimitPerDay &&
     key.creditsRemaining === null
   ) {
-    deps.keys.touch(key.id);
+    deps.keys.touch(key);
     return { valid: true, code: "VALID", key, ratelimit: null, credits: null };
   }
   return spendLimitsAndCredits(deps, key);
@@ -202,7 +202,7 @@ async function spendLimitsAndCredits(deps: Deps, key: CachedKey): Promise<Verify
       return { valid: false, code: "USAGE_EXCEEDED", key, ratelimit, credits: { remaining: 0 } };
     credits = { remaining };
   }
-  deps.keys.touch(key.id);
+  deps.keys.touch(key);
   return { valid: true, code: "VALID", key, ratelimit, credits };
 }
 
