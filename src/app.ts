@@ -4,11 +4,11 @@ import { Hono, type Context } from "hono";
 import type { Deps } from "./deps.ts";
 import { AppError } from "./errors.ts";
 import { createGraphQLServer } from "./graphql/yoga.ts";
-import { accessLogger } from "./logger.ts";
-import { logRequest, requestIdOf } from "./fast-path.ts";
+import { AccessLog } from "./access-log.ts";
+import { requestIdOf } from "./fast-path.ts";
 import { graphiqlRoutes } from "./graphql/graphiql.ts";
 import { graphQLErrorBody } from "./graphql/errors.ts";
-import { requestStore, type RequestFacts } from "./request-context.ts";
+import type { RequestFacts } from "./request-context.ts";
 import { clientIp } from "./rest/client-ip.ts";
 import { kotaniRoutes } from "./rest/kotani.ts";
 import { healthRoutes, nativeRoutes } from "./rest/native.ts";
@@ -25,7 +25,7 @@ import { corsMiddleware } from "./cors.ts";
 import { bufferBody, LARGE_BODY_BYTES, spendLargeBodyBudget } from "./body-budget.ts";
 import { dashboardRoutes } from "./dashboard/routes.ts";
 
-export type AppEnv = { Variables: { requestId: string; actor?: Actor } };
+export type AppEnv = { Variables: { requestId: string; facts: RequestFacts; actor?: Actor } };
 
 /**
  * Yoga's answer as a Hono response. A JSON answer is copied into one built by Hono, which the
@@ -49,7 +49,7 @@ async function honoResponse(c: Context<AppEnv>, response: Response): Promise<Res
 export function createApp(deps: Deps) {
   const yoga = createGraphQLServer(deps);
   const app = new Hono<AppEnv>();
-  const access = accessLogger(deps.logger);
+  const access = new AccessLog(deps.logger);
 
   app.use("*", async (c, next) => {
     const requestId = requestIdOf(c.req.header("x-request-id"));
@@ -75,16 +75,16 @@ export function createApp(deps: Deps) {
     // Set before the handler runs: a header added to a finished response makes
     // @hono/node-server rebuild it, which costs more than the whole handler.
     c.header("x-request-id", requestId);
-    await requestStore.run(facts, next);
+    c.set("facts", facts);
+    await next();
     handled = true;
     release?.();
-    logRequest(access, facts, {
-      method: c.req.method,
-      route: c.req.routePath,
-      path: c.req.path,
-      status: c.res.status,
+    access.write(
+      facts,
+      AccessLog.request(c.req.method, c.req.routePath, c.req.path),
+      c.res.status,
       started,
-    });
+    );
   });
 
   // Before the body limits: a 413 or 429 must reach an allowed page readable, and preflights cost nothing.
@@ -139,6 +139,7 @@ export function createApp(deps: Deps) {
       actor,
       requestId: c.get("requestId"),
       ip: clientIp(c),
+      responseSent: c.get("facts").responseSent,
     });
     return honoResponse(c, response);
   });

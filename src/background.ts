@@ -1,7 +1,6 @@
 // Work that runs after the answer has gone out (mail, batched writes). Tracked so
 // that shutdown and tests can wait for it; failures are logged, never thrown at callers.
 import type { Logger } from "./logger.ts";
-import { currentResponseSent } from "./request-context.ts";
 
 export class Background {
   private readonly pending = new Set<Promise<void>>();
@@ -9,11 +8,12 @@ export class Background {
   constructor(private readonly logger: Logger) {}
 
   /**
-   * Runs `fn` once the current request's response has been sent in full (at once outside a
-   * request): nothing it does, not even a lookup, can change the answer's timing.
+   * Runs `fn` once the request's response has been sent in full (`responseSent`, from the
+   * request's RequestMeta; at once outside a request): nothing it does, not even a lookup, can
+   * change the answer's timing.
    */
-  run(name: string, fn: () => Promise<void>): void {
-    const sent = currentResponseSent() ?? Promise.resolve();
+  run(name: string, fn: () => Promise<void>, responseSent?: () => Promise<void>): void {
+    const sent = responseSent?.() ?? Promise.resolve();
     const job: Promise<void> = sent
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(fn)

@@ -28,4 +28,6 @@ export interface RequestMeta {
   ip?: string | null;
   userAgent?: string | null;
   requestId?: string | null;
+  /** Settles once the request's response is sent in full (Background.run waits for it). */
+  responseSent?: () => Promise<void>;
 }

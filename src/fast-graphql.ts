@@ -10,17 +10,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { YogaServerInstance } from "graphql-yoga";
 import { anonymous } from "./access/actor.ts";
 import type { Deps } from "./deps.ts";
-import {
-  logRequest,
-  nodeRequestFacts,
-  plainAnonymousPost,
-  requestIdOf,
-  type Handler,
-} from "./fast-path.ts";
+import { nodeRequestFacts, plainAnonymousPost, requestIdOf, type Handler } from "./fast-path.ts";
 import type { GraphQLContext } from "./graphql/context.ts";
 import type { ServerContext } from "./graphql/yoga.ts";
-import { accessLogger } from "./logger.ts";
-import { requestStore } from "./request-context.ts";
+import { AccessLog } from "./access-log.ts";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -36,7 +29,8 @@ export function withFastGraphQL(
   yoga: YogaServerInstance<ServerContext, GraphQLContext>,
   next: Handler,
 ): Handler {
-  const access = accessLogger(deps.logger);
+  const access = new AccessLog(deps.logger);
+  const request = AccessLog.request("POST", GRAPHQL_PATH, GRAPHQL_PATH);
   // The yoga instance is itself a Node request listener (it takes a server context as a third argument).
   const listener = yoga as unknown as NodeListener;
   return (req, res) => {
@@ -47,17 +41,12 @@ export function withFastGraphQL(
     // Kept by yoga's own writeHead, which adds its headers to these.
     res.setHeader("x-request-id", requestId);
     // "close" follows "finish", and comes alone when the client leaves first: one line either way.
-    res.once("close", () =>
-      logRequest(access, facts, {
-        method: "POST",
-        route: GRAPHQL_PATH,
-        path: GRAPHQL_PATH,
-        status: res.statusCode,
-        started,
-      }),
-    );
-    void requestStore.run(facts, () =>
-      listener(req, res, { actor: anonymous, requestId, ip: req.socket.remoteAddress ?? null }),
-    );
+    res.once("close", () => access.write(facts, request, res.statusCode, started));
+    void listener(req, res, {
+      actor: anonymous,
+      requestId,
+      ip: req.socket.remoteAddress ?? null,
+      responseSent: facts.responseSent,
+    });
   };
 }

@@ -1,11 +1,10 @@
 // What the node:http fast paths (fast-verify.ts, fast-graphql.ts) share with the Hono app's first
-// middleware (app.ts): which requests they may take, the request id, the per-request facts that
-// services read through request-context.ts, and the access log line. One definition each, so a
+// middleware (app.ts): which requests they may take, the request id and the per-request facts that
+// services read through request-context.ts (the access log line is access-log.ts). One definition each, so a
 // request answered before Hono is logged and identified exactly like one answered by it.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { LARGE_BODY_BYTES } from "./body-budget.ts";
-import type { Logger } from "./logger.ts";
 import type { RequestFacts } from "./request-context.ts";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -45,25 +44,4 @@ export function nodeRequestFacts(requestId: string, res: ServerResponse): Reques
         res.once("close", () => resolve());
       })),
   };
-}
-
-/** The access log's line for one request. */
-export function logRequest(
-  access: Logger,
-  facts: RequestFacts,
-  line: { method: string; route: string; path: string; status: number; started: number },
-): void {
-  access.info(
-    {
-      requestId: facts.requestId,
-      method: line.method,
-      route: line.route,
-      path: line.path,
-      status: line.status,
-      durationMs: Math.round((performance.now() - line.started) * 100) / 100,
-      tenantId: facts.tenantId,
-      keyId: facts.keyId,
-    },
-    "request",
-  );
 }

@@ -1,6 +1,10 @@
-// Per-request facts that code deep in the stack (error masking, logs) needs without
-// threading them through every call.
-import { AsyncLocalStorage } from "node:async_hooks";
+// Per-request facts, made by whichever front answers the request (the Hono app's first
+// middleware, or a node:http fast path) and handed on explicitly: to the access log line, to
+// the Hono context (c.get("facts")), to GraphQL's server context and, through RequestMeta, to
+// services that defer work. Not through AsyncLocalStorage: on Node 20, once any storage is in
+// use, async hooks run for every promise and tick in the process, on every route; that cost a
+// bare node:http server a tenth of its instructions per request (callgrind), more than any
+// piece of a verification's own work.
 
 export interface RequestFacts {
   requestId: string;
@@ -10,21 +14,12 @@ export interface RequestFacts {
   responseSent?: () => Promise<void>;
 }
 
-export const requestStore = new AsyncLocalStorage<RequestFacts>();
-
-export function currentRequestId(): string | undefined {
-  return requestStore.getStore()?.requestId;
-}
-
 /** Puts the caller's tenant and key on the request's log line. */
-export function noteActor(actor: { kind: string; tenantId?: string; keyId?: string }): void {
-  const facts = requestStore.getStore();
+export function noteActor(
+  facts: RequestFacts | undefined,
+  actor: { kind: string; tenantId?: string; keyId?: string },
+): void {
   if (!facts) return;
   if (actor.tenantId) facts.tenantId = actor.tenantId;
   if (actor.keyId) facts.keyId = actor.keyId;
-}
-
-/** The current request's "response sent" signal; none outside a request. */
-export function currentResponseSent(): Promise<void> | undefined {
-  return requestStore.getStore()?.responseSent?.();
 }

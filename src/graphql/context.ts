@@ -8,9 +8,16 @@ export interface GraphQLContext {
   requestId: string;
   ip: string | null;
   userAgent: string | null;
+  /** Settles once the response is sent in full; absent outside a server (yoga.fetch in tests). */
+  responseSent?: () => Promise<void>;
 }
 
 /** The request facts a service records (audit) or limits on. */
 export function requestMetaOf(ctx: GraphQLContext): RequestMeta {
-  return { ip: ctx.ip, userAgent: ctx.userAgent, requestId: ctx.requestId };
+  return {
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+    requestId: ctx.requestId,
+    responseSent: ctx.responseSent,
+  };
 }

@@ -9,7 +9,6 @@ import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspect
 import type { Actor } from "../access/actor.ts";
 import type { Deps } from "../deps.ts";
 import { AppError } from "../errors.ts";
-import { currentRequestId } from "../request-context.ts";
 import { toGraphQLError } from "./errors.ts";
 import { findUnstorable } from "../storable-text.ts";
 import { StorableTextRule } from "./storable-text-rule.ts";
@@ -22,6 +21,8 @@ export interface ServerContext {
   actor: Actor;
   requestId: string;
   ip: string | null;
+  /** Settles once the response is sent in full (the request's RequestFacts). */
+  responseSent?: () => Promise<void>;
 }
 
 const BEARER = /^bearer\s+\S/i;
@@ -72,7 +73,39 @@ function withoutParserDetail(error: GraphQLError): GraphQLError {
   });
 }
 
+/**
+ * Logs each masked error's original with the request id and names the id in the answer.
+ * maskError cannot: it sees only the error, and the request id is the server context's.
+ * Every answer yoga gives, whatever phase failed, passes through result processing.
+ */
+function nameUnexpectedErrors(
+  deps: Deps,
+  unexpected: WeakMap<GraphQLError, unknown>,
+): Plugin<Record<string, unknown>, ServerContext> {
+  return {
+    onResultProcess({ result, setResult, serverContext }) {
+      // No subscriptions and no batching here: a result is one ExecutionResult.
+      if (Array.isArray(result) || !("errors" in result) || !result.errors) return;
+      const requestId = serverContext.requestId;
+      let named = false;
+      const errors = result.errors.map((error) => {
+        if (!(error instanceof GraphQLError) || !unexpected.has(error)) return error;
+        named = true;
+        deps.logger.error({ err: unexpected.get(error), requestId }, "unexpected GraphQL error");
+        return new GraphQLError(error.message, {
+          nodes: error.nodes,
+          path: error.path,
+          extensions: { ...error.extensions, requestId },
+        });
+      });
+      if (named) setResult({ ...result, errors });
+    },
+  };
+}
+
 export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContext, GraphQLContext> {
+  // Masked errors and what was thrown (see nameUnexpectedErrors).
+  const unexpected = new WeakMap<GraphQLError, unknown>();
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -105,6 +138,7 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
       }),
       ...(deps.config.introspection ? [] : [useDisableIntrospection()]),
       useCSRFPreventionUnlessBearer(),
+      nameUnexpectedErrors(deps, unexpected),
       {
         // Strict input, as on the REST routes: text PostgreSQL cannot store never reaches a resolver.
         // Variables are checked as sent (coercion only narrows them); string literals after parsing,
@@ -145,22 +179,24 @@ export function createGraphQLServer(deps: Deps): YogaServerInstance<ServerContex
         // A GraphQL error all the way down (validation, variable coercion): its outer message names the field.
         if (isGraphQLErrorLike(original))
           return withoutParserDetail(graphQLError ?? (original as GraphQLError));
-        const requestId = currentRequestId();
-        deps.logger.error({ err: original, requestId }, "unexpected GraphQL error");
-        return new GraphQLError("Unexpected error.", {
+        // Logged and given the request id by nameUnexpectedErrors, which sees the server context.
+        const masked = new GraphQLError("Unexpected error.", {
           nodes: graphQLError?.nodes,
           path: graphQLError?.path,
-          extensions: { code: "INTERNAL", requestId },
+          extensions: { code: "INTERNAL" },
         });
+        unexpected.set(masked, original);
+        return masked;
       },
     },
     // The Hono app in front authenticates every request, once (src/app.ts): yoga never does.
-    context: ({ request, actor, requestId, ip }): GraphQLContext => ({
+    context: ({ request, actor, requestId, ip, responseSent }): GraphQLContext => ({
       deps,
       actor,
       requestId,
       ip,
       userAgent: request.headers.get("user-agent"),
+      responseSent,
     }),
   });
 }

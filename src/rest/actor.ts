@@ -59,7 +59,7 @@ export async function actorOf(
         )
       : await run();
   c.set("actor", actor);
-  noteActor(actor);
+  noteActor(c.get("facts"), actor);
   return actor;
 }
 

@@ -11,6 +11,7 @@ export function requestMeta(c: Context): RequestMeta {
     ip: clientIp(c),
     userAgent: c.req.header("user-agent") ?? null,
     requestId: c.get("requestId") ?? null,
+    responseSent: c.get("facts")?.responseSent,
   };
 }
 

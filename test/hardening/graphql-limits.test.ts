@@ -124,7 +124,11 @@ describe("GraphQL limits", () => {
         extensions: { code: "INTERNAL", requestId: "req-mask-1" },
       });
       expect(JSON.stringify(body)).not.toMatch(/db\.internal|connection reset/);
-      expect(prod.logs.join("\n")).toMatch(/connection reset by peer/);
+      const logged = prod.logs
+        .map((line) => JSON.parse(line))
+        .find((line) => line.msg === "unexpected GraphQL error");
+      expect(logged).toMatchObject({ requestId: "req-mask-1", level: 50 });
+      expect(JSON.stringify(logged.err)).toMatch(/connection reset by peer/);
     } finally {
       (prod.deps.prisma.project as any).findMany = original;
     }

@@ -40,7 +40,11 @@ export async function requestMagicLink(
   await deps.limiters.consume("magicLinkEmail", email);
   const tenantId = choice.tenantId && isUuid(choice.tenantId) ? choice.tenantId : null;
   if (choice.tenantId && !tenantId) throw AppError.validation("tenantId", "must be a tenant id");
-  deps.background.run("magic-link", () => issueMagicLink(deps, email, tenantId, meta));
+  deps.background.run(
+    "magic-link",
+    () => issueMagicLink(deps, email, tenantId, meta),
+    meta.responseSent,
+  );
 }
 
 async function issueMagicLink(
