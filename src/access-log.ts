@@ -1,8 +1,7 @@
 // The access log: one line per request, in the logger's own format (pino's NDJSON: level, time,
 // bindings, fields, msg) and written to the logger's own stream, but formatted here. pino's
-// general path (its child logger, the walk over the fields with a serialiser lookup per key,
-// the level and time caches) was about a seventh of a hot verification's instructions under
-// callgrind; the fields of this line are fixed, so a template does the same work at a fraction.
+// general path (its child logger, the walk over the fields with a serialiser lookup per key)
+// cost 1.5 µs per line in a loop, this template 0.15 µs: the fields of this line are fixed.
 // Lines go to the same stream as every other log line: one queue, in order, never interleaved.
 import pino from "pino";
 import type { Logger } from "./logger.ts";

@@ -32,7 +32,7 @@ const BATCH_BYTES = 64 * 1024;
  * Standard output, written asynchronously and in batches: a synchronous write per line (pino's
  * default) cost the verification route half its throughput, and even asynchronous, a write per
  * line or per event-loop turn (each a thread-pool request and a wake-up of the loop when it
- * completes) cost a hot verification about a seventh of its CPU. Lines wait here up to
+ * completes) cost a hot verification about an eighth of its CPU. Lines wait here up to
  * BATCH_MS, or until BATCH_BYTES are waiting, and go to sonic-boom as one buffer; lines written
  * while a write is in flight go out with the next one. At exit, what is left is written
  * synchronously; only a SIGKILL can lose the last lines (at most BATCH_MS of them and a write).

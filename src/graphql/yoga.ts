@@ -89,7 +89,8 @@ function nameUnexpectedErrors(
       const requestId = serverContext.requestId;
       let named = false;
       const errors = result.errors.map((error) => {
-        if (!(error instanceof GraphQLError) || !unexpected.has(error)) return error;
+        // By identity: maskError's own errors (no class check: graphql's CJS and ESM builds differ).
+        if (!unexpected.has(error)) return error;
         named = true;
         deps.logger.error({ err: unexpected.get(error), requestId }, "unexpected GraphQL error");
         return new GraphQLError(error.message, {
