@@ -56,12 +56,20 @@ function stdout(): pino.DestinationStream {
       const batch = lines.length === 1 ? (lines[0] as string) : lines.join("");
       lines = [];
       waiting = 0;
-      writeBuffer(Buffer.from(batch));
+      try {
+        writeBuffer(Buffer.from(batch));
+      } catch {
+        // Standard output is gone (sonic-boom destroyed): a log line must not crash the gateway.
+      }
     };
     // pino's own exit hook flushed sonic-boom before this one runs: flush the waiting lines, then again.
     process.once("exit", () => {
       flush();
-      boom.flushSync();
+      try {
+        boom.flushSync();
+      } catch {
+        // Nothing left to write to.
+      }
     });
     sharedStdout = {
       write(line: string) {
