@@ -1,7 +1,7 @@
 // What the node:http fast paths (fast-verify.ts, fast-graphql.ts) share with the Hono app's first
-// middleware (app.ts): which requests they may take, the request id and the per-request facts that
-// services read through request-context.ts (the access log line is access-log.ts). One definition each, so a
-// request answered before Hono is logged and identified exactly like one answered by it.
+// middleware (app.ts): which requests they may take, the request id and the request's facts
+// (request-context.ts; the access log line is access-log.ts). One definition each, so a request
+// answered before Hono is logged and identified exactly like one answered by it.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { LARGE_BODY_BYTES } from "./body-budget.ts";
