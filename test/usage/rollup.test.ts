@@ -124,6 +124,28 @@ describe("usage roll-up", () => {
     expect(await storedRows(apiKey.id)).toEqual(stored);
   });
 
+  it("takes no lock (no transaction) when no hour or day is due", async () => {
+    const now = Date.now();
+    await rollUp(h.deps.prisma, now); // whatever was due is done
+    const prisma = h.deps.prisma as unknown as Record<string, unknown>;
+    const transaction = prisma.$transaction;
+    let transactions = 0;
+    prisma.$transaction = (...args: unknown[]) => {
+      transactions++;
+      return (transaction as (...a: unknown[]) => unknown).apply(h.deps.prisma, args);
+    };
+    try {
+      const marks = await rollUp(h.deps.prisma, now);
+      expect(marks?.hoursTo.getTime()).toBe(now - (now % 3_600_000));
+      expect(transactions).toBe(0);
+      // An hour later the hour is due: the locked transaction runs.
+      await rollUp(h.deps.prisma, now + 3_600_000);
+      expect(transactions).toBeGreaterThan(0);
+    } finally {
+      prisma.$transaction = transaction;
+    }
+  });
+
   it("a flush that arrives after its minute was rolled up writes the hour and day rows itself", async () => {
     const { apiKey } = await generateKeyFor(h, acme.token, { name: "late" });
     const day0 = Date.UTC(2026, 1, 10);
