@@ -3,6 +3,7 @@
 // METRICS_TOKEN, or on METRICS_ADDRESS (see server.ts); never public by default.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { HotCount, HotCounts, HotHistogram } from "./hot-metrics.ts";
 
 export interface PoolStats {
   total: number;
@@ -13,25 +14,42 @@ export interface PoolStats {
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly verifications = new Counter({
+  // Counted on every verification: plain numbers (hot-metrics.ts), published when scraped.
+  private readonly codes = new HotCounts("code");
+  private readonly hits = new HotCount();
+
+  readonly verifications: Counter<"code"> = new Counter({
     name: "keygate_verifications_total",
     help: "Key verifications by answer code",
     labelNames: ["code"] as const,
     registers: [this.registry],
+    collect: () => this.codes.publishTo(this.verifications),
   });
 
-  readonly verifyDuration = new Histogram({
-    name: "keygate_verification_duration_seconds",
-    help: "Time to verify one key, from the token to the answer",
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
-    registers: [this.registry],
-  });
+  readonly verifyDuration = new HotHistogram(
+    "keygate_verification_duration_seconds",
+    "Time to verify one key, from the token to the answer",
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    this.registry,
+  );
 
-  readonly cacheHits = new Counter({
+  readonly cacheHits: Counter = new Counter({
     name: "keygate_key_cache_hits_total",
     help: "Key lookups answered from this process's cache (known and unknown keys)",
     registers: [this.registry],
+    collect: () => this.hits.publishTo(this.cacheHits),
   });
+
+  /** One verification: its answer code, and how long it took in seconds. */
+  verified(code: string, seconds: number): void {
+    this.codes.add(code);
+    this.verifyDuration.observe(seconds);
+  }
+
+  /** A key lookup answered from the cache. */
+  cacheHit(): void {
+    this.hits.value += 1;
+  }
 
   readonly cacheMisses = new Counter({
     name: "keygate_key_cache_misses_total",

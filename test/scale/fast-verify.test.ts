@@ -92,6 +92,38 @@ describe("the verification fast path", () => {
     expect(JSON.parse((await same(JSON.stringify({ key }))).body).code).toBe("REVOKED");
   });
 
+  it("a valid answer, kept per cache entry, follows every change to the key", async () => {
+    const { key, id } = await newKey({ permissions: ["transactions:read"] });
+    const body = JSON.stringify({ key });
+    const first = JSON.parse((await same(body)).body);
+    expect(first).toMatchObject({ code: "VALID", name: "fast", metadata: null, expiresAt: null });
+    // Answered twice from the kept body: still the same as Hono's.
+    expect(JSON.parse((await same(body)).body)).toEqual(first);
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    await gql(
+      h,
+      "mutation($i: UpdateKeyInput!) { updateKey(input: $i) { id } }",
+      {
+        i: {
+          id,
+          name: "renamed",
+          metadata: { plan: "gold" },
+          permissions: ["transactions:read", "accounts:read"],
+          expiresAt,
+        },
+      },
+      acme.token,
+    );
+    const changed = JSON.parse((await same(body)).body);
+    expect(changed).toMatchObject({
+      code: "VALID",
+      name: "renamed",
+      metadata: { plan: "gold" },
+      permissions: ["transactions:read", "accounts:read"],
+      expiresAt,
+    });
+  });
+
   it("sends the same RateLimit-* headers and Retry-After", async () => {
     // One key per server, same limit: each sequence must match step by step.
     const fastKey = await newKey({ rateLimit: { perMinute: 2 } });

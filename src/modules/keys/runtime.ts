@@ -285,7 +285,7 @@ export class KeyRuntime implements NoticeHandler {
   /** The cached key with this SHA-256 (counted as a hit), or undefined: then load() it. */
   cached(hash: string): CachedKey | undefined {
     const hit = this.byHash.get(hash);
-    if (hit) this.metrics?.cacheHits.inc();
+    if (hit) this.metrics?.cacheHit();
     return hit;
   }
 
@@ -296,7 +296,7 @@ export class KeyRuntime implements NoticeHandler {
       return null;
     }
     if (this.unknown.has(hash)) {
-      this.metrics?.cacheHits.inc();
+      this.metrics?.cacheHit();
       return null;
     }
     this.metrics?.cacheMisses.inc();

@@ -6,6 +6,7 @@ import type { Actor } from "../../access/actor.ts";
 import type { Deps } from "../../deps.ts";
 import { sha256Hex } from "../../crypto/tokens.ts";
 import { parseInput } from "../validation.ts";
+import type { CachedKey } from "./runtime.ts";
 import { type Now, verifyKey, type VerifyResult } from "./verify.ts";
 
 const EMPTY_BODY_SHA256 = sha256Hex("");
@@ -74,6 +75,15 @@ export type VerifyAnswer = ReturnType<typeof verifyAnswer>;
  * Synchronous when verifyKey is (see there); bad input throws.
  */
 export function verifyForCaller(deps: Deps, actor: Actor, raw: VerifyRequest): Now<VerifyAnswer> {
+  const result = checkForCaller(deps, actor, raw);
+  return result instanceof Promise ? result.then(verifyAnswer) : verifyAnswer(result);
+}
+
+/**
+ * verifyForCaller before the answer is made (counted and measured the same): for a transport
+ * that keeps the answers which depend on the key alone (see answerDependsOnKeyAlone).
+ */
+export function checkForCaller(deps: Deps, actor: Actor, raw: VerifyRequest): Now<VerifyResult> {
   const started = performance.now();
   const input = parseInput(verifyBody, raw);
   const tenantId = actor.kind === "user" || actor.kind === "apiKey" ? actor.tenantId : undefined;
@@ -90,15 +100,25 @@ export function verifyForCaller(deps: Deps, actor: Actor, raw: VerifyRequest): N
     clientIp: input.clientIp ?? null,
   });
   return result instanceof Promise
-    ? result.then((settled) => answered(deps, settled, started))
-    : answered(deps, result, started);
+    ? result.then((settled) => counted(deps, settled, started))
+    : counted(deps, result, started);
 }
 
-function answered(deps: Deps, result: VerifyResult, started: number): VerifyAnswer {
+/**
+ * A valid answer with no rate limit and no credits to report is made of the key's fields only:
+ * the same for every such verification of one cache entry (entries are never changed in place;
+ * a change replaces the entry).
+ */
+export function answerDependsOnKeyAlone(result: VerifyResult): result is VerifyResult & {
+  key: CachedKey;
+} {
+  return result.valid && result.key !== undefined && !result.ratelimit && !result.credits;
+}
+
+function counted(deps: Deps, result: VerifyResult, started: number): VerifyResult {
   // Counted per key and outcome: what usage charts show. Unknown keys belong to no one.
   if (result.key && result.code !== "NOT_FOUND")
     deps.usage.record(result.key.id, result.key.tenantId, result.code);
-  deps.metrics.verifications.inc({ code: result.code });
-  deps.metrics.verifyDuration.observe((performance.now() - started) / 1000);
-  return verifyAnswer(result);
+  deps.metrics.verified(result.code, (performance.now() - started) / 1000);
+  return result;
 }
