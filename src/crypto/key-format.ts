@@ -43,19 +43,23 @@ export function generateKey(prefix: string): string {
   return `${body}_${checksum(body)}`;
 }
 
-const shape = /^([a-z][a-z0-9]{1,11}(?:_test)?)_([0-9A-Za-z]{24})_([0-9A-Za-z]{6})$/;
+const shape = /^[a-z][a-z0-9]{1,11}(?:_test)?_[0-9A-Za-z]{24}_[0-9A-Za-z]{6}$/;
 
-export type ParsedKey = { ok: true; prefix: string; test: boolean } | { ok: false };
+/** Each base62 digit's value by character code. */
+const DIGIT = new Int8Array(128);
+for (const [value, char] of [...ALPHABET].entries()) DIGIT[char.charCodeAt(0)] = value;
 
-/** Shape and checksum only: no secret comparison happens here, so timing does not matter. */
-export function parseKey(key: string): ParsedKey {
-  if (typeof key !== "string" || key.length > 64) return { ok: false };
-  const match = shape.exec(key);
-  const prefix = match?.[1];
-  if (!match || prefix === undefined) return { ok: false };
-  const body = `${match[1]}_${match[2]}`;
-  if (checksum(body) !== match[3]) return { ok: false };
-  return { ok: true, prefix, test: prefix.endsWith("_test") };
+/**
+ * Shape and checksum only: no secret comparison happens here, so timing does not matter. Runs on
+ * every verification, so it builds no strings: the checksum is read as a number and compared.
+ */
+export function wellFormedKey(key: string): boolean {
+  if (typeof key !== "string" || key.length > 64 || !shape.test(key)) return false;
+  const at = key.length - CHECKSUM_LENGTH;
+  let value = 0;
+  for (let i = at; i < key.length; i++) value = value * 62 + (DIGIT[key.charCodeAt(i)] ?? 0);
+  // The checksum covers everything before its own underscore.
+  return value === crc32(key.slice(0, at - 1)) >>> 0;
 }
 
 /** The parts kept for listings: `kg_4a3b…9f0e`. */

@@ -1,7 +1,7 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/crypto/tokens.ts";
-import { parseKey } from "../../src/crypto/key-format.ts";
+import { generateKey, wellFormedKey } from "../../src/crypto/key-format.ts";
 import { schema } from "../../src/graphql/schema.ts";
 import {
   generateKeyFor,
@@ -19,7 +19,7 @@ describe("generateApiKey", () => {
   it("issues an integrator-level key with wildcard permissions, checksummed, stored only hashed", async () => {
     const { key, apiKey } = await generateKeyFor(h, acme.token, { name: "Main integration" });
     expect(key).toMatch(/^kg_[0-9A-Za-z]{24}_[0-9A-Za-z]{6}$/);
-    expect(parseKey(key).ok).toBe(true);
+    expect(wellFormedKey(key)).toBe(true);
     expect(apiKey).toMatchObject({
       name: "Main integration",
       kind: "API_KEY",
@@ -183,5 +183,27 @@ describe("generateApiKey", () => {
     expect(list.data!.apiKeys.edges.map((e: any) => e.node.masked)).toContain(
       `${key.slice(0, 7)}…${key.slice(-4)}`,
     );
+  });
+});
+
+describe("the key format", () => {
+  it("is well formed with its own checksum only: any one character changed is refused", () => {
+    const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    for (const prefix of ["kg", "acme_test", "a1"]) {
+      for (let n = 0; n < 50; n++) {
+        const key = generateKey(prefix);
+        expect(wellFormedKey(key)).toBe(true);
+        // CRC32 detects every change of one character: in the prefix, the body or the checksum.
+        const at = Math.floor(Math.random() * key.length);
+        if (key[at] === "_") continue;
+        const other = ALPHABET[(ALPHABET.indexOf(key[at] as string) + 1 + n) % 62] as string;
+        const changed = key.slice(0, at) + other + key.slice(at + 1);
+        if (changed !== key && /^[a-z]/.test(changed)) expect(wellFormedKey(changed)).toBe(false);
+      }
+    }
+    // The largest checksum a 6-digit base62 number can hold is past 2^32: no wrap-around match.
+    expect(wellFormedKey(`kg_${"A".repeat(24)}_zzzzzz`)).toBe(false);
+    for (const bad of ["", "kg", "kg_short_abcdef", `KG_${"A".repeat(24)}_000000`, "x".repeat(65)])
+      expect(wellFormedKey(bad)).toBe(false);
   });
 });

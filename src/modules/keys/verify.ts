@@ -4,7 +4,7 @@
 // Nothing is charged until every check has passed.
 import type { Deps } from "../../deps.ts";
 import { grantsAll } from "../../access/permissions.ts";
-import { parseKey } from "../../crypto/key-format.ts";
+import { wellFormedKey } from "../../crypto/key-format.ts";
 import { sha256Hex } from "../../crypto/tokens.ts";
 import { looksLikeJwt } from "../../access/access-token.ts";
 import { AppError } from "../../errors.ts";
@@ -54,7 +54,7 @@ export interface VerifyResult {
 const fail = (code: VerifyCode, key?: CachedKey): VerifyResult => ({ valid: false, code, key });
 
 export function keyShapeOk(token: string): boolean {
-  return parseKey(token).ok || looksLikeJwt(token);
+  return wellFormedKey(token) || looksLikeJwt(token);
 }
 
 export interface VerifyOptions {
@@ -94,7 +94,7 @@ export function verifyKey(
 ): Now<VerifyResult> {
   if (typeof token !== "string" || token.length > 4096) return fail("MALFORMED");
   if (looksLikeJwt(token)) return verifyJwtKey(deps, token, options);
-  if (!parseKey(token).ok) return fail("MALFORMED");
+  if (!wellFormedKey(token)) return fail("MALFORMED");
   const hash = sha256Hex(token);
   const cached = deps.keys.cached(hash);
   if (cached) return checkFound(deps, cached, options);
