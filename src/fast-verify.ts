@@ -1,10 +1,10 @@
 // POST /v1/keys/verify served straight from node:http, before Hono: the route every service
-// behind the gateway calls once per request. Same service code (checkForCaller, verifyAnswer), same answers,
-// headers, body limits, JSON strictness and usage counting as the Hono route in rest/native.ts;
-// only the cost of the general router, the fetch Request/Response objects and the middleware
-// chain is gone. Only the plain case is served here: an anonymous call (no Authorization, no
-// signature header), no Origin (no CORS), and a declared Content-Length within the small-body
-// budget. Everything else, including every other route, falls through to Hono unchanged.
+// behind the gateway calls once per request. Same service code (checkForCaller, verifyAnswer),
+// same answers, headers, body limits, JSON strictness and usage counting as the Hono route in
+// rest/native.ts; only the cost of the general router, the fetch Request/Response objects and
+// the middleware chain is gone. Only the plain case is served here: an anonymous call (no
+// Authorization, no signature header), no Origin (no CORS), and a declared Content-Length within
+// the small-body budget. Everything else, including every other route, falls through to Hono.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { anonymous } from "./access/actor.ts";
 import type { Deps } from "./deps.ts";
