@@ -50,12 +50,15 @@ export async function launchGateway(
   };
 }
 
+const READ_SLICE_BYTES = 16 * 1024 * 1024;
+
 class GatewayLog {
   /** Give this to spawn's stdio for standard output and error. */
   readonly fd: number;
   private readonly reader: number;
   private offset = 0;
-  private partial = "";
+  /** The bytes after the last newline read so far. */
+  private partial = Buffer.alloc(0);
   private kept = "";
 
   constructor(
@@ -69,12 +72,20 @@ class GatewayLog {
   /** Every kept line written so far. */
   text(): string {
     const size = fstatSync(this.reader).size;
-    if (size > this.offset) {
-      const chunk = Buffer.alloc(size - this.offset);
-      this.offset += readSync(this.reader, chunk, 0, chunk.length, this.offset);
-      const lines = (this.partial + chunk.toString("utf8")).split("\n");
-      this.partial = lines.pop() ?? "";
-      for (const line of lines) if (this.keep.test(line)) this.kept += `${line}\n`;
+    // In slices: at info level a busy gateway's access log grows by hundreds of MiB between two
+    // reads, past the longest string V8 can make (one bench run died of it).
+    while (size > this.offset) {
+      const chunk = Buffer.alloc(Math.min(size - this.offset, READ_SLICE_BYTES));
+      const read = readSync(this.reader, chunk, 0, chunk.length, this.offset);
+      if (read === 0) break;
+      this.offset += read;
+      const data = Buffer.concat([this.partial, chunk.subarray(0, read)]);
+      // Whole lines only: the rest (perhaps half a UTF-8 character) waits for the next slice.
+      const end = data.lastIndexOf(0x0a);
+      this.partial = Buffer.from(data.subarray(end + 1));
+      if (end < 0) continue;
+      for (const line of data.toString("utf8", 0, end).split("\n"))
+        if (this.keep.test(line)) this.kept += `${line}\n`;
     }
     return this.kept;
   }
@@ -88,7 +99,9 @@ class GatewayLog {
       const found = pattern.exec(this.text())?.[1];
       if (found !== undefined) return found;
       if (gone || Date.now() > deadline)
-        throw new Error(`gateway ${gone ? "exited" : "timed out"}: ${this.text()}${this.partial}`);
+        throw new Error(
+          `gateway ${gone ? "exited" : "timed out"}: ${this.text()}${this.partial.toString("utf8")}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
