@@ -74,13 +74,16 @@ interface Prepared {
   length: string;
 }
 
-/** The answer being built when it needs more than the usual headers; a sink for the Hono route's helpers. */
+/** The headers of every answer here; Content-Length is added when the body is ready. */
+function answerHeaders(requestId: string): Record<string, string> {
+  return { "x-request-id": requestId, "content-type": "application/json" };
+}
+
+/** An answer's headers as a sink for the Hono route's helpers (RateLimit-*, Retry-After). */
 class Reply implements HeaderSink {
   readonly headers: Record<string, string>;
-  status = 200;
-  payload: unknown;
   constructor(requestId: string) {
-    this.headers = { "x-request-id": requestId, "content-type": "application/json" };
+    this.headers = answerHeaders(requestId);
   }
   header(name: string, value: string): void {
     this.headers[name] = value;
@@ -129,20 +132,13 @@ class FastVerifier {
         body = prepared(verifyAnswer(result));
         this.validBodies.set(result.key, body);
       }
-      res.writeHead(200, {
-        "x-request-id": requestId,
-        "content-type": "application/json",
-        "content-length": body.length,
-      });
-      res.end(body.text);
-      this.access.write({ requestId }, this.request, 200, started);
+      this.write(res, requestId, started, 200, answerHeaders(requestId), body);
       return;
     }
     const answer = verifyAnswer(result);
     const reply = new Reply(requestId);
     verifyAnswerHeaders(reply, answer);
-    reply.payload = answer;
-    this.send(res, reply, started);
+    this.write(res, requestId, started, 200, reply.headers, prepared(answer));
   }
 
   private failed(res: ServerResponse, requestId: string, started: number, error: unknown): void {
@@ -151,22 +147,21 @@ class FastVerifier {
       this.deps.logger.error({ err: error, requestId }, "unexpected error");
     const reply = new Reply(requestId);
     const { status, body } = keygateErrorReply(reply, error, () => requestId);
-    reply.status = status;
-    reply.payload = body;
-    this.send(res, reply, started);
+    this.write(res, requestId, started, status, reply.headers, prepared(body));
   }
 
-  private send(res: ServerResponse, reply: Reply, started: number): void {
-    const body = prepared(reply.payload);
-    reply.headers["content-length"] = body.length;
-    res.writeHead(reply.status, reply.headers);
+  private write(
+    res: ServerResponse,
+    requestId: string,
+    started: number,
+    status: number,
+    headers: Record<string, string>,
+    body: Prepared,
+  ): void {
+    headers["content-length"] = body.length;
+    res.writeHead(status, headers);
     res.end(body.text);
-    this.access.write(
-      { requestId: reply.headers["x-request-id"] as string },
-      this.request,
-      reply.status,
-      started,
-    );
+    this.access.write({ requestId }, this.request, status, started);
   }
 }
 
