@@ -24,11 +24,13 @@ export async function launchGateway(
   env: Record<string, string | undefined>,
   logFile: string,
   keep: RegExp,
+  /** Flags for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not admit). */
+  nodeFlags: string[] = [],
 ): Promise<Gateway> {
   const log = new GatewayLog(logFile, keep);
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(projectRoot, "src", "main.ts")],
+    [...nodeFlags, "--import", "tsx", path.join(projectRoot, "src", "main.ts")],
     {
       env,
       stdio: ["ignore", log.fd, log.fd],

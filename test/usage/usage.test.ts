@@ -145,6 +145,7 @@ describe("usage counts", () => {
     expect(failed).toBe(1);
     record("VALID", 62_000);
     record("RATE_LIMITED", 4_000);
+    record("EXPIRED", 5_000); // a second outcome of the minute, counted again
     await h.deps.usage.flush();
     await h.deps.usage.flush(); // nothing left: writes nothing twice
     const rows = await h.deps.prisma.keyUsage.findMany({
@@ -152,7 +153,7 @@ describe("usage counts", () => {
       orderBy: [{ bucket: "asc" }, { code: "asc" }],
     });
     expect(rows.map((r) => [r.bucket.getTime() - base, r.code, r.count])).toEqual([
-      [0, "EXPIRED", 1],
+      [0, "EXPIRED", 2],
       [0, "RATE_LIMITED", 1],
       [0, "VALID", 2],
       [60_000, "VALID", 2],
