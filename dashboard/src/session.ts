@@ -77,6 +77,22 @@ export async function requestLink(email: string): Promise<string> {
   return String(data.message ?? "");
 }
 
+/** Whom a sign-in or invitation link signs in; consumes nothing. */
+export interface LinkAccount {
+  email: string;
+  tenantName: string;
+  purpose: "SIGN_IN" | "INVITATION";
+}
+
+export async function linkAccount(hash: string): Promise<LinkAccount> {
+  const data = await post("link-account", { hash });
+  return {
+    email: String(data.email),
+    tenantName: String(data.tenantName),
+    purpose: data.purpose === "INVITATION" ? "INVITATION" : "SIGN_IN",
+  };
+}
+
 export async function confirm(hash: string): Promise<SessionState> {
   return adopt(await post("confirm", { hash }));
 }

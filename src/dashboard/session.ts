@@ -11,6 +11,7 @@ import { AppError } from "../errors.ts";
 import {
   MAGIC_LINK_PATH,
   requestMagicLink,
+  describeMagicLink,
   verifyMagicLink,
 } from "../modules/sign-in/magic-link.ts";
 import { logout, refreshSession, type SessionTokens } from "../modules/sign-in/sessions.ts";
@@ -143,6 +144,13 @@ export function dashboardSessionRoutes(deps: Deps) {
       maxAge: deps.config.magicLinkTtlSeconds,
     });
     return c.json({ message: "If the address has an account, a sign-in link is on its way." });
+  });
+
+  // Whom the link signs in, before the click that consumes it: the confirmation page names the
+  // account, so that a link requested by somebody else is not followed into their account.
+  post("link-account", async (c) => {
+    const body = await readJsonObject(c);
+    return c.json(await describeMagicLink(deps, stringField(body, "hash"), requestMeta(c)));
   });
 
   post("confirm", async (c) => {

@@ -10,6 +10,7 @@ import { generateApiKey, generateSecureApiKey } from "../modules/keys/service.ts
 import { AppError } from "../errors.ts";
 import {
   MAGIC_LINK_PATH,
+  describeMagicLink,
   requestMagicLink,
   verifyMagicLink,
 } from "../modules/sign-in/magic-link.ts";
@@ -103,6 +104,15 @@ const login = defineRoute({
   },
 });
 
+/** A browser's page for a link that cannot sign in, with the error's status. */
+function linkFailedPage(c: RestContext, error: AppError): Response {
+  return c.html(
+    failedPage("This link is invalid, expired or already used."),
+    error.status as 401,
+    noStoreHeaders,
+  );
+}
+
 // GET from an API client consumes the link (the documented contract): curl and HTTP libraries
 // send `Accept: */*` or nothing. A browser (it prefers text/html) and HEAD get a page that
 // consumes nothing, so that opening the mail does not spend the link.
@@ -112,7 +122,7 @@ const openLink = defineRoute({
   operationId: "kotaniVerifyMagicLink",
   summary: "Open a magic link",
   description:
-    "Consumes the link and returns the tokens as JSON, unless the request prefers `text/html` (a browser): then a confirmation page that consumes nothing (its button POSTs the link). HEAD never consumes the link.",
+    "Consumes the link and returns the tokens as JSON, unless the request prefers `text/html` (a browser): then a confirmation page that consumes nothing, names the account the link signs in to, and whose button POSTs the link (a link that cannot sign in gets a page saying so, with the error's status). HEAD never consumes the link.",
   request: { query: z.object({ hash: z.string() }) },
   responses: {
     200: {
@@ -125,6 +135,7 @@ const openLink = defineRoute({
       html: true,
     },
   },
+  htmlErrors: true,
   handler: async (c, deps) => {
     c.header("Cache-Control", "no-store");
     const hash = c.req.query("hash");
@@ -133,8 +144,18 @@ const openLink = defineRoute({
       if (!html) throw AppError.validation("hash", "is required");
       return c.html(failedPage("This link is incomplete."), 400, noStoreHeaders);
     }
-    if (c.req.method === "HEAD" || html) {
+    if (c.req.method === "HEAD")
       return c.html(confirmPage(MAGIC_LINK_PATH, hash), 200, noStoreHeaders);
+    if (html) {
+      // The page names the link's account before the click; a link that would not sign in says
+      // so now rather than after it.
+      try {
+        const account = await describeMagicLink(deps, hash, requestMeta(c));
+        return c.html(confirmPage(MAGIC_LINK_PATH, hash, account), 200, noStoreHeaders);
+      } catch (error) {
+        if (error instanceof AppError) return linkFailedPage(c, error);
+        throw error;
+      }
     }
     const tokens = await verifyMagicLink(deps, hash, requestMeta(c));
     c.header("Cache-Control", "no-store");
@@ -164,13 +185,7 @@ const consumeLink = defineRoute({
       c.header("Cache-Control", "no-store");
       return kotaniOk(c, "ok", data);
     } catch (error) {
-      if (html && error instanceof AppError) {
-        return c.html(
-          failedPage("This link is invalid, expired or already used."),
-          error.status as 401,
-          noStoreHeaders,
-        );
-      }
+      if (html && error instanceof AppError) return linkFailedPage(c, error);
       throw error;
     }
   },

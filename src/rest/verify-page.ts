@@ -9,11 +9,22 @@ button{font-size:1rem;padding:.6rem 1.2rem;border:0;border-radius:6px;background
 pre{background:#f6f8fa;padding:1rem;overflow:auto;border-radius:6px}</style></head>
 <body>${body}</body></html>`;
 
-export function confirmPage(action: string, hash: string): string {
+/**
+ * `account`: whom the link signs in (describeMagicLink), named before the click so that a link
+ * somebody else requested is seen for what it is; absent for HEAD, which sends no page.
+ */
+export function confirmPage(
+  action: string,
+  hash: string,
+  account?: { email: string; tenantName: string },
+): string {
+  const whom = account
+    ? `<p>This link signs in to <strong>${escapeHtml(account.tenantName)}</strong> as <strong>${escapeHtml(account.email)}</strong>. Go on only if this is your address and you asked for the link: a link somebody else sends you signs you in to their account.</p>\n`
+    : "";
   return page(
     "Sign in to Keygate",
     `<h1>Sign in to Keygate</h1>
-<p>Press the button to finish signing in. The link works once.</p>
+${whom}<p>Press the button to finish signing in. The link works once.</p>
 <form method="post" action="${escapeHtml(action)}">
 <input type="hidden" name="hash" value="${escapeHtml(hash)}">
 <button type="submit">Sign in</button>

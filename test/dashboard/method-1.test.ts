@@ -134,8 +134,10 @@ maybe("dashboard: Kotani's Method 1 in chromium", { timeout: 240_000 }, () => {
     // The link's page hands a sign-in that started in the dashboard back to the dashboard.
     await page.goto(link);
     await page.waitForURL(/\/dashboard\/sign-in\/confirm\?hash=/, WAIT);
+    // The account the link signs in to is named before the click (login CSRF).
+    await page.getByRole("button", { name: `Sign in as ${OWNER}` }).waitFor(WAIT);
     await check("sign-in-confirm");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: `Sign in as ${OWNER}` }).click();
     await page.getByRole("heading", { level: 1, name: "API Keys" }).waitFor(WAIT);
     expect(new URL(page.url()).pathname).toBe("/dashboard/keys");
     await page.getByText("No keys yet").waitFor(WAIT);

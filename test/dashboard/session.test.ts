@@ -14,6 +14,7 @@ import { gql, hashOf, outboxLinks } from "../helpers/harness.ts";
 const h = useHarness();
 const acme = withTenant(h, "Acme");
 const globex = withTenant(h, "Globex");
+const initech = withTenant(h, "Initech");
 const CSRF = { "x-keygate-dashboard": "1", "content-type": "application/json" };
 
 function post(route: string, body: unknown, headers: Record<string, string> = CSRF) {
@@ -54,7 +55,7 @@ async function signInThroughDashboard() {
 
 describe("dashboard session endpoint", () => {
   it("refuses every request without the CSRF header, or from another origin", async () => {
-    for (const route of ["link", "confirm", "refresh", "switch", "sign-out"]) {
+    for (const route of ["link", "link-account", "confirm", "refresh", "switch", "sign-out"]) {
       const bare = await post(route, {}, { "content-type": "application/json" });
       expect(bare.status).toBe(403);
       expect((await bare.json()).error.fields[0].field).toBe("x-keygate-dashboard");
@@ -176,6 +177,67 @@ describe("dashboard session endpoint", () => {
     expect(seen.data?.viewer.tenant.id).toBe(globex.tenant.id);
     // The session it left is over.
     expect((await gql(h, "{ viewer { id } }", {}, body.accessToken)).status).toBe(401);
+  });
+
+  it("names a link's account before anything is consumed, so a link somebody else requested is seen for what it is (login CSRF)", async () => {
+    // The attack: Initech's owner asks for a link to their own account and sends it to a victim,
+    // whose click would sign the victim's browser into Initech's account.
+    const { link } = await linkThroughDashboard(initech.owner.email);
+    const hash = hashOf(link);
+    const named = await post("link-account", { hash });
+    expect(named.status).toBe(200);
+    expect(await named.json()).toEqual({
+      email: initech.owner.email,
+      tenantName: "Initech",
+      purpose: "SIGN_IN",
+    });
+    // Named again: naming consumes nothing, in the dashboard or on the link's own page.
+    expect((await post("link-account", { hash })).status).toBe(200);
+    const url = new URL(link);
+    const page = await h.app.request(`${url.pathname}${url.search}`, {
+      headers: { accept: "text/html" },
+    });
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain(`as <strong>${initech.owner.email}</strong>`);
+    expect(text).toContain("a link somebody else sends you signs you in to their account");
+
+    const signedIn = await post("confirm", { hash });
+    expect(signedIn.status).toBe(200);
+    // Spent: named like an unknown link, and the link's page says so before any click.
+    for (const gone of [hash, "x".repeat(43)]) {
+      const again = await post("link-account", { hash: gone });
+      expect(again.status).toBe(401);
+      expect((await again.json()).error.code).toBe("INVALID_TOKEN");
+    }
+    const spentPage = await h.app.request(`${url.pathname}${url.search}`, {
+      headers: { accept: "text/html" },
+    });
+    expect(spentPage.status).toBe(401);
+    expect(await spentPage.text()).toContain("invalid, expired or already used");
+    const noHash = await post("link-account", {});
+    expect(noHash.status).toBe(400);
+    expect(JSON.stringify(await noHash.json())).toContain("hash");
+  });
+
+  it("names an invitation's tenant and address, and the invitation stays open", async () => {
+    const email = `invitee-${Date.now()}@initech.test`;
+    const before = (await outboxLinks(h.deps)).length;
+    const invited = await gql(
+      h,
+      `mutation($input: InviteMemberInput!) { inviteMember(input: $input) { id } }`,
+      { input: { email, permissions: ["keys:read"] } },
+      initech.token,
+    );
+    expect(invited.errors).toBeUndefined();
+    const invitation = (await outboxLinks(h.deps)).slice(before).at(-1)!;
+    const named = await post("link-account", { hash: hashOf(invitation) });
+    expect(await named.json()).toEqual({ email, tenantName: "Initech", purpose: "INVITATION" });
+    const member = await h.deps.prisma.user.findUniqueOrThrow({
+      where: { id: invited.data!.inviteMember.id },
+    });
+    expect(member.joinedAt).toBeNull();
+    expect((await post("confirm", { hash: hashOf(invitation) })).status).toBe(200);
   });
 
   it("sends the mail's link back to the dashboard only in the browser where the sign-in started there", async () => {

@@ -1,10 +1,11 @@
 // An async action run from a form or button: busy while it runs, its error kept.
-import { useState } from "react";
+import { useCallback, useState } from "react";
 
 export function useBusyAction() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const run = async (work: () => Promise<unknown>) => {
+  // One function for the component's life: an effect may depend on it.
+  const run = useCallback(async (work: () => Promise<unknown>) => {
     setBusy(true);
     setError(null);
     try {
@@ -14,6 +15,6 @@ export function useBusyAction() {
     } finally {
       setBusy(false);
     }
-  };
+  }, []);
   return { error, setError, busy, run };
 }

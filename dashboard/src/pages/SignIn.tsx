@@ -1,10 +1,10 @@
 // Sign-in by magic link: the address, then the link from the mail, which comes back here when
 // the sign-in started here, and a click that consumes it (mail scanners only fetch, never click).
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 import { ErrorMessage } from "../components/ui.tsx";
 import { useBusyAction } from "../components/useBusyAction.ts";
 import { navigate, useLocation } from "../router.tsx";
-import { confirm, requestLink } from "../session.ts";
+import { confirm, type LinkAccount, linkAccount, requestLink } from "../session.ts";
 
 export function SignInPage() {
   const [email, setEmail] = useState("");
@@ -53,6 +53,12 @@ export function ConfirmSignIn() {
   const { search } = useLocation();
   const hash = search.get("hash") ?? "";
   const { error, busy, run } = useBusyAction();
+  // Whom the link signs in, shown before the click: a link somebody else requested would sign
+  // this browser into their account (login CSRF), and its address says so.
+  const [account, setAccount] = useState<LinkAccount | null>(null);
+  useEffect(() => {
+    if (hash) void run(async () => setAccount(await linkAccount(hash)));
+  }, [hash, run]);
   const go = () =>
     run(async () => {
       await confirm(hash);
@@ -61,15 +67,24 @@ export function ConfirmSignIn() {
   return (
     <main className="centered" id="main">
       <h1>Sign in to Keygate</h1>
-      {hash ? (
+      {!hash ? (
+        <p role="alert">This link is incomplete. Request a new one.</p>
+      ) : account ? (
         <>
-          <p>Press the button to finish signing in. The link works once.</p>
+          <p>
+            {account.purpose === "INVITATION" ? "Join " : "Sign in to "}
+            <strong>{account.tenantName}</strong> as <strong>{account.email}</strong>.
+          </p>
+          <p>
+            Go on only if this is your address and you asked for this link: a link somebody else
+            sends you signs you in to their account. The link works once.
+          </p>
           <button className="primary" type="button" onClick={go} disabled={busy}>
-            Sign in
+            {account.purpose === "INVITATION" ? "Join" : "Sign in"} as {account.email}
           </button>
         </>
-      ) : (
-        <p role="alert">This link is incomplete. Request a new one.</p>
+      ) : error ? null : (
+        <p role="status">Checking the link…</p>
       )}
       <ErrorMessage error={error} />
       {error ? (

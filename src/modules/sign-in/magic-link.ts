@@ -95,6 +95,56 @@ async function issueMagicLink(
 
 const invalidLink = () => new AppError("INVALID_TOKEN", "invalid or expired link");
 
+/**
+ * The membership a link signs into, as of `now`: an invitation's link accepts it (the membership
+ * begins now, unless it was withdrawn). A link whose membership could not sign in is invalid.
+ */
+function membershipOfLink<U extends Parameters<typeof accountIsActive>[0]>(
+  link: { purpose: string; user: U | null },
+  now: Date,
+): { user: U; accepting: boolean } {
+  if (!link.user) throw invalidLink();
+  const accepting = link.purpose === "INVITATION" && link.user.joinedAt === null;
+  const user = { ...link.user, joinedAt: accepting ? now : link.user.joinedAt };
+  if (!accountIsActive(user)) throw invalidLink();
+  return { user, accepting };
+}
+
+/** Whom a link signs in, shown before it is consumed. */
+export interface MagicLinkAccount {
+  email: string;
+  tenantName: string;
+  /** An invitation's link also accepts the invitation. */
+  purpose: "SIGN_IN" | "INVITATION";
+}
+
+/**
+ * The account a live link would sign into, consuming nothing: a confirmation page names it before
+ * the click, so that a link somebody else requested (login CSRF: their link, sent to you, would
+ * sign your browser into their account) is seen for what it is. Whoever holds the link could sign
+ * in with it anyway, so naming its account tells them nothing more. Rate-limited like a sign-in;
+ * every link that would not sign in answers alike.
+ */
+export async function describeMagicLink(
+  deps: Deps,
+  token: string,
+  meta: RequestMeta = {},
+): Promise<MagicLinkAccount> {
+  if (meta.ip) await deps.limiters.consume("verifyIp", meta.ip);
+  if (typeof token !== "string" || token.length < 20 || token.length > 200) throw invalidLink();
+  const link = await deps.prisma.magicLink.findFirst({
+    where: { tokenHash: sha256Hex(token), consumedAt: null, expiresAt: { gt: new Date() } },
+    include: { user: { include: { tenant: true } } },
+  });
+  if (!link) throw invalidLink();
+  const { user } = membershipOfLink(link, new Date());
+  return {
+    email: link.email,
+    tenantName: user.tenant.name,
+    purpose: link.purpose === "INVITATION" ? "INVITATION" : "SIGN_IN",
+  };
+}
+
 /** Consumes a link and opens a session. Of concurrent calls with one token exactly one succeeds. */
 export async function verifyMagicLink(
   deps: Deps,
@@ -115,11 +165,7 @@ export async function verifyMagicLink(
       where: { tokenHash },
       include: { user: { include: { tenant: true } } },
     });
-    if (!link.user) throw invalidLink();
-    // An invitation's link accepts it: the membership begins now, unless it was withdrawn.
-    const accepting = link.purpose === "INVITATION" && link.user.joinedAt === null;
-    const user = { ...link.user, joinedAt: accepting ? now : link.user.joinedAt };
-    if (!accountIsActive(user)) throw invalidLink();
+    const { user, accepting } = membershipOfLink(link, now);
     if (accepting) {
       await recordAudit(
         tx,
