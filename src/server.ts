@@ -70,6 +70,7 @@ export function assembleDeps(config: Config, db: Database, logger: Logger): Deps
     databaseUrl: db.kind === "postgres" ? config.databaseUrl : undefined,
     redisUrl: config.redisUrl,
     metrics,
+    executeJson: db.executeJson,
   });
   return {
     config,
@@ -84,6 +85,7 @@ export function assembleDeps(config: Config, db: Database, logger: Logger): Deps
       enabled: config.usageCounting,
       minuteRetentionDays: config.usageRetentionDays,
       metrics,
+      executeJson: db.executeJson,
     }),
     metrics,
   };

@@ -41,6 +41,11 @@ export type DatabaseOptions =
    */
   | { kind: "pglite"; dataDir?: string; loadDataDir?: Blob | File; role?: LockRole };
 
+/**
+ * Runs one statement whose only parameter, $1, is JSON text; answers the rows it changed.
+ */
+export type JsonStatement = (sql: string, json: string) => Promise<number>;
+
 export interface Database {
   kind: "postgres" | "pglite";
   prisma: Prisma;
@@ -48,6 +53,13 @@ export interface Database {
   pglite?: PGlite;
   /** PostgreSQL: the pool Prisma queries through (its use is a metric). */
   pool?: pg.Pool;
+  /**
+   * A JsonStatement straight on the driver (the pool, or PGlite, which queues it behind any open
+   * transaction): for the flushes' batches of several MB. Prisma's raw queries serialise their
+   * parameters to JSON and parse them back, two more passes over the whole batch, which were a
+   * third of a flush's CPU at 33,000 keys (`npx tsx bench/flush-cost.ts`).
+   */
+  executeJson: JsonStatement;
   migrate(log?: (line: string) => void): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -108,6 +120,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     adapter,
     pglite,
     pool,
+    executeJson: pool
+      ? async (sql, json) => (await pool.query(sql, [json])).rowCount ?? 0
+      : async (sql, json) => (await (pglite as PGlite).query(sql, [json])).affectedRows ?? 0,
     migrate: (log) => applyMigrations(adapter, log),
     async ping() {
       await prisma.$queryRawUnsafe("SELECT 1");

@@ -130,17 +130,17 @@ describe("usage counts", () => {
     record("EXPIRED", 2_000); // the first minute again, after the second began
     record("VALID", 3_000);
     // A flush that fails keeps its counts; they join what is recorded meanwhile.
-    const prisma = (h.deps.usage as unknown as { prisma: Record<string, unknown> }).prisma;
-    const execute = prisma.$executeRawUnsafe;
+    const recorder = h.deps.usage as unknown as { executeJson: unknown };
+    const execute = recorder.executeJson;
     let failed = 0;
-    prisma.$executeRawUnsafe = () => {
+    recorder.executeJson = () => {
       failed++;
       return Promise.reject(new Error("connection lost"));
     };
     try {
       await h.deps.usage.flush();
     } finally {
-      prisma.$executeRawUnsafe = execute;
+      recorder.executeJson = execute;
     }
     expect(failed).toBe(1);
     record("VALID", 62_000);

@@ -8,7 +8,7 @@
 import { LRUCache } from "lru-cache";
 import { grants } from "../../access/permissions.ts";
 import { effectivePermissions } from "../../access/actor.ts";
-import type { Prisma } from "../../db/client.ts";
+import type { JsonStatement, Prisma } from "../../db/client.ts";
 import type { Logger } from "../../logger.ts";
 import { sweepSignatureUses } from "../../access/signature.ts";
 import type { Metrics } from "../../metrics.ts";
@@ -187,6 +187,8 @@ export interface KeyRuntimeOptions {
   databaseUrl?: string;
   redisUrl?: string;
   metrics?: Metrics;
+  /** How the last-used flush's one statement runs (Database.executeJson); by default Prisma. */
+  executeJson?: JsonStatement;
 }
 
 export class KeyRuntime implements NoticeHandler {
@@ -212,6 +214,7 @@ export class KeyRuntime implements NoticeHandler {
   private sweeper?: NodeJS.Timeout;
   private started = false;
   private readonly ttlMs: number;
+  private readonly executeJson: JsonStatement;
   readonly notices: ChangeNotices;
   private readonly metrics?: Metrics;
   /** Notices received, by transport; the tests wait on these. */
@@ -226,6 +229,7 @@ export class KeyRuntime implements NoticeHandler {
   ) {
     this.ttlMs = options.cacheTtlMs ?? 300_000;
     this.metrics = options.metrics;
+    this.executeJson = options.executeJson ?? ((sql, json) => prisma.$executeRawUnsafe(sql, json));
     this.byHash = new LRUCache<string, CachedKey>({
       max: options.cacheSize ?? 250_000,
       ttl: this.ttlMs,
@@ -516,7 +520,7 @@ export class KeyRuntime implements NoticeHandler {
     const batch = [...this.lastUsed.entries()];
     this.lastUsed.clear();
     try {
-      await this.prisma.$executeRawUnsafe(
+      await this.executeJson(
         // Only rows a minute or more behind are written: last-used is shown to the minute, and
         // with 100,000 keys in rotation rewriting every used row each flush was most of the
         // database's work (each rewrite a dead row for vacuum). One JSON parameter rather than
