@@ -46,6 +46,12 @@ export type DatabaseOptions =
  */
 export type JsonStatement = (sql: string, json: string) => Promise<number>;
 
+/** The same through Prisma: for services given a client only (tests' stand-ins). */
+export const prismaJsonStatement =
+  (prisma: Pick<Prisma, "$executeRawUnsafe">): JsonStatement =>
+  (sql, json) =>
+    prisma.$executeRawUnsafe(sql, json);
+
 export interface Database {
   kind: "postgres" | "pglite";
   prisma: Prisma;

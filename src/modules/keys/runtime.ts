@@ -8,7 +8,7 @@
 import { LRUCache } from "lru-cache";
 import { grants } from "../../access/permissions.ts";
 import { effectivePermissions } from "../../access/actor.ts";
-import type { JsonStatement, Prisma } from "../../db/client.ts";
+import { type JsonStatement, type Prisma, prismaJsonStatement } from "../../db/client.ts";
 import type { Logger } from "../../logger.ts";
 import { sweepSignatureUses } from "../../access/signature.ts";
 import type { Metrics } from "../../metrics.ts";
@@ -229,7 +229,7 @@ export class KeyRuntime implements NoticeHandler {
   ) {
     this.ttlMs = options.cacheTtlMs ?? 300_000;
     this.metrics = options.metrics;
-    this.executeJson = options.executeJson ?? ((sql, json) => prisma.$executeRawUnsafe(sql, json));
+    this.executeJson = options.executeJson ?? prismaJsonStatement(prisma);
     this.byHash = new LRUCache<string, CachedKey>({
       max: options.cacheSize ?? 250_000,
       ttl: this.ttlMs,

@@ -10,7 +10,7 @@
 // USAGE_RETENTION_DAYS (default 7) and hour rows older than 90 days, but never rows not yet rolled
 // up; day rows are kept for good (one row per key, outcome and day).
 // USAGE_COUNTING=off turns counting off (the benchmark's comparison run).
-import type { JsonStatement, Prisma } from "../../db/client.ts";
+import { type JsonStatement, type Prisma, prismaJsonStatement } from "../../db/client.ts";
 import type { Logger } from "../../logger.ts";
 import type { Metrics } from "../../metrics.ts";
 import { FLUSH_SQL, readMarks, rollUp } from "./rollup.ts";
@@ -92,7 +92,7 @@ export class UsageRecorder {
     this.enabled = options.enabled ?? true;
     this.minuteRetentionDays = options.minuteRetentionDays ?? 7;
     this.metrics = options.metrics;
-    this.executeJson = options.executeJson ?? ((sql, json) => prisma.$executeRawUnsafe(sql, json));
+    this.executeJson = options.executeJson ?? prismaJsonStatement(prisma);
   }
 
   start(): void {
