@@ -110,6 +110,13 @@ function membershipOfLink<U extends Parameters<typeof accountIsActive>[0]>(
   return { user, accepting };
 }
 
+/** A link token's stored hash, once the caller's IP is within its limit and the token well-formed. */
+async function linkTokenHash(deps: Deps, token: string, meta: RequestMeta): Promise<string> {
+  if (meta.ip) await deps.limiters.consume("verifyIp", meta.ip);
+  if (typeof token !== "string" || token.length < 20 || token.length > 200) throw invalidLink();
+  return sha256Hex(token);
+}
+
 /** Whom a link signs in, shown before it is consumed. */
 export interface MagicLinkAccount {
   email: string;
@@ -130,10 +137,9 @@ export async function describeMagicLink(
   token: string,
   meta: RequestMeta = {},
 ): Promise<MagicLinkAccount> {
-  if (meta.ip) await deps.limiters.consume("verifyIp", meta.ip);
-  if (typeof token !== "string" || token.length < 20 || token.length > 200) throw invalidLink();
+  const tokenHash = await linkTokenHash(deps, token, meta);
   const link = await deps.prisma.magicLink.findFirst({
-    where: { tokenHash: sha256Hex(token), consumedAt: null, expiresAt: { gt: new Date() } },
+    where: { tokenHash, consumedAt: null, expiresAt: { gt: new Date() } },
     include: { user: { include: { tenant: true } } },
   });
   if (!link) throw invalidLink();
@@ -151,9 +157,7 @@ export async function verifyMagicLink(
   token: string,
   meta: RequestMeta = {},
 ): Promise<SessionTokens> {
-  if (meta.ip) await deps.limiters.consume("verifyIp", meta.ip);
-  if (typeof token !== "string" || token.length < 20 || token.length > 200) throw invalidLink();
-  const tokenHash = sha256Hex(token);
+  const tokenHash = await linkTokenHash(deps, token, meta);
   return deps.prisma.$transaction(async (tx) => {
     const now = new Date();
     const consumed = await tx.magicLink.updateMany({
