@@ -747,6 +747,13 @@ const routeTable: Route[] = [
   },
   {
     method: "POST",
+    path: "/dashboard/session/link-account",
+    fields: () => ({ hash: fc.oneof(text, fc.string({ minLength: 20, maxLength: 200 })) }),
+    headers: ["x-keygate-dashboard", "origin", "sec-fetch-site"],
+    fixedHeaders: { "x-keygate-dashboard": "1" },
+  },
+  {
+    method: "POST",
     path: "/dashboard/session/confirm",
     fields: () => ({ hash: fc.oneof(text, fc.string({ minLength: 20, maxLength: 200 })) }),
     headers: ["x-keygate-dashboard", "origin", "sec-fetch-site"],

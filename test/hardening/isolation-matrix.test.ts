@@ -1166,6 +1166,8 @@ const EXEMPT_ROUTES: Record<string, string> = {
   "POST /api/v3/auth/refresh": "takes a refresh token, a secret of its own session, not an id",
   "GET /health": "takes no id and no credential: the health of the gateway's database",
   "POST /dashboard/session/link": "anonymous; answers the same for every address",
+  "POST /dashboard/session/link-account":
+    "anonymous; names the account of a one-use sign-in token, a secret, not an id",
   "POST /dashboard/session/confirm": "anonymous; consumes a one-use sign-in token, not an id",
   "POST /dashboard/session/refresh":
     "takes the refresh token of its own session (cookie), a secret, not an id",
